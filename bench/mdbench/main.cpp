@@ -1,0 +1,49 @@
+// mdbench: runs the workloads named on the command line (all when none), one
+// result line each on stdout; exits non-zero if any workload failed validation.
+
+#include <array>
+#include <cstdio>
+#include <string_view>
+
+#include "bench/mdbench/workloads.hpp"
+
+namespace mdbench {
+
+std::span<const Workload> all_workloads() {
+  static constexpr std::array kWorkloads{
+      Workload{"W4b", &run_w4b_orderbook_lib},
+  };
+  return kWorkloads;
+}
+
+}  // namespace mdbench
+
+int main(int argc, char** argv) {
+  using namespace mdbench;
+  bool all_valid = true;
+  auto run_one = [&](const Workload& w) {
+    ResultLine line = w.run();
+    std::printf("%s\n", line.str().c_str());
+    std::fflush(stdout);
+    all_valid = all_valid && line.valid();
+  };
+  if (argc == 1) {
+    for (const Workload& w : all_workloads()) run_one(w);
+    return all_valid ? 0 : 1;
+  }
+  for (int i = 1; i < argc; ++i) {
+    std::string_view wanted = argv[i];
+    bool found = false;
+    for (const Workload& w : all_workloads()) {
+      if (w.id == wanted) {
+        run_one(w);
+        found = true;
+      }
+    }
+    if (!found) {
+      std::fprintf(stderr, "mdbench: unknown workload '%s'\n", argv[i]);
+      return 2;
+    }
+  }
+  return all_valid ? 0 : 1;
+}

@@ -1,0 +1,23 @@
+#pragma once
+// The workloads of shared/BENCH.md. Each runs to completion, validates its own
+// result and returns its line; definitions follow shared/peers/elixir/README.md.
+
+#include <span>
+#include <string_view>
+
+#include "bench/mdbench/result_line.hpp"
+
+namespace mdbench {
+
+/// A named workload: `id` is what the command line selects (`W1`, `W4b`, ...).
+struct Workload {
+  std::string_view id;
+  ResultLine (*run)();
+};
+
+/// Every workload, in the order `mdbench` with no argument runs them.
+std::span<const Workload> all_workloads();
+
+ResultLine run_w4b_orderbook_lib();
+
+}  // namespace mdbench

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every build, test and benchmark dependency of marketd from Debian
+# packages. Idempotent: installs only what is missing, and runs apt-get update
+# at most once per invocation, only when something must be installed.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git
+  clang-14 libclang-rt-14-dev clang-format
+  libboost1.81-dev
+  libsimdjson-dev
+  prometheus-cpp-dev
+  libspdlog-dev libfmt-dev
+  libcli11-dev
+  libgtest-dev libgmock-dev googletest
+  libbenchmark-dev
+  zlib1g-dev
+  curl
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  echo "bootstrap: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+else
+  echo "bootstrap: all dependencies present" >&2
+fi

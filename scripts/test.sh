@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Sets up, builds and runs every test: the whole suite under AddressSanitizer +
+# UndefinedBehaviorSanitizer, then the concurrency suites (label `runtime`)
+# under ThreadSanitizer. Idempotent; build trees live in build/asan, build/tsan.
+#   scripts/test.sh            both passes
+#   scripts/test.sh --asan     ASan+UBSan pass only
+#   scripts/test.sh --tsan     TSan pass only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+
+jobs=$(nproc)
+mode=${1:-all}
+
+build() {  # build <dir> <sanitizers> [targets...]
+  local dir=$1 san=$2
+  shift 2
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMARKETD_SANITIZE="$san" \
+    -DCMAKE_CXX_FLAGS="-O1" -DMARKETD_BUILD_BENCH=OFF >/dev/null
+  cmake --build "$dir" -j "$jobs" ${@:+--target "$@"}
+}
+
+if [[ $mode == all || $mode == --asan ]]; then
+  build build/asan address,undefined
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir build/asan --output-on-failure -j "$jobs" --timeout 300
+fi
+if [[ $mode == all || $mode == --tsan ]]; then
+  build build/tsan thread marketd_runtime_tests
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+    ctest --test-dir build/tsan --output-on-failure -L runtime -j "$jobs" --timeout 300
+fi
