@@ -1,0 +1,575 @@
+#include "orderbook/order_book.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+namespace ob {
+namespace {
+constexpr std::int64_t kMaxLots = std::numeric_limits<std::int64_t>::max();
+using detail::kNil;
+}  // namespace
+
+OrderBook::OrderBook(Mode mode, std::size_t expected_orders) : mode_(mode), ids_(expected_orders) {
+  // Pre-size the pool now (touching its pages) rather than during operations.
+  orders_.resize(expected_orders);
+  for (std::size_t i = expected_orders; i-- > 0;) {
+    orders_[i].next = free_order_;
+    free_order_ = static_cast<std::uint32_t>(i);
+  }
+  change_.deltas.reserve(64);
+  change_.trades.reserve(64);
+}
+
+// ---- bookkeeping -------------------------------------------------------------
+
+OrderBook::Top OrderBook::top() const {
+  Top t;
+  if (std::uint32_t b = bids_.best(); b != kNil) {
+    t.bid = price_of(Side::buy, bids_[b].key);
+    t.bid_qty = bids_[b].total;
+  }
+  if (std::uint32_t a = asks_.best(); a != kNil) {
+    t.ask = price_of(Side::sell, asks_[a].key);
+    t.ask_qty = asks_[a].total;
+  }
+  return t;
+}
+
+void OrderBook::begin_op() {
+  change_.clear();
+  if (!retired_.empty()) retired_.clear();
+}
+
+void OrderBook::end_op(const Top& before) {
+  if (!change_.deltas.empty()) {
+    ++seq_;
+    change_.changed = true;
+    change_.top_changed = !(top() == before);
+  }
+  change_.seq = seq_;
+}
+
+void OrderBook::emit(Side side, const detail::Level& level) {
+  const LevelDelta d{side, price_of(side, level.key), level.total};
+  // Only a modify/replace can touch one level twice (remove, then rest at the
+  // same price); its first delta is then the removal, so checking the front
+  // is enough to report each level once.
+  auto& ds = change_.deltas;
+  if (!ds.empty() && ds.front().side == side && ds.front().price == d.price) {
+    ds.front().qty = d.qty;
+    return;
+  }
+  ds.push_back(d);
+}
+
+Status OrderBook::check_l3(Price price, Qty qty) const {
+  if (!price.valid()) return ErrorCode::invalid_price;
+  if (!qty.positive()) return ErrorCode::invalid_quantity;
+  return {};
+}
+
+bool OrderBook::level_overflows(Side side, Price price, Qty extra, std::uint32_t removing) const {
+  const detail::PriceLadder& lad = ladder(side);
+  const std::uint32_t li = lad.find(key_of(side, price));
+  if (li == kNil) return false;
+  std::int64_t total = lad[li].total.lots();
+  if (removing != kNil && orders_[removing].level == li && orders_[removing].side == side) {
+    total -= orders_[removing].qty.lots();
+  }
+  return total > kMaxLots - extra.lots();
+}
+
+std::uint32_t OrderBook::allocate_order() {
+  if (free_order_ != kNil) {
+    const std::uint32_t o = free_order_;
+    free_order_ = orders_[o].next;
+    return o;
+  }
+  orders_.emplace_back();
+  return static_cast<std::uint32_t>(orders_.size() - 1);
+}
+
+void OrderBook::unlink(std::uint32_t o) {
+  Order& n = orders_[o];
+  detail::Level& l = ladder(n.side)[n.level];
+  if (n.prev != kNil) {
+    orders_[n.prev].next = n.next;
+  } else {
+    l.head = n.next;
+  }
+  if (n.next != kNil) {
+    orders_[n.next].prev = n.prev;
+  } else {
+    l.tail = n.prev;
+  }
+  --l.count;
+  l.total -= n.qty;
+}
+
+void OrderBook::retire_external(std::uint32_t o) {
+  std::string& name = external_names_[o];
+  auto it = external_.find(std::string_view(name));
+  if (it != external_.end()) external_.erase(it);
+  retired_.emplace_back(orders_[o].id, std::move(name));
+  name.clear();
+}
+
+void OrderBook::remove_order(std::uint32_t o) {
+  unlink(o);
+  Order& n = orders_[o];
+  ids_.erase(n.id, o);
+  if ((n.id & OrderId::kExternalBit) != 0) retire_external(o);
+  n.next = free_order_;
+  free_order_ = o;
+  --order_count_;
+}
+
+void OrderBook::rest(std::uint64_t id, Side side, Price price, Qty qty) {
+  detail::PriceLadder& lad = ladder(side);
+  const std::int64_t key = key_of(side, price);
+  std::uint32_t li = lad.find(key);
+  if (li == kNil) li = lad.insert(key);
+  const std::uint32_t o = allocate_order();
+  detail::Level& l = lad[li];
+  orders_[o] = Order{id, qty, li, l.tail, kNil, side};
+  if (l.tail != kNil) {
+    orders_[l.tail].next = o;
+  } else {
+    l.head = o;
+  }
+  l.tail = o;
+  ++l.count;
+  l.total += qty;
+  ids_.insert(id, o, [this](std::uint32_t s) { return orders_[s].id; });
+  ++order_count_;
+  last_rested_ = o;
+  emit(side, l);
+}
+
+Qty OrderBook::available(Side taker_side, Price limit, bool market, Qty wanted) const {
+  const Side os = opposite(taker_side);
+  const detail::PriceLadder& opp = ladder(os);
+  Qty sum;
+  for (std::uint32_t li = opp.best(); li != kNil && sum < wanted; li = opp.next(li)) {
+    const Price p = price_of(os, opp[li].key);
+    if (!market && (taker_side == Side::buy ? p > limit : p < limit)) break;
+    if (opp[li].total >= wanted - sum) return wanted;  // enough (and no overflow)
+    sum += opp[li].total;
+  }
+  return sum;
+}
+
+Qty OrderBook::match(std::uint64_t taker, Side side, Price limit, bool market, Qty qty) {
+  const Side os = opposite(side);
+  detail::PriceLadder& opp = ladder(os);
+  Qty left = qty;
+  while (left.positive()) {
+    const std::uint32_t li = opp.best();
+    if (li == kNil) break;
+    detail::Level& l = opp[li];
+    const Price p = price_of(os, l.key);
+    if (!market && (side == Side::buy ? p > limit : p < limit)) break;
+    while (left.positive() && l.head != kNil) {
+      const std::uint32_t o = l.head;
+      Order& m = orders_[o];
+      const Qty f = min(left, m.qty);
+      left -= f;
+      m.qty -= f;
+      l.total -= f;
+      change_.trades.push_back(Trade{next_trade_++, p, f, OrderId(m.id), OrderId(taker), side});
+      if (!m.qty.positive()) remove_order(o);
+    }
+    emit(os, l);
+    if (l.count == 0) opp.erase(li);
+  }
+  return qty - left;
+}
+
+AddResult OrderBook::place(std::uint64_t id, Side side, Price price, Qty qty, OrderType type,
+                           TimeInForce tif) {
+  AddResult r{OrderId(id), OrderStatus::cancelled, Qty(0), Qty(0)};
+  last_rested_ = kNil;
+  const bool market = type == OrderType::market;
+  if (mode_ == Mode::venue) {
+    if (tif == TimeInForce::fok && available(side, price, market, qty) < qty) {
+      return r;  // cannot fill completely: nothing happens
+    }
+    r.filled = match(id, side, price, market, qty);
+  }
+  const Qty left = qty - r.filled;
+  if (left.positive() && !market && tif == TimeInForce::gtc) {
+    rest(id, side, price, left);
+    r.remaining = left;
+    r.status = r.filled.positive() ? OrderStatus::partially_filled : OrderStatus::resting;
+  } else if (!left.positive()) {
+    r.status = OrderStatus::filled;
+  }
+  return r;
+}
+
+// ---- L3 operations -------------------------------------------------------------
+
+Result<AddResult> OrderBook::add(const NewOrder& order) {
+  if (mode_ == Mode::l2) return ErrorCode::mode_mismatch;
+  const bool market = order.type == OrderType::market;
+  if (mode_ == Mode::mirror && (market || order.tif != TimeInForce::gtc)) {
+    return ErrorCode::mode_mismatch;
+  }
+  if (!order.qty.positive()) return ErrorCode::invalid_quantity;
+  if (!market) {
+    if (!order.price.valid()) return ErrorCode::invalid_price;
+    if (level_overflows(order.side, order.price, order.qty, kNil)) {
+      return ErrorCode::invalid_quantity;
+    }
+  }
+  begin_op();
+  const Top before = top();
+  const TimeInForce tif = market ? TimeInForce::ioc : order.tif;
+  AddResult r = place(next_id_++, order.side, order.price, order.qty, order.type, tif);
+  end_op(before);
+  return r;
+}
+
+Result<AddResult> OrderBook::add_external(std::string_view external_id, Side side, Price price,
+                                          Qty qty) {
+  if (mode_ == Mode::l2) return ErrorCode::mode_mismatch;
+  if (external_id.empty()) return ErrorCode::invalid_field;
+  if (external_.find(external_id) != external_.end()) return ErrorCode::duplicate_order;
+  if (Status s = check_l3(price, qty); !s) return s.error();
+  if (level_overflows(side, price, qty, kNil)) return ErrorCode::invalid_quantity;
+  begin_op();
+  const Top before = top();
+  const std::uint64_t id = next_external_++;
+  AddResult r = place(id, side, price, qty, OrderType::limit, TimeInForce::gtc);
+  attach_external(id, std::string(external_id));
+  end_op(before);
+  return r;
+}
+
+void OrderBook::attach_external(std::uint64_t id, std::string name) {
+  if (last_rested_ == kNil) {
+    retired_.emplace_back(id, std::move(name));  // filled at once: still nameable for trades
+    return;
+  }
+  if (external_names_.size() < orders_.size()) external_names_.resize(orders_.size());
+  external_.emplace(name, id);
+  external_names_[last_rested_] = std::move(name);
+}
+
+std::string OrderBook::take_retired_name(std::uint64_t id) {
+  for (auto& [rid, name] : retired_) {
+    if (rid == id) {
+      std::string s = std::move(name);
+      rid = 0;
+      return s;
+    }
+  }
+  return {};
+}
+
+Result<OrderId> OrderBook::resolve(std::string_view external_id) const {
+  auto it = external_.find(external_id);
+  if (it == external_.end()) return ErrorCode::unknown_order;
+  return OrderId(it->second);
+}
+
+std::string_view OrderBook::external_id(OrderId id) const {
+  if (!id.external()) return {};
+  const std::uint32_t o = find(id);
+  if (o != kNil) return external_names_[o];
+  for (const auto& [rid, name] : retired_) {
+    if (rid == id.value()) return name;
+  }
+  return {};
+}
+
+Status OrderBook::cancel(OrderId id) {
+  if (mode_ == Mode::l2) return ErrorCode::mode_mismatch;
+  const std::uint32_t o = find(id);
+  if (o == kNil) return ErrorCode::unknown_order;
+  begin_op();
+  const Top before = top();
+  const Side side = orders_[o].side;
+  const std::uint32_t li = orders_[o].level;
+  remove_order(o);
+  detail::PriceLadder& lad = ladder(side);
+  emit(side, lad[li]);
+  if (lad[li].count == 0) lad.erase(li);
+  end_op(before);
+  return {};
+}
+
+Result<Qty> OrderBook::reduce(OrderId id, Qty by) {
+  if (mode_ == Mode::l2) return ErrorCode::mode_mismatch;
+  const std::uint32_t o = find(id);
+  if (o == kNil) return ErrorCode::unknown_order;
+  if (!by.positive() || by > orders_[o].qty) return ErrorCode::invalid_quantity;
+  begin_op();
+  const Top before = top();
+  const Qty left = orders_[o].qty - by;
+  take(o, by);
+  end_op(before);
+  return left;
+}
+
+// Removes `qty` from order o (removing it when nothing remains) and reports its level.
+void OrderBook::take(std::uint32_t o, Qty qty) {
+  Order& n = orders_[o];
+  const Side side = n.side;
+  const std::uint32_t li = n.level;
+  detail::PriceLadder& lad = ladder(side);
+  if (qty == n.qty) {
+    remove_order(o);
+  } else {
+    n.qty -= qty;
+    lad[li].total -= qty;
+  }
+  emit(side, lad[li]);
+  if (lad[li].count == 0) lad.erase(li);
+}
+
+Result<Qty> OrderBook::execute(OrderId id, Qty qty, std::optional<Price> price) {
+  if (mode_ == Mode::l2) return ErrorCode::mode_mismatch;
+  const std::uint32_t o = find(id);
+  if (o == kNil) return ErrorCode::unknown_order;
+  if (!qty.positive() || qty > orders_[o].qty) return ErrorCode::invalid_quantity;
+  if (price && !price->valid()) return ErrorCode::invalid_price;
+  begin_op();
+  const Top before = top();
+  const Order& n = orders_[o];
+  const Price at = price ? *price : price_of(n.side, ladder(n.side)[n.level].key);
+  change_.trades.push_back(Trade{next_trade_++, at, qty, id, OrderId(), opposite(n.side)});
+  const Qty left = n.qty - qty;
+  take(o, qty);
+  end_op(before);
+  return left;
+}
+
+Result<AddResult> OrderBook::modify(OrderId id, Price price, Qty qty) {
+  if (mode_ == Mode::l2) return ErrorCode::mode_mismatch;
+  const std::uint32_t o = find(id);
+  if (o == kNil) return ErrorCode::unknown_order;
+  if (Status s = check_l3(price, qty); !s) return s.error();
+  const Order& n = orders_[o];
+  const Side side = n.side;
+  const Price old_price = price_of(side, ladder(side)[n.level].key);
+  if (price == old_price && qty <= n.qty) {
+    begin_op();
+    const Top before = top();
+    if (qty < n.qty) take(o, n.qty - qty);  // keeps priority
+    end_op(before);
+    return AddResult{id, OrderStatus::resting, Qty(0), qty};
+  }
+  if (level_overflows(side, price, qty, o)) return ErrorCode::invalid_quantity;
+  begin_op();
+  const Top before = top();
+  take(o, n.qty);  // leaves the queue; the id is re-used below
+  AddResult r = place(id.value(), side, price, qty, OrderType::limit, TimeInForce::gtc);
+  if (id.external()) attach_external(id.value(), take_retired_name(id.value()));
+  end_op(before);
+  return r;
+}
+
+Result<AddResult> OrderBook::replace(OrderId id, Price price, Qty qty) {
+  return replace_impl(id, {}, false, price, qty);
+}
+
+Result<AddResult> OrderBook::replace_external(OrderId id, std::string_view new_external_id,
+                                              Price price, Qty qty) {
+  return replace_impl(id, new_external_id, true, price, qty);
+}
+
+Result<AddResult> OrderBook::replace_impl(OrderId id, std::string_view new_ext, bool external,
+                                          Price price, Qty qty) {
+  if (mode_ == Mode::l2) return ErrorCode::mode_mismatch;
+  const std::uint32_t o = find(id);
+  if (o == kNil) return ErrorCode::unknown_order;
+  if (external) {
+    if (new_ext.empty()) return ErrorCode::invalid_field;
+    if (external_.find(new_ext) != external_.end()) return ErrorCode::duplicate_order;
+  }
+  if (Status s = check_l3(price, qty); !s) return s.error();
+  const Side side = orders_[o].side;
+  if (level_overflows(side, price, qty, o)) return ErrorCode::invalid_quantity;
+  begin_op();
+  const Top before = top();
+  take(o, orders_[o].qty);
+  const std::uint64_t new_id = external ? next_external_++ : next_id_++;
+  AddResult r = place(new_id, side, price, qty, OrderType::limit, TimeInForce::gtc);
+  if (external) attach_external(new_id, std::string(new_ext));
+  end_op(before);
+  return r;
+}
+
+// ---- L2 operations -------------------------------------------------------------
+
+Status OrderBook::set_level(Side side, Price price, Qty qty) {
+  if (mode_ != Mode::l2) return ErrorCode::mode_mismatch;
+  if (!price.valid()) return ErrorCode::invalid_price;
+  if (qty.lots() < 0) return ErrorCode::invalid_quantity;
+  begin_op();
+  const Top before = top();
+  detail::PriceLadder& lad = ladder(side);
+  const std::int64_t key = key_of(side, price);
+  std::uint32_t li = lad.find(key);
+  if (!qty.positive()) {
+    if (li != kNil) {
+      lad[li].total = Qty(0);
+      emit(side, lad[li]);
+      lad.erase(li);
+    }
+  } else if (li == kNil || lad[li].total != qty) {
+    if (li == kNil) li = lad.insert(key);
+    lad[li].total = qty;
+    emit(side, lad[li]);
+  }
+  end_op(before);
+  return {};
+}
+
+Status OrderBook::apply_snapshot(std::span<const LevelView> bids, std::span<const LevelView> asks) {
+  if (mode_ != Mode::l2) return ErrorCode::mode_mismatch;
+  for (int s = 0; s < 2; ++s) {
+    const Side side = s == 0 ? Side::buy : Side::sell;
+    std::span<const LevelView> levels = s == 0 ? bids : asks;
+    for (const LevelView& l : levels) {
+      if (!l.price.valid()) return ErrorCode::invalid_price;
+      if (!l.qty.positive()) return ErrorCode::invalid_quantity;
+    }
+    scratch_keys_.clear();
+    for (const LevelView& l : levels) scratch_keys_.push_back(key_of(side, l.price));
+    std::sort(scratch_keys_.begin(), scratch_keys_.end());
+    if (std::adjacent_find(scratch_keys_.begin(), scratch_keys_.end()) != scratch_keys_.end()) {
+      return ErrorCode::invalid_price;  // a price twice on one side
+    }
+  }
+  begin_op();
+  const Top before = top();
+  for (int s = 0; s < 2; ++s) {
+    const Side side = s == 0 ? Side::buy : Side::sell;
+    std::span<const LevelView> levels = s == 0 ? bids : asks;
+    detail::PriceLadder& lad = ladder(side);
+    scratch_keys_.clear();
+    for (const LevelView& l : levels) scratch_keys_.push_back(key_of(side, l.price));
+    std::sort(scratch_keys_.begin(), scratch_keys_.end());
+    scratch_levels_.clear();
+    for (std::uint32_t li = lad.best(); li != kNil; li = lad.next(li)) {
+      if (!std::binary_search(scratch_keys_.begin(), scratch_keys_.end(), lad[li].key)) {
+        scratch_levels_.push_back(li);
+      }
+    }
+    for (std::uint32_t li : scratch_levels_) {
+      lad[li].total = Qty(0);
+      emit(side, lad[li]);
+      lad.erase(li);
+    }
+    for (const LevelView& l : levels) {
+      const std::int64_t key = key_of(side, l.price);
+      std::uint32_t li = lad.find(key);
+      if (li != kNil && lad[li].total == l.qty) continue;
+      if (li == kNil) li = lad.insert(key);
+      lad[li].total = l.qty;
+      emit(side, lad[li]);
+    }
+  }
+  end_op(before);
+  return {};
+}
+
+// ---- queries -------------------------------------------------------------------
+
+std::optional<LevelView> OrderBook::best(Side side) const {
+  const detail::PriceLadder& lad = ladder(side);
+  const std::uint32_t li = lad.best();
+  if (li == kNil) return std::nullopt;
+  return LevelView{price_of(side, lad[li].key), lad[li].total, lad[li].count};
+}
+
+void OrderBook::depth(Side side, std::size_t n, std::vector<LevelView>& out) const {
+  out.clear();
+  const detail::PriceLadder& lad = ladder(side);
+  for (std::uint32_t li = lad.best(); li != kNil && out.size() < n; li = lad.next(li)) {
+    out.push_back(LevelView{price_of(side, lad[li].key), lad[li].total, lad[li].count});
+  }
+}
+
+std::optional<OrderView> OrderBook::order(OrderId id) const {
+  const std::uint32_t o = find(id);
+  if (o == kNil) return std::nullopt;
+  const Order& n = orders_[o];
+  return OrderView{id, n.side, price_of(n.side, ladder(n.side)[n.level].key), n.qty};
+}
+
+void OrderBook::level_orders(Side side, Price price, std::vector<OrderView>& out) const {
+  out.clear();
+  const detail::PriceLadder& lad = ladder(side);
+  const std::uint32_t li = lad.find(key_of(side, price));
+  if (li == kNil) return;
+  for (std::uint32_t o = lad[li].head; o != kNil; o = orders_[o].next) {
+    out.push_back(OrderView{OrderId(orders_[o].id), side, price, orders_[o].qty});
+  }
+}
+
+std::size_t OrderBook::memory_bytes() const {
+  return orders_.capacity() * sizeof(Order) + ids_.bytes() + bids_.bytes() + asks_.bytes();
+}
+
+std::optional<std::string> OrderBook::check_invariants() const {
+  std::size_t orders_seen = 0;
+  for (int s = 0; s < 2; ++s) {
+    const Side side = s == 0 ? Side::buy : Side::sell;
+    const std::string where = std::string(to_string(side)) + " ";
+    const detail::PriceLadder& lad = ladder(side);
+    std::size_t levels = 0;
+    std::int64_t prev_key = std::numeric_limits<std::int64_t>::min();
+    for (std::uint32_t li = lad.best(); li != kNil; li = lad.next(li)) {
+      const detail::Level& l = lad[li];
+      const std::string at = where + std::to_string(price_of(side, l.key).ticks());
+      if (levels > 0 && l.key <= prev_key) return at + ": levels out of order";
+      if (lad.find(l.key) != li) return at + ": level not found by its price";
+      prev_key = l.key;
+      ++levels;
+      if (!l.total.positive()) return at + ": empty level";
+      if (mode_ == Mode::l2) {
+        if (l.count != 0 || l.head != kNil) return at + ": l2 level holds orders";
+        continue;
+      }
+      Qty sum;
+      std::uint32_t n = 0;
+      std::uint32_t prev = kNil;
+      for (std::uint32_t o = l.head; o != kNil; o = orders_[o].next) {
+        const Order& ord = orders_[o];
+        if (ord.prev != prev) return at + ": broken FIFO links";
+        if (ord.level != li || ord.side != side) return at + ": order in the wrong level";
+        if (!ord.qty.positive()) return at + ": order with no quantity";
+        if (find_slot(ord.id) != o) return at + ": id index disagrees";
+        if (((ord.id & OrderId::kExternalBit) != 0) &&
+            (o >= external_names_.size() || external_names_[o].empty())) {
+          return at + ": upstream order without its id";
+        }
+        sum += ord.qty;
+        prev = o;
+        if (++n > order_count_) return at + ": FIFO cycle";
+      }
+      if (prev != l.tail) return at + ": tail is not the last order";
+      if (n != l.count) return at + ": order count mismatch";
+      if (sum != l.total) return at + ": total is not the sum of its orders";
+      orders_seen += n;
+    }
+    if (levels != lad.size()) return where + "level count mismatch";
+  }
+  if (orders_seen != order_count_ || ids_.size() != order_count_) return "order count mismatch";
+  for (const auto& [name, id] : external_) {
+    const std::uint32_t o = find_slot(id);
+    if (o == kNil || external_names_[o] != name) return "upstream id index disagrees";
+  }
+  if (mode_ == Mode::venue) {
+    const auto b = best(Side::buy);
+    const auto a = best(Side::sell);
+    if (b && a && b->price >= a->price) return "venue book is crossed";
+  }
+  return std::nullopt;
+}
+
+}  // namespace ob
