@@ -3,7 +3,9 @@
 
 add_library(marketd_warnings INTERFACE)
 target_compile_options(marketd_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow
-  -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough)
+  -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough
+  # Designated initializers that rely on member defaults are idiomatic here.
+  -Wno-missing-field-initializers)
 if(MARKETD_WERROR)
   target_compile_options(marketd_warnings INTERFACE -Werror)
 endif()

@@ -1,0 +1,45 @@
+#include "runtime/call.hpp"
+
+#include <fmt/format.h>
+
+namespace rt {
+
+std::string CallError::to_string() const {
+  switch (code) {
+    case Code::timeout: return "timeout";
+    case Code::noproc: return "noproc";
+    case Code::exited: return fmt::format("exited: {}", reason.to_string());
+    case Code::overloaded: return "overloaded";
+    case Code::calling_self: return "calling_self";
+  }
+  return "unknown";
+}
+
+namespace detail {
+
+bool ReplySlotBase::wait_ready(std::chrono::steady_clock::time_point deadline) {
+  // Spin first: a reply from a running server usually lands within microseconds,
+  // and a futex round trip costs more than that.
+  for (int i = 0; i < 4000; ++i) {
+    if (state_.load(std::memory_order_acquire) == kReady) return true;
+    cpu_relax();
+  }
+  Scheduler::BlockingScope blocking(Scheduler::current());
+  for (;;) {
+    std::uint32_t s = state_.load(std::memory_order_acquire);
+    if (s == kReady) return true;
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return false;
+    if (s == kPending &&
+        !state_.compare_exchange_strong(s, kSleeping, std::memory_order_acq_rel)) {
+      continue;  // became ready
+    }
+    auto left = deadline == std::chrono::steady_clock::time_point::max()
+                    ? std::chrono::nanoseconds(-1)
+                    : std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now);
+    futex_wait(state_, kSleeping, left);
+  }
+}
+
+}  // namespace detail
+}  // namespace rt

@@ -1,0 +1,152 @@
+#pragma once
+// The machinery of `call`: the error a call reports, the one-shot reply slot a
+// caller waits on, and `From`, the handle a server replies through (now, or
+// later from anywhere: OTP's GenServer.reply).
+//
+// Edge cases, as OTP: a reply after the caller timed out is dropped (the slot
+// is reference-counted, so nothing leaks); a server that dies before replying
+// answers every pending call with its exit reason; a call to a dead process
+// returns `noproc`; a call to a full bounded mailbox returns `overloaded`.
+// Thread-safety: From::reply and the slot are safe from any thread; each slot
+// is resolved at most once (later attempts are no-ops).
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <boost/smart_ptr/intrusive_ptr.hpp>
+
+#include "runtime/detail/futex.hpp"
+#include "runtime/exit_reason.hpp"
+#include "runtime/result.hpp"
+#include "runtime/scheduler.hpp"
+
+namespace rt {
+
+/// Why a call produced no reply.
+struct CallError {
+  enum class Code : unsigned char {
+    timeout,       ///< no reply within the timeout
+    noproc,        ///< the server was not alive
+    exited,        ///< the server exited before replying; `reason` says why
+    overloaded,    ///< the server's bounded mailbox was full
+    calling_self,  ///< a process called itself (would deadlock)
+  };
+  Code code = Code::timeout;
+  ExitReason reason;
+
+  std::string to_string() const;
+  friend bool operator==(const CallError& a, const CallError& b) {
+    return a.code == b.code && a.reason == b.reason;
+  }
+};
+
+template <class T>
+using CallResult = Result<T, CallError>;
+
+/// The default call timeout (OTP's 5 s).
+inline constexpr std::chrono::milliseconds kDefaultCallTimeout{5000};
+
+namespace detail {
+
+/// Reference-counted, resolved once; type-independent part so servers can fail
+/// pending calls of any reply type when they exit.
+class ReplySlotBase {
+ public:
+  virtual ~ReplySlotBase() = default;
+  /// Resolves with an error (no-op if already resolved).
+  virtual void fail(CallError err) noexcept = 0;
+  bool resolved() const noexcept { return claimed_.load(std::memory_order_acquire); }
+
+  friend void intrusive_ptr_add_ref(ReplySlotBase* s) noexcept {
+    s->refs_.fetch_add(1, std::memory_order_relaxed);
+  }
+  friend void intrusive_ptr_release(ReplySlotBase* s) noexcept {
+    if (s->refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete s;
+  }
+
+ protected:
+  enum : std::uint32_t { kPending = 0, kReady = 1, kSleeping = 2 };
+  bool claim() noexcept { return !claimed_.exchange(true, std::memory_order_acq_rel); }
+  void publish() noexcept {
+    if (state_.exchange(kReady, std::memory_order_acq_rel) == kSleeping) futex_wake(state_, 1);
+  }
+  /// Waits until ready or the deadline; true if ready.
+  bool wait_ready(std::chrono::steady_clock::time_point deadline);
+
+  std::atomic<std::uint32_t> refs_{0};
+  std::atomic<bool> claimed_{false};
+  std::atomic<std::uint32_t> state_{kPending};
+};
+
+template <class T>
+class ReplySlot final : public ReplySlotBase {
+ public:
+  using Completion = std::function<void(CallResult<T>)>;
+
+  /// Resolves with a value; false if the slot was already resolved (late reply: dropped).
+  bool resolve(T value) { return settle(CallResult<T>(std::move(value))); }
+  void fail(CallError err) noexcept override {
+    try {
+      settle(CallResult<T>(Err{std::move(err)}));
+    } catch (...) {  // a completion that throws must not escape a dying process
+    }
+  }
+  /// For async calls: runs on the resolving thread, once.
+  void on_complete(Completion c) { completion_ = std::move(c); }
+
+  /// Blocks until resolved or `timeout` elapses (then resolves with `timeout`).
+  CallResult<T> wait(std::chrono::steady_clock::duration timeout) {
+    if (!wait_ready(std::chrono::steady_clock::now() + timeout)) {
+      if (claim()) {
+        result_.emplace(Err{CallError{CallError::Code::timeout, {}}});
+        publish();
+      } else {
+        wait_ready(std::chrono::steady_clock::time_point::max());  // a reply is landing now
+      }
+    }
+    return std::move(*result_);
+  }
+
+ private:
+  bool settle(CallResult<T> r) {
+    if (!claim()) return false;
+    result_.emplace(std::move(r));
+    if (completion_) {
+      completion_(std::move(*result_));
+    }
+    publish();
+    return true;
+  }
+
+  std::optional<CallResult<T>> result_;
+  Completion completion_;
+};
+
+template <class T>
+using ReplySlotPtr = boost::intrusive_ptr<ReplySlot<T>>;
+
+}  // namespace detail
+
+/// The caller of a pending call; reply through it now or later, from any thread.
+template <class R>
+class From {
+ public:
+  From() = default;
+  explicit From(detail::ReplySlotPtr<R> slot) : slot_(std::move(slot)) {}
+
+  /// Sends the reply; false if already replied or the caller gave up (timeout).
+  bool reply(R value) const { return slot_ && slot_->resolve(std::move(value)); }
+  /// True once replied, failed or timed out.
+  bool done() const { return !slot_ || slot_->resolved(); }
+  detail::ReplySlotBase* slot() const { return slot_.get(); }
+
+ private:
+  detail::ReplySlotPtr<R> slot_;
+};
+
+}  // namespace rt

@@ -1,0 +1,330 @@
+#include "runtime/process.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <mutex>
+
+#include "runtime/runtime.hpp"
+
+namespace rt {
+
+namespace {
+thread_local Process* tl_current = nullptr;
+}  // namespace
+
+// ---- system messages --------------------------------------------------------
+
+class DownEnvelope final : public Envelope {
+ public:
+  explicit DownEnvelope(Down d) : down_(std::move(d)) {}
+  void deliver(Process& target) override { target.on_down_envelope(std::move(down_)); }
+  std::string_view type_name() const noexcept override { return "Down"; }
+
+ private:
+  Down down_;
+};
+
+class ExitSignalEnvelope final : public Envelope {
+ public:
+  explicit ExitSignalEnvelope(ExitSignal s) : sig_(std::move(s)) {}
+  void deliver(Process& target) override { target.handle_exit_signal(std::move(sig_)); }
+  std::string_view type_name() const noexcept override { return "ExitSignal"; }
+
+ private:
+  ExitSignal sig_;
+};
+
+// ---- identity ---------------------------------------------------------------
+
+void intrusive_ptr_add_ref(Process* p) noexcept { p->refs_.fetch_add(1, std::memory_order_relaxed); }
+
+void intrusive_ptr_release(Process* p) noexcept {
+  if (p->refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete p;
+}
+
+std::uint64_t Pid::id() const noexcept { return p_ ? p_->id() : 0; }
+bool Pid::alive() const noexcept { return p_ && p_->alive(); }
+std::string Pid::to_string() const { return "<0." + std::to_string(id()) + ".0>"; }
+
+Process* current_process() noexcept { return tl_current; }
+
+Pid self() noexcept { return tl_current ? tl_current->self() : Pid(); }
+
+void exit(const Pid& pid, ExitReason reason) {
+  if (Process* p = pid.get()) p->exit_signal(self(), std::move(reason));
+}
+
+detail::CurrentProcessScope::CurrentProcessScope(Process* p) noexcept : saved_(tl_current) {
+  tl_current = p;
+}
+detail::CurrentProcessScope::~CurrentProcessScope() { tl_current = saved_; }
+
+// ---- lifecycle --------------------------------------------------------------
+
+void Process::attach(Runtime& rt, ProcessOptions options, Pid parent, const void* type_tag) {
+  runtime_ = &rt;
+  type_tag_ = type_tag;
+  id_ = rt.next_id();
+  restarts_ = options.restarts;
+  capacity_ = options.mailbox_capacity;
+  name_ = std::move(options.name);
+  parent_ = std::move(parent);
+  alive_.store(true, std::memory_order_release);
+  rt.add(*this);
+}
+
+Process::~Process() { drain_dead_mailbox(); }
+
+ProcessInfo Process::info() const {
+  return ProcessInfo{self(),
+                     name_,
+                     depth_.load(std::memory_order_relaxed),
+                     depth_high_water_.load(std::memory_order_relaxed),
+                     handled_.load(std::memory_order_relaxed),
+                     restarts_,
+                     trap_exit_};
+}
+
+SendStatus Process::post(std::unique_ptr<Envelope> env, bool bounded) {
+  if (!alive_.load(std::memory_order_acquire)) {
+    env->abandon(ExitReason::noproc());
+    return SendStatus::noproc;
+  }
+  std::int64_t depth = depth_.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (bounded && capacity_ != 0 && depth > static_cast<std::int64_t>(capacity_)) {
+    depth_.fetch_sub(1, std::memory_order_relaxed);
+    return SendStatus::overloaded;  // env is destroyed unsent; a call reports `overloaded`
+  }
+  if (depth > depth_high_water_.load(std::memory_order_relaxed)) {
+    depth_high_water_.store(depth, std::memory_order_relaxed);
+  }
+  mailbox_.push(env.release());
+  if (!scheduled_.exchange(true, std::memory_order_acq_rel)) runtime_->scheduler().schedule(this);
+  return SendStatus::ok;
+}
+
+void Process::exit_signal(const Pid& from, ExitReason reason, bool linked) {
+  {
+    std::lock_guard g(lock_);
+    if (!alive_.load(std::memory_order_relaxed)) return;
+    Relations& rel = relations();
+    if (linked) std::erase(rel.links, from);
+    rel.signals.push_back(Signal{from, std::move(reason), linked});
+  }
+  signals_pending_.store(true, std::memory_order_release);
+  if (!scheduled_.exchange(true, std::memory_order_acq_rel)) runtime_->scheduler().schedule(this);
+}
+
+Process::Relations& Process::relations() {
+  if (!relations_) relations_ = std::make_unique<Relations>();
+  return *relations_;
+}
+
+// ---- the run loop -----------------------------------------------------------
+
+bool Process::has_work() const noexcept {
+  return signals_pending_.load(std::memory_order_acquire) || mailbox_.maybe_nonempty() ||
+         (continue_ && alive_.load(std::memory_order_relaxed));
+}
+
+unsigned Process::run_slice(unsigned budget) {
+  unsigned handled = 0;
+  std::int64_t popped = 0;
+  while (handled < budget) {
+    if (signals_pending_.load(std::memory_order_acquire)) handle_signals();
+    if (!alive_.load(std::memory_order_relaxed)) {
+      drain_dead_mailbox();
+      break;
+    }
+    if (continue_) {
+      std::unique_ptr<Envelope> cont = std::move(continue_);
+      deliver(*cont);
+      ++handled;
+      continue;
+    }
+    auto* node = mailbox_.pop();
+    if (node == nullptr) break;
+    ++popped;
+    std::unique_ptr<Envelope> env(static_cast<Envelope*>(node));
+    deliver(*env);
+    ++handled;
+  }
+  if (popped != 0) depth_.fetch_sub(popped, std::memory_order_relaxed);
+  handled_.store(handled_.load(std::memory_order_relaxed) + handled, std::memory_order_relaxed);
+  return handled;
+}
+
+void Process::deliver(Envelope& env) {
+  try {
+    env.deliver(*this);
+  } catch (const std::exception& ex) {
+    crash(ExitReason::error(ex.what()), env.type_name());
+  } catch (...) {
+    crash(ExitReason::error("unknown exception"), env.type_name());
+  }
+}
+
+void Process::crash(ExitReason reason, std::string_view message_type) noexcept {
+  spdlog::error("process {} {} crashed handling {}: {}", name_, self().to_string(), message_type,
+                reason.to_string());
+  crashed_ = true;
+  on_crash(reason);
+  exit_self(std::move(reason));
+}
+
+void Process::handle_signals() {
+  std::vector<Signal> signals;
+  {
+    std::lock_guard g(lock_);
+    signals_pending_.store(false, std::memory_order_relaxed);
+    if (relations_) signals.swap(relations_->signals);
+  }
+  for (Signal& sig : signals) {
+    if (!alive_.load(std::memory_order_relaxed)) return;
+    if (sig.reason.is(ExitReason::Kind::kill) && !sig.linked) {
+      exit_self(ExitReason::killed());  // untrappable
+    } else if (trap_exit_) {
+      post(std::make_unique<ExitSignalEnvelope>(ExitSignal{sig.from, std::move(sig.reason)}), false);
+    } else if (sig.reason.is(ExitReason::Kind::normal)) {
+      if (sig.from == self()) exit_self(ExitReason::normal());  // exit(self(), normal) stops
+    } else {
+      exit_self(std::move(sig.reason));
+    }
+  }
+}
+
+void Process::exit_self(ExitReason reason) {
+  if (!alive_.load(std::memory_order_relaxed)) return;
+  Pid me = self();  // keeps this object alive until we are done
+  on_exit(reason);
+  ExitReason visible = reason.is(ExitReason::Kind::kill) ? ExitReason::killed() : std::move(reason);
+  std::unique_ptr<Relations> rel;
+  {
+    std::lock_guard g(lock_);
+    exit_reason_ = visible;
+    alive_.store(false, std::memory_order_release);
+    rel = std::move(relations_);
+  }
+  for (ExitHook* h = std::exchange(hooks_, nullptr); h != nullptr;) {
+    ExitHook* next = std::exchange(h->next_hook_, nullptr);
+    h->on_process_exit(*this);
+    h = next;
+  }
+  runtime_->remove(*this, crashed_);
+  if (rel) {
+    for (const Pid& l : rel->links) l.get()->exit_signal(me, visible, /*linked=*/true);
+    for (MonitorEntry& m : rel->watchers) {
+      m.other.get()->post(std::make_unique<DownEnvelope>(Down{m.ref, me, visible}), false);
+    }
+  }
+  for (MonitorEntry& m : monitoring_) m.other.get()->remove_watcher(m.ref);
+  monitoring_.clear();
+  continue_.reset();
+  drain_dead_mailbox();
+}
+
+void Process::drain_dead_mailbox() noexcept {
+  const ExitReason why = alive_.load(std::memory_order_relaxed) ? ExitReason::noproc() : exit_reason_;
+  std::int64_t popped = 0;
+  while (auto* node = mailbox_.pop()) {
+    std::unique_ptr<Envelope> env(static_cast<Envelope*>(node));
+    env->abandon(why);
+    ++popped;
+  }
+  if (popped != 0) depth_.fetch_sub(popped, std::memory_order_relaxed);
+}
+
+// ---- links and monitors -------------------------------------------------------
+
+void Process::link(const Pid& other) {
+  Process* o = other.get();
+  if (o == nullptr || o == this) return;
+  Process* first = id_ < o->id_ ? this : o;
+  Process* second = first == this ? o : this;
+  bool dead = false;
+  {
+    std::lock_guard g1(first->lock_);
+    std::lock_guard g2(second->lock_);
+    dead = !o->alive_.load(std::memory_order_relaxed);
+    if (!dead) {
+      auto& mine = relations().links;
+      if (std::find(mine.begin(), mine.end(), other) == mine.end()) {
+        mine.push_back(other);
+        o->relations().links.push_back(self());
+      }
+    }
+  }
+  if (dead) exit_signal(other, ExitReason::noproc(), /*linked=*/true);
+}
+
+void Process::unlink(const Pid& other) {
+  Process* o = other.get();
+  if (o == nullptr || o == this) return;
+  Process* first = id_ < o->id_ ? this : o;
+  Process* second = first == this ? o : this;
+  std::lock_guard g1(first->lock_);
+  std::lock_guard g2(second->lock_);
+  if (relations_) std::erase(relations_->links, other);
+  if (o->relations_) std::erase(o->relations_->links, self());
+}
+
+void Process::remove_link(Process& other) noexcept {
+  std::lock_guard g(lock_);
+  if (relations_) std::erase(relations_->links, other.self());
+}
+
+MonitorRef Process::monitor(const Pid& target) {
+  MonitorRef ref{runtime_->next_id()};
+  bool dead = true;
+  if (Process* t = target.get()) {
+    std::lock_guard g(t->lock_);
+    dead = !t->alive_.load(std::memory_order_relaxed);
+    if (!dead) t->relations().watchers.push_back(MonitorEntry{ref, self()});
+  }
+  monitoring_.push_back(MonitorEntry{ref, target});
+  if (dead) post(std::make_unique<DownEnvelope>(Down{ref, target, ExitReason::noproc()}), false);
+  return ref;
+}
+
+bool Process::demonitor(MonitorRef ref) {
+  auto it = std::find_if(monitoring_.begin(), monitoring_.end(),
+                         [&](const MonitorEntry& m) { return m.ref == ref; });
+  if (it == monitoring_.end()) return false;
+  Pid target = std::move(it->other);
+  monitoring_.erase(it);  // a queued Down for it is now ignored
+  if (Process* t = target.get()) t->remove_watcher(ref);
+  return true;
+}
+
+void Process::remove_watcher(MonitorRef ref) noexcept {
+  std::lock_guard g(lock_);
+  if (!relations_) return;
+  std::erase_if(relations_->watchers, [&](const MonitorEntry& m) { return m.ref == ref; });
+}
+
+void Process::on_down_envelope(Down&& down) {
+  auto it = std::find_if(monitoring_.begin(), monitoring_.end(),
+                         [&](const MonitorEntry& m) { return m.ref == down.ref; });
+  if (it == monitoring_.end()) return;  // demonitored: flushed
+  monitoring_.erase(it);
+  handle_down(std::move(down));
+}
+
+void Process::add_exit_hook(ExitHook& hook) noexcept {
+  hook.next_hook_ = hooks_;
+  hooks_ = &hook;
+}
+
+bool Process::remove_exit_hook(ExitHook& hook) noexcept {
+  for (ExitHook** h = &hooks_; *h != nullptr; h = &(*h)->next_hook_) {
+    if (*h == &hook) {
+      *h = hook.next_hook_;
+      hook.next_hook_ = nullptr;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace rt

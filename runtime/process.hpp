@@ -1,0 +1,249 @@
+#pragma once
+// The process control block: identity, mailbox, links, monitors, exit-signal
+// handling and the run loop the scheduler drives. Behaviours (GenServer,
+// Supervisor, ...) derive from it; user code normally sees only Pid and the
+// behaviour's API.
+//
+// Semantics (OTP's, with these C++ differences, each documented where it lives):
+// - A process runs on at most one thread at a time and handles its mailbox in
+//   order. A callback is never preempted: a `kill` takes effect when the
+//   running callback returns.
+// - Exit signals bypass the mailbox (a `kill` does not wait behind a backlog).
+//   With trap_exit on, a signal becomes an ExitSignal message at the mailbox tail.
+// - A message to a dead process is dropped; a pending call in a dead mailbox is
+//   answered with the exit reason (`noproc` if it arrived after the death).
+// - Links are bidirectional; linking to a dead process delivers an exit signal
+//   with reason `noproc`. `exit(pid, kill)` is untrappable and the victim's
+//   links and monitors see `killed`.
+// - A monitor of a dead process delivers Down{noproc} at once.
+//
+// Thread-safety: post()/exit_signal()/alive()/info are thread-safe; link,
+// monitor, trap_exit and the other "self" operations must be called by the
+// process itself, from its callbacks (or its init).
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/detail/mpsc_queue.hpp"
+#include "runtime/detail/spin_lock.hpp"
+#include "runtime/envelope.hpp"
+#include "runtime/exit_reason.hpp"
+#include "runtime/pid.hpp"
+
+namespace rt {
+
+class Runtime;
+
+/// Identifies one monitor; unique within a Runtime.
+struct MonitorRef {
+  std::uint64_t id = 0;
+  friend bool operator==(MonitorRef, MonitorRef) = default;
+  explicit operator bool() const { return id != 0; }
+};
+
+/// Delivered (as an info message) to a watcher when a monitored process exits.
+struct Down {
+  MonitorRef ref;
+  Pid pid;
+  ExitReason reason;
+};
+
+/// An exit signal received while trapping exits, delivered as an info message.
+struct ExitSignal {
+  Pid from;
+  ExitReason reason;
+};
+
+/// What a send reports: delivered to the mailbox, no such process, or a full bounded mailbox.
+enum class SendStatus : unsigned char { ok, noproc, overloaded };
+
+/// Something that must know when a process exits (a Registry entry, a
+/// supervisor's bookkeeping). Runs on the exiting process's thread.
+class ExitHook {
+ public:
+  virtual ~ExitHook() = default;
+  virtual void on_process_exit(Process& p) noexcept = 0;
+
+ private:
+  friend class Process;
+  ExitHook* next_hook_ = nullptr;
+};
+
+/// A snapshot of one process, for introspection and metrics.
+struct ProcessInfo {
+  Pid pid;
+  std::string name;
+  std::int64_t mailbox_depth = 0;
+  std::int64_t mailbox_high_water = 0;
+  std::uint64_t handled = 0;
+  std::uint32_t restarts = 0;
+  bool trap_exit = false;
+};
+
+/// Options common to every process start.
+struct ProcessOptions {
+  std::string name;            ///< for logs and introspection (defaults to the registered key)
+  std::size_t mailbox_capacity = 0;  ///< 0 = unbounded; else casts beyond it report `overloaded`
+  std::uint32_t restarts = 0;  ///< incarnation count, set by a supervisor
+};
+
+class Process {
+ public:
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+  virtual ~Process();
+
+  Pid self() const noexcept { return Pid(const_cast<Process*>(this)); }
+  std::uint64_t id() const noexcept { return id_; }
+  const std::string& name() const noexcept { return name_; }
+  Runtime& runtime() const noexcept { return *runtime_; }
+  bool alive() const noexcept { return alive_.load(std::memory_order_acquire); }
+  /// The reason the process exited (meaningful once !alive()).
+  const ExitReason& exit_reason() const noexcept { return exit_reason_; }
+  std::int64_t mailbox_depth() const noexcept { return depth_.load(std::memory_order_relaxed); }
+  ProcessInfo info() const;
+  /// A per-behaviour-type tag, so typed references are checked without RTTI.
+  const void* type_tag() const noexcept { return type_tag_; }
+
+  // ---- thread-safe ------------------------------------------------------
+
+  /// Enqueues a message, taking ownership. `bounded` messages respect the
+  /// mailbox capacity; system messages (replies, Down, timers) do not.
+  SendStatus post(std::unique_ptr<Envelope> env, bool bounded = true);
+  /// Sends an exit signal to this process (Erlang's exit/2). `linked` marks
+  /// a signal propagated through a link, which also removes the link.
+  void exit_signal(const Pid& from, ExitReason reason, bool linked = false);
+
+  // ---- called by the process itself -------------------------------------
+
+  /// Links to `other` (idempotent). A dead `other` sends us `noproc`.
+  void link(const Pid& other);
+  /// Removes a link in both directions (idempotent).
+  void unlink(const Pid& other);
+  /// Monitors `target`; a Down{ref} arrives when it exits (at once if it is dead).
+  MonitorRef monitor(const Pid& target);
+  /// Removes a monitor; a Down for it not yet handled is discarded. True if it was active.
+  bool demonitor(MonitorRef ref);
+  /// With trap_exit on, exit signals (except `kill`) arrive as ExitSignal messages.
+  void trap_exit(bool on) noexcept { trap_exit_ = on; }
+  bool trapping_exits() const noexcept { return trap_exit_; }
+  /// The process that started this one (a supervisor), if any.
+  const Pid& parent() const noexcept { return parent_; }
+  /// Attaches a hook run when this process exits. The hook must outlive the process or detach.
+  void add_exit_hook(ExitHook& hook) noexcept;
+  /// Detaches a hook; true if it was attached.
+  bool remove_exit_hook(ExitHook& hook) noexcept;
+
+ protected:
+  Process() = default;
+  /// Binds the process to a runtime, names it and enters it in the process
+  /// table. Called once by start() before init.
+  void attach(Runtime& rt, ProcessOptions options, Pid parent, const void* type_tag);
+
+  /// A monitored process exited (only for monitors still active).
+  virtual void handle_down(Down&& down) = 0;
+  /// A trapped exit signal. GenServer's default: a signal from the parent stops the server.
+  virtual void handle_exit_signal(ExitSignal&& sig) = 0;
+  /// A callback threw: the behaviour's last word (GenServer runs terminate) before exit.
+  virtual void on_crash(const ExitReason& /*reason*/) noexcept {}
+  /// The process is exiting for any reason (GenServer fails its deferred calls).
+  virtual void on_exit(const ExitReason& /*reason*/) noexcept {}
+  /// Runs once before the next message (OTP's handle_continue); set by behaviours.
+  void set_continue(std::unique_ptr<Envelope> cont) noexcept { continue_ = std::move(cont); }
+
+  /// Ends the process with `reason` (from its own thread): links and monitors are
+  /// notified, exit hooks run, pending calls in the mailbox learn the reason.
+  void exit_self(ExitReason reason);
+
+ private:
+  friend class Scheduler;
+  friend class Runtime;
+  friend class DownEnvelope;
+  friend class ExitSignalEnvelope;
+  friend void intrusive_ptr_add_ref(Process* p) noexcept;
+  friend void intrusive_ptr_release(Process* p) noexcept;
+  template <class>
+  friend class GenServer;
+
+  struct Signal {
+    Pid from;
+    ExitReason reason;
+    bool linked;
+  };
+  struct MonitorEntry {
+    MonitorRef ref;
+    Pid other;
+  };
+  // Relations are rare; allocated on first use so idle processes stay small.
+  struct Relations {
+    std::vector<Pid> links;
+    std::vector<MonitorEntry> watchers;   // who monitors me
+    std::vector<Signal> signals;          // pending exit signals
+  };
+
+  /// Handles up to `budget` messages; returns the number handled. Scheduler only.
+  unsigned run_slice(unsigned budget);
+  /// True if there is anything for run_slice to do.
+  bool has_work() const noexcept;
+  void handle_signals();
+  void deliver(Envelope& env);
+  void crash(ExitReason reason, std::string_view message_type) noexcept;
+  void drain_dead_mailbox() noexcept;
+  void on_down_envelope(Down&& down);
+  void remove_link(Process& other) noexcept;
+  void remove_watcher(MonitorRef ref) noexcept;
+  Relations& relations();  // caller holds lock_
+
+  Runtime* runtime_ = nullptr;
+  const void* type_tag_ = nullptr;
+  std::uint64_t id_ = 0;
+  std::atomic<std::uint32_t> refs_{0};
+  std::atomic<bool> alive_{false};  // true from attach() until exit
+  std::atomic<bool> scheduled_{true};  // true until start() releases the process
+  std::atomic<bool> signals_pending_{false};
+  bool trap_exit_ = false;
+  detail::SpinLock lock_;  // guards relations_ and alive_ transitions
+  std::uint32_t restarts_ = 0;
+  std::size_t capacity_ = 0;
+  std::atomic<std::int64_t> depth_{0};
+  std::atomic<std::int64_t> depth_high_water_{0};
+  std::atomic<std::uint64_t> handled_{0};
+  std::string name_;
+  Pid parent_;
+  ExitReason exit_reason_;
+  std::unique_ptr<Relations> relations_;
+  std::vector<MonitorEntry> monitoring_;  // whom I monitor; owner thread only
+  std::unique_ptr<Envelope> continue_;
+  ExitHook* hooks_ = nullptr;
+  bool crashed_ = false;
+  Process* table_prev_ = nullptr;  // Runtime's process table (intrusive)
+  Process* table_next_ = nullptr;
+  detail::MpscQueue mailbox_;
+};
+
+/// The process whose callback is running on this thread, or nullptr.
+Process* current_process() noexcept;
+/// Pid of the calling process (empty outside a process).
+Pid self() noexcept;
+/// Erlang's exit/2: sends an exit signal with `reason` to `pid` from the caller.
+void exit(const Pid& pid, ExitReason reason);
+
+namespace detail {
+/// Sets the thread's current process for a scope (scheduler and start()).
+class CurrentProcessScope {
+ public:
+  explicit CurrentProcessScope(Process* p) noexcept;
+  ~CurrentProcessScope();
+  CurrentProcessScope(const CurrentProcessScope&) = delete;
+  CurrentProcessScope& operator=(const CurrentProcessScope&) = delete;
+
+ private:
+  Process* saved_;
+};
+}  // namespace detail
+
+}  // namespace rt

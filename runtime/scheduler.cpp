@@ -1,0 +1,312 @@
+#include "runtime/scheduler.hpp"
+
+#include <chrono>
+#include <utility>
+
+#include "runtime/detail/futex.hpp"
+#include "runtime/process.hpp"
+
+namespace rt {
+
+namespace {
+constexpr unsigned kMaxSpares = 256;
+constexpr unsigned kNextSlotStreak = 16;  // next-slot runs before the queue gets a turn
+constexpr unsigned kGlobalCheckEvery = 61;
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+struct Scheduler::Worker {
+  unsigned index = 0;
+  bool spare = false;
+  detail::SpinLock lock;
+  std::deque<Process*> queue;
+  std::atomic<std::int64_t> size{0};
+  Process* next = nullptr;  // only touched by this worker's thread
+  unsigned next_streak = 0;
+  unsigned tick = 0;
+  unsigned nest = 0;
+  std::thread thread;
+};
+
+namespace {
+thread_local Scheduler* tl_scheduler = nullptr;
+thread_local void* tl_worker = nullptr;  // Scheduler::Worker*, private type
+}  // namespace
+
+Scheduler* Scheduler::current() noexcept { return tl_scheduler; }
+
+Scheduler::Scheduler(Options opts) : opts_(opts), started_ns_(now_ns()) {
+  core_workers_ = opts_.workers ? opts_.workers : std::max(1u, std::thread::hardware_concurrency());
+  workers_.resize(core_workers_ + kMaxSpares);
+  for (unsigned i = 0; i < core_workers_; ++i) {
+    workers_[i] = std::make_unique<Worker>();
+    workers_[i]->index = i;
+  }
+  worker_count_.store(core_workers_, std::memory_order_release);
+  for (unsigned i = 0; i < core_workers_; ++i) {
+    Worker& w = *workers_[i];
+    w.thread = std::thread([this, &w] { run_worker(w); });
+  }
+}
+
+Scheduler::~Scheduler() { shutdown(); }
+
+void Scheduler::shutdown() {
+  if (stopping_.exchange(true)) return;
+  epoch_.fetch_add(1, std::memory_order_seq_cst);
+  detail::futex_wake(epoch_, -1);
+  spare_epoch_.fetch_add(1, std::memory_order_seq_cst);
+  detail::futex_wake(spare_epoch_, -1);
+  unsigned n = 0;
+  {
+    // enter_blocking adds spares under this lock and checks stopping_ first.
+    std::lock_guard g(spawn_mutex_);
+    n = worker_count_.load(std::memory_order_acquire);
+  }
+  for (unsigned i = 0; i < n; ++i) {
+    if (workers_[i]->thread.joinable()) workers_[i]->thread.join();
+  }
+  auto release_all = [](std::deque<Process*>& q) {
+    for (Process* p : q) intrusive_ptr_release(p);
+    q.clear();
+  };
+  release_all(global_);
+  for (unsigned i = 0; i < n; ++i) {
+    release_all(workers_[i]->queue);
+    if (workers_[i]->next) intrusive_ptr_release(workers_[i]->next);
+    workers_[i]->next = nullptr;
+  }
+}
+
+double Scheduler::utilisation() const noexcept {
+  std::int64_t wall = (now_ns() - started_ns_) * core_workers_;
+  return wall > 0 ? static_cast<double>(busy_ns_.load(std::memory_order_relaxed)) / wall : 0.0;
+}
+
+void Scheduler::schedule(Process* p) {
+  intrusive_ptr_add_ref(p);  // the run queue holds a reference
+  auto* w = static_cast<Worker*>(tl_worker);
+  if (w != nullptr && tl_scheduler == this && !stopping_.load(std::memory_order_relaxed)) {
+    // Woken by this worker: run it next here; the displaced one becomes stealable.
+    Process* displaced = w->next;
+    w->next = p;
+    if (displaced == nullptr) return;
+    {
+      std::lock_guard g(w->lock);
+      w->queue.push_back(displaced);
+    }
+    w->size.fetch_add(1, std::memory_order_seq_cst);
+    wake_one();
+    return;
+  }
+  {
+    std::lock_guard g(global_lock_);
+    global_.push_back(p);
+  }
+  global_size_.fetch_add(1, std::memory_order_seq_cst);
+  wake_one();
+}
+
+void Scheduler::wake_one() {
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+    epoch_.fetch_add(1, std::memory_order_seq_cst);
+    detail::futex_wake(epoch_, 1);
+  }
+}
+
+bool Scheduler::any_work() const {
+  if (global_size_.load(std::memory_order_seq_cst) > 0) return true;
+  unsigned n = worker_count_.load(std::memory_order_acquire);
+  for (unsigned i = 0; i < n; ++i) {
+    if (workers_[i]->size.load(std::memory_order_seq_cst) > 0) return true;
+  }
+  return false;
+}
+
+Process* Scheduler::steal(Worker& self) {
+  unsigned n = worker_count_.load(std::memory_order_acquire);
+  for (unsigned k = 1; k <= n; ++k) {
+    Worker& v = *workers_[(self.index + k) % n];
+    if (&v == &self || v.size.load(std::memory_order_relaxed) <= 0) continue;
+    std::unique_lock g(v.lock, std::try_to_lock);
+    if (!g.owns_lock() || v.queue.empty()) continue;
+    Process* p = v.queue.front();
+    v.queue.pop_front();
+    v.size.fetch_sub(1, std::memory_order_relaxed);
+    return p;
+  }
+  return nullptr;
+}
+
+Process* Scheduler::find_work(Worker& w) {
+  ++w.tick;
+  if (w.next != nullptr) {
+    if (w.next_streak < kNextSlotStreak || w.size.load(std::memory_order_relaxed) == 0) {
+      ++w.next_streak;
+      Process* p = w.next;
+      w.next = nullptr;
+      return p;
+    }
+    // The queue has waited long enough: the next slot joins its tail.
+    std::lock_guard g(w.lock);
+    w.queue.push_back(w.next);
+    w.size.fetch_add(1, std::memory_order_relaxed);
+    w.next = nullptr;
+  }
+  w.next_streak = 0;
+  auto pop_global = [this]() -> Process* {
+    if (global_size_.load(std::memory_order_relaxed) <= 0) return nullptr;
+    std::lock_guard g(global_lock_);
+    if (global_.empty()) return nullptr;
+    Process* p = global_.front();
+    global_.pop_front();
+    global_size_.fetch_sub(1, std::memory_order_relaxed);
+    return p;
+  };
+  if (w.tick % kGlobalCheckEvery == 0) {
+    if (Process* p = pop_global()) return p;
+  }
+  if (w.size.load(std::memory_order_relaxed) > 0) {
+    std::lock_guard g(w.lock);
+    if (!w.queue.empty()) {
+      Process* p = w.queue.front();
+      w.queue.pop_front();
+      w.size.fetch_sub(1, std::memory_order_relaxed);
+      return p;
+    }
+  }
+  if (Process* p = pop_global()) return p;
+  return steal(w);
+}
+
+void Scheduler::run_process(Worker& w, Process* p) {
+  {
+    detail::CurrentProcessScope scope(p);
+    p->run_slice(opts_.budget);
+  }
+  p->scheduled_.exchange(false, std::memory_order_acq_rel);
+  if (p->has_work() && !p->scheduled_.exchange(true, std::memory_order_acq_rel)) {
+    // More to do: back of the local queue, so others get their turn.
+    {
+      std::lock_guard g(w.lock);
+      w.queue.push_back(p);
+    }
+    w.size.fetch_add(1, std::memory_order_seq_cst);
+    wake_one();
+    return;  // the queue keeps our reference
+  }
+  intrusive_ptr_release(p);
+}
+
+bool Scheduler::try_run_inline(Process* p) {
+  auto* w = static_cast<Worker*>(tl_worker);
+  if (w == nullptr || tl_scheduler != this || w->next != p || w->nest >= 8) return false;
+  w->next = nullptr;
+  ++w->nest;
+  run_process(*w, p);
+  --w->nest;
+  return true;
+}
+
+bool Scheduler::spare_should_stop(const Worker& w) const {
+  return w.spare && static_cast<int>(w.index - core_workers_) >= blocked_.load(std::memory_order_acquire);
+}
+
+void Scheduler::park(Worker& w) {
+  std::uint32_t e = epoch_.load(std::memory_order_seq_cst);
+  sleepers_.fetch_add(1, std::memory_order_seq_cst);
+  if (!any_work() && !stopping_.load(std::memory_order_seq_cst) && !spare_should_stop(w)) {
+    detail::futex_wait(epoch_, e, w.spare ? std::chrono::milliseconds(10) : std::chrono::nanoseconds(-1));
+  }
+  sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+}
+
+void Scheduler::run_worker(Worker& w) {
+  tl_scheduler = this;
+  tl_worker = &w;
+  unsigned idle_polls = 0;
+  while (!stopping_.load(std::memory_order_relaxed)) {
+    if (spare_should_stop(w)) {
+      // Hand back anything queued here, then sleep until a call blocks again.
+      std::deque<Process*> leftovers;
+      {
+        std::lock_guard g(w.lock);
+        leftovers.swap(w.queue);
+        w.size.store(0, std::memory_order_relaxed);
+      }
+      if (w.next) leftovers.push_back(std::exchange(w.next, nullptr));
+      if (!leftovers.empty()) {
+        {
+          std::lock_guard g(global_lock_);
+          global_.insert(global_.end(), leftovers.begin(), leftovers.end());
+        }
+        global_size_.fetch_add(static_cast<std::int64_t>(leftovers.size()), std::memory_order_seq_cst);
+        wake_one();
+      }
+      std::uint32_t e = spare_epoch_.load(std::memory_order_seq_cst);
+      if (spare_should_stop(w) && !stopping_.load()) detail::futex_wait(spare_epoch_, e);
+      continue;
+    }
+    if (Process* p = find_work(w)) {
+      idle_polls = 0;
+      std::int64_t t0 = now_ns();
+      run_process(w, p);
+      busy_ns_.fetch_add(now_ns() - t0, std::memory_order_relaxed);
+      continue;
+    }
+    if (++idle_polls < opts_.spin_before_park) {
+      detail::cpu_relax();
+      continue;
+    }
+    idle_polls = 0;
+    park(w);
+  }
+  tl_worker = nullptr;
+  tl_scheduler = nullptr;
+}
+
+void Scheduler::enter_blocking() {
+  auto* w = static_cast<Worker*>(tl_worker);
+  if (w->next != nullptr) {
+    {
+      std::lock_guard g(w->lock);
+      w->queue.push_back(std::exchange(w->next, nullptr));
+    }
+    w->size.fetch_add(1, std::memory_order_seq_cst);
+  }
+  int blocked = blocked_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  unsigned spares = worker_count_.load(std::memory_order_acquire) - core_workers_;
+  if (spares < static_cast<unsigned>(blocked) && spares < kMaxSpares) {
+    std::lock_guard g(spawn_mutex_);
+    unsigned idx = worker_count_.load(std::memory_order_acquire);
+    if (idx - core_workers_ < static_cast<unsigned>(blocked) && !stopping_.load()) {
+      workers_[idx] = std::make_unique<Worker>();
+      Worker& s = *workers_[idx];
+      s.index = idx;
+      s.spare = true;
+      worker_count_.store(idx + 1, std::memory_order_release);
+      s.thread = std::thread([this, &s] { run_worker(s); });
+    }
+  }
+  spare_epoch_.fetch_add(1, std::memory_order_seq_cst);
+  detail::futex_wake(spare_epoch_, -1);
+  wake_one();
+}
+
+void Scheduler::leave_blocking() { blocked_.fetch_sub(1, std::memory_order_acq_rel); }
+
+Scheduler::BlockingScope::BlockingScope(Scheduler* s)
+    : s_(s != nullptr && tl_scheduler == s && tl_worker != nullptr ? s : nullptr) {
+  if (s_) s_->enter_blocking();
+}
+
+Scheduler::BlockingScope::~BlockingScope() {
+  if (s_) s_->leave_blocking();
+}
+
+}  // namespace rt

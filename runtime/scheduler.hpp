@@ -1,0 +1,102 @@
+#pragma once
+// The scheduler: a fixed pool of worker threads multiplexing processes.
+//
+// - Each worker has a local run queue plus a one-process "next" slot: a
+//   process woken by a worker runs next on that worker (message ping-pong stays
+//   on one core); the others steal from local queues and a global injection
+//   queue (used by non-worker threads: timers, Asio, tests).
+// - Fairness: a process handles at most `budget` messages per turn (BEAM's
+//   reductions, counted in messages), then goes to the back of the queue.
+// - Idle workers spin briefly, then park on a futex: an idle runtime costs no CPU.
+// - Blocking calls from a worker (see BlockingScope) wake a spare thread so
+//   that N workers keep running processes; spares park again when calls return.
+//
+// Thread-safety: schedule() from any thread; the rest is internal.
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "runtime/detail/spin_lock.hpp"
+
+namespace rt {
+
+class Process;
+
+class Scheduler {
+ public:
+  struct Options {
+    unsigned workers = 0;          ///< 0 = std::thread::hardware_concurrency()
+    unsigned budget = 64;          ///< messages per process turn
+    unsigned spin_before_park = 2000;  ///< idle polls before a worker sleeps
+  };
+
+  explicit Scheduler(Options opts);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  /// Makes `p` runnable; the caller has already set p's scheduled flag.
+  void schedule(Process* p);
+  /// Stops and joins all threads; queued processes are released unrun.
+  void shutdown();
+
+  unsigned workers() const noexcept { return core_workers_; }
+  /// Fraction of wall time workers spent running processes since start, 0..1.
+  double utilisation() const noexcept;
+
+  /// Runs `p` on this thread now if it is waiting in this worker's next slot
+  /// (a blocking call helping its callee). True if it ran.
+  bool try_run_inline(Process* p);
+
+  /// Marks the calling worker blocked (in a call) for a scope, so that a spare
+  /// thread keeps the pool at full strength. No-op on non-worker threads.
+  class BlockingScope {
+   public:
+    explicit BlockingScope(Scheduler* s);
+    ~BlockingScope();
+    BlockingScope(const BlockingScope&) = delete;
+    BlockingScope& operator=(const BlockingScope&) = delete;
+
+   private:
+    Scheduler* s_;
+  };
+
+  /// The scheduler whose worker is running on this thread, or nullptr.
+  static Scheduler* current() noexcept;
+
+ private:
+  struct Worker;
+  void run_worker(Worker& w);
+  Process* find_work(Worker& w);
+  Process* steal(Worker& self);
+  void run_process(Worker& w, Process* p);
+  void wake_one();
+  bool any_work() const;
+  void park(Worker& w);
+  void enter_blocking();
+  void leave_blocking();
+  bool spare_should_stop(const Worker& w) const;
+
+  Options opts_;
+  unsigned core_workers_;
+  std::vector<std::unique_ptr<Worker>> workers_;  // core first, then spares
+  std::mutex spawn_mutex_;                          // guards adding spares
+  std::atomic<unsigned> worker_count_{0};
+  detail::SpinLock global_lock_;
+  std::deque<Process*> global_;
+  std::atomic<std::int64_t> global_size_{0};
+  std::atomic<std::uint32_t> epoch_{0};      // futex word for parked workers
+  std::atomic<int> sleepers_{0};
+  std::atomic<std::uint32_t> spare_epoch_{0};  // futex word for parked spares
+  std::atomic<int> blocked_{0};
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::int64_t> busy_ns_{0};
+  std::int64_t started_ns_;
+};
+
+}  // namespace rt

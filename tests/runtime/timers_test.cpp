@@ -1,0 +1,79 @@
+#include <gtest/gtest.h>
+
+#include "runtime/gen_server.hpp"
+#include "tests/runtime/probe_server.hpp"
+#include "tests/support/eventually.hpp"
+
+namespace rt::test {
+namespace {
+
+using namespace std::chrono_literals;
+using testing_support::eventually;
+
+class TimersTest : public ::testing::Test {
+ protected:
+  Runtime runtime{Runtime::Options{Scheduler::Options{.workers = 2}}};
+};
+
+TEST_F(TimersTest, SendAfterDeliversInDeadlineOrder) {
+  Probe::Config cfg;
+  auto inbox = cfg.inbox;
+  auto p = *start<Probe>(runtime, {}, cfg);
+  send_after(p, Probe::Later{3}, 30ms);
+  send_after(p, Probe::Later{1}, 1ms);
+  send_after(p, Probe::Later{2}, 15ms);
+  auto seen = inbox->wait_for(3);
+  EXPECT_EQ(seen, (std::vector<std::string>{"later 1", "later 2", "later 3"}));
+}
+
+TEST_F(TimersTest, CancelledTimerNeverFires) {
+  Probe::Config cfg;
+  auto inbox = cfg.inbox;
+  auto p = *start<Probe>(runtime, {}, cfg);
+  TimerRef t = send_after(p, Probe::Later{1}, 20ms);
+  EXPECT_TRUE(cancel_timer(runtime, t));
+  send_after(p, Probe::Later{2}, 40ms);
+  auto seen = inbox->wait_for(1);
+  EXPECT_EQ(seen, std::vector<std::string>{"later 2"});
+}
+
+TEST_F(TimersTest, CancelAfterFiringReturnsFalse) {
+  Probe::Config cfg;
+  auto inbox = cfg.inbox;
+  auto p = *start<Probe>(runtime, {}, cfg);
+  TimerRef t = send_after(p, Probe::Later{1}, 1ms);
+  inbox->wait_for(1);
+  EXPECT_FALSE(cancel_timer(runtime, t));
+  EXPECT_FALSE(cancel_timer(runtime, t));
+}
+
+TEST_F(TimersTest, TimerToADeadProcessIsDropped) {
+  auto p = *start<Probe>(runtime, {}, Probe::Config{});
+  send_after(p, Probe::Later{1}, 5ms);
+  cast(p, Probe::StopWith{ExitReason::normal()});
+  EXPECT_TRUE(eventually([&] { return runtime.timers().pending() == 0 && !p.alive(); }));
+}
+
+TEST_F(TimersTest, HundredThousandPendingTimersAreCheapAndCancellable) {
+  auto p = *start<Probe>(runtime, {}, Probe::Config{});
+  std::vector<TimerRef> refs;
+  refs.reserve(100'000);
+  for (int i = 0; i < 100'000; ++i) refs.push_back(send_after(p, Probe::Later{i}, 1h));
+  EXPECT_EQ(runtime.timers().pending(), 100'000u);
+  for (TimerRef r : refs) ASSERT_TRUE(cancel_timer(runtime, r));
+  EXPECT_EQ(runtime.timers().pending(), 0u);
+}
+
+TEST_F(TimersTest, TimerPrecisionIsWithinAFewMilliseconds) {
+  // Not a timing benchmark: a 1 ms timer must not take tens of milliseconds.
+  Probe::Config cfg;
+  auto inbox = cfg.inbox;
+  auto p = *start<Probe>(runtime, {}, cfg);
+  auto t0 = std::chrono::steady_clock::now();
+  send_after(p, Probe::Later{1}, 1ms);
+  inbox->wait_for(1);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
+}
+
+}  // namespace
+}  // namespace rt::test
