@@ -289,8 +289,12 @@ class GenServer : public Process {
       if (Process* c = caller.get(); c != nullptr && c == current_process()) c->link(p.self());
     }
     // Release the process to the scheduler; run it now if messages arrived during init.
-    p.scheduled_.exchange(false, std::memory_order_acq_rel);
-    if (p.has_work() && !p.scheduled_.exchange(true, std::memory_order_acq_rel)) {
+    bool run_now = p.must_continue();
+    if (!run_now) {
+      p.scheduled_.exchange(false, std::memory_order_acq_rel);
+      run_now = p.has_pending_messages() && !p.scheduled_.exchange(true, std::memory_order_acq_rel);
+    }
+    if (run_now) {
       rt.scheduler().schedule(&p);
     }
     return *Ref<Impl>::from(p.self());

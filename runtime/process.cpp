@@ -76,6 +76,11 @@ void Process::attach(Runtime& rt, ProcessOptions options, Pid parent, const void
 
 Process::~Process() { drain_dead_mailbox(); }
 
+ExitReason Process::exit_reason() const {
+  std::lock_guard g(lock_);
+  return exit_reason_;
+}
+
 ProcessInfo Process::info() const {
   return ProcessInfo{self(),
                      name_,
@@ -91,7 +96,7 @@ SendStatus Process::post(std::unique_ptr<Envelope> env, bool bounded) {
     env->abandon(ExitReason::noproc());
     return SendStatus::noproc;
   }
-  std::int64_t depth = depth_.fetch_add(1, std::memory_order_relaxed) + 1;
+  std::int64_t depth = depth_.fetch_add(1, std::memory_order_acq_rel) + 1;
   if (bounded && capacity_ != 0 && depth > static_cast<std::int64_t>(capacity_)) {
     depth_.fetch_sub(1, std::memory_order_relaxed);
     return SendStatus::overloaded;  // env is destroyed unsent; a call reports `overloaded`
@@ -123,9 +128,15 @@ Process::Relations& Process::relations() {
 
 // ---- the run loop -----------------------------------------------------------
 
-bool Process::has_work() const noexcept {
-  return signals_pending_.load(std::memory_order_acquire) || mailbox_.maybe_nonempty() ||
-         (continue_ && alive_.load(std::memory_order_relaxed));
+bool Process::has_pending_messages() const noexcept {
+  // Only atomics: called after the process was released, when another worker
+  // may already be consuming. Producers count a message before pushing it.
+  return signals_pending_.load(std::memory_order_acquire) ||
+         depth_.load(std::memory_order_acquire) > 0;
+}
+
+bool Process::must_continue() const noexcept {
+  return continue_ != nullptr && alive_.load(std::memory_order_relaxed);
 }
 
 unsigned Process::run_slice(unsigned budget) {
@@ -150,7 +161,7 @@ unsigned Process::run_slice(unsigned budget) {
     deliver(*env);
     ++handled;
   }
-  if (popped != 0) depth_.fetch_sub(popped, std::memory_order_relaxed);
+  if (popped != 0) depth_.fetch_sub(popped, std::memory_order_acq_rel);
   handled_.store(handled_.load(std::memory_order_relaxed) + handled, std::memory_order_relaxed);
   return handled;
 }
@@ -197,7 +208,6 @@ void Process::handle_signals() {
 void Process::exit_self(ExitReason reason) {
   if (!alive_.load(std::memory_order_relaxed)) return;
   Pid me = self();  // keeps this object alive until we are done
-  on_exit(reason);
   ExitReason visible = reason.is(ExitReason::Kind::kill) ? ExitReason::killed() : std::move(reason);
   std::unique_ptr<Relations> rel;
   {
@@ -206,6 +216,7 @@ void Process::exit_self(ExitReason reason) {
     alive_.store(false, std::memory_order_release);
     rel = std::move(relations_);
   }
+  on_exit(visible);  // after alive_ flips: a failed caller never sees us alive
   for (ExitHook* h = std::exchange(hooks_, nullptr); h != nullptr;) {
     ExitHook* next = std::exchange(h->next_hook_, nullptr);
     h->on_process_exit(*this);

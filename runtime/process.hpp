@@ -103,7 +103,7 @@ class Process {
   Runtime& runtime() const noexcept { return *runtime_; }
   bool alive() const noexcept { return alive_.load(std::memory_order_acquire); }
   /// The reason the process exited (meaningful once !alive()).
-  const ExitReason& exit_reason() const noexcept { return exit_reason_; }
+  ExitReason exit_reason() const;
   std::int64_t mailbox_depth() const noexcept { return depth_.load(std::memory_order_relaxed); }
   ProcessInfo info() const;
   /// A per-behaviour-type tag, so typed references are checked without RTTI.
@@ -187,8 +187,10 @@ class Process {
 
   /// Handles up to `budget` messages; returns the number handled. Scheduler only.
   unsigned run_slice(unsigned budget);
-  /// True if there is anything for run_slice to do.
-  bool has_work() const noexcept;
+  /// Messages or signals are waiting (safe to call after the process was released).
+  bool has_pending_messages() const noexcept;
+  /// A continue is pending: run again before releasing (owner thread only).
+  bool must_continue() const noexcept;
   void handle_signals();
   void deliver(Envelope& env);
   void crash(ExitReason reason, std::string_view message_type) noexcept;
@@ -206,7 +208,7 @@ class Process {
   std::atomic<bool> scheduled_{true};  // true until start() releases the process
   std::atomic<bool> signals_pending_{false};
   bool trap_exit_ = false;
-  detail::SpinLock lock_;  // guards relations_ and alive_ transitions
+  mutable detail::SpinLock lock_;  // guards relations_ and alive_ transitions
   std::uint32_t restarts_ = 0;
   std::size_t capacity_ = 0;
   std::atomic<std::int64_t> depth_{0};

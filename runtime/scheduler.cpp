@@ -189,8 +189,12 @@ void Scheduler::run_process(Worker& w, Process* p) {
     detail::CurrentProcessScope scope(p);
     p->run_slice(opts_.budget);
   }
-  p->scheduled_.exchange(false, std::memory_order_acq_rel);
-  if (p->has_work() && !p->scheduled_.exchange(true, std::memory_order_acq_rel)) {
+  bool again = p->must_continue();
+  if (!again) {
+    p->scheduled_.exchange(false, std::memory_order_acq_rel);
+    again = p->has_pending_messages() && !p->scheduled_.exchange(true, std::memory_order_acq_rel);
+  }
+  if (again) {
     // More to do: back of the local queue, so others get their turn.
     {
       std::lock_guard g(w.lock);

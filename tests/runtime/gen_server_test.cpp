@@ -189,24 +189,28 @@ TEST_F(GenServerTest, IdleTimeoutIsCancelledByAnyMessage) {
 }
 
 TEST_F(GenServerTest, BoundedMailboxReportsOverloadInsteadOfGrowing) {
-  auto r = start<Probe>(runtime, StartOptions{.name = "bounded", .mailbox_capacity = 4},
-                        Probe::Config{});
+  Probe::Config cfg;
+  auto inbox = cfg.inbox;
+  auto r = start<Probe>(runtime, StartOptions{.name = "bounded", .mailbox_capacity = 4}, cfg);
   ASSERT_TRUE(r.ok());
   auto p = *r;
-  std::thread blocker([&] { (void)call(p, Probe::Sleep{100ms}); });
-  ASSERT_TRUE(eventually([&] { return p.pid().get()->info().mailbox_depth == 0 &&
-                                      p.pid().get()->info().handled == 0; }));
-  // Fill while the server sleeps in the call; some casts must be refused.
+  cast(p, Probe::Nap{100ms});
+  inbox->wait_for(1);  // napping: nothing more is handled until it wakes
+  int accepted = 0;
   int overloaded = 0;
   for (int i = 0; i < 100; ++i) {
-    if (cast(p, Probe::Add{1}) == SendStatus::overloaded) ++overloaded;
+    (cast(p, Probe::Add{1}) == SendStatus::overloaded ? overloaded : accepted)++;
   }
-  blocker.join();
-  EXPECT_GT(overloaded, 0);
+  EXPECT_EQ(accepted, 3);  // capacity 4, the nap still counts until its turn ends
+  EXPECT_EQ(overloaded, 97);
+  auto refused = call(p, Probe::Get{});  // calls respect the bound too
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, CallError::Code::overloaded);
+  ASSERT_TRUE(testing_support::eventually([&] { return p.pid().get()->mailbox_depth() == 0; }));
   auto total = call(p, Probe::Get{});
   ASSERT_TRUE(total.ok());
-  EXPECT_EQ(*total, 100 - overloaded);
-  EXPECT_LE(p.pid().get()->info().mailbox_high_water, 5);
+  EXPECT_EQ(*total, accepted);
+  EXPECT_EQ(p.pid().get()->info().mailbox_high_water, 4);
 }
 
 TEST_F(GenServerTest, CallingSelfIsAnErrorNotADeadlock) {
