@@ -204,6 +204,13 @@ concept HasContinue = requires(Impl& s, C&& c) { s.handle_continue(std::move(c))
 template <class Impl>
 class GenServer : public Process {
  public:
+  // Callback vocabulary, so servers outside namespace rt read naturally.
+  using Action = rt::Action;
+  template <class R>
+  using CallAction = rt::CallAction<R>;
+  template <class R>
+  using From = rt::From<R>;
+
   /// The tag that identifies processes of this behaviour type.
   static const void* tag() noexcept {
     static const char t = 0;

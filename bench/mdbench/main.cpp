@@ -11,7 +11,11 @@ namespace mdbench {
 
 std::span<const Workload> all_workloads() {
   static constexpr std::array kWorkloads{
+      Workload{"W1", &run_w1_cast_throughput},
+      Workload{"W2", &run_w2_call_latency},
+      Workload{"W3", &run_w3_spawn},
       Workload{"W4b", &run_w4b_orderbook_lib},
+      Workload{"W5", &run_w5_fanout},
   };
   return kWorkloads;
 }

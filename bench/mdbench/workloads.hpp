@@ -18,6 +18,10 @@ struct Workload {
 /// Every workload, in the order `mdbench` with no argument runs them.
 std::span<const Workload> all_workloads();
 
+ResultLine run_w1_cast_throughput();
+ResultLine run_w2_call_latency();
+ResultLine run_w3_spawn();
 ResultLine run_w4b_orderbook_lib();
+ResultLine run_w5_fanout();
 
 }  // namespace mdbench
