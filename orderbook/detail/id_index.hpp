@@ -37,7 +37,8 @@ class IdIndex {
   std::uint32_t find(std::uint64_t id, const IdOf& id_of) const {
     const std::uint32_t s = ring_[id & mask_];
     if (s != kNone && id_of(s) == id) return s;
-    return overflow_.size() == 0 ? kNone : overflow_.find(id);
+    // Id 0 is never assigned (and is IdMap's empty marker).
+    return overflow_.size() == 0 || id == 0 ? kNone : overflow_.find(id);
   }
 
   /// Adds an id known to be absent.
