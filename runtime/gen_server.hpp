@@ -298,7 +298,7 @@ class GenServer : public Process {
     // Release the process to the scheduler; run it now if messages arrived during init.
     bool run_now = p.must_continue();
     if (!run_now) {
-      p.scheduled_.exchange(false, std::memory_order_acq_rel);
+      p.scheduled_.store(false, std::memory_order_seq_cst);
       run_now = p.has_pending_messages() && !p.scheduled_.exchange(true, std::memory_order_acq_rel);
     }
     if (run_now) {

@@ -96,7 +96,7 @@ SendStatus Process::post(std::unique_ptr<Envelope> env, bool bounded) {
     env->abandon(ExitReason::noproc());
     return SendStatus::noproc;
   }
-  std::int64_t depth = depth_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  std::int64_t depth = depth_.fetch_add(1, std::memory_order_seq_cst) + 1;
   if (bounded && capacity_ != 0 && depth > static_cast<std::int64_t>(capacity_)) {
     depth_.fetch_sub(1, std::memory_order_relaxed);
     return SendStatus::overloaded;  // env is destroyed unsent; a call reports `overloaded`
@@ -105,7 +105,12 @@ SendStatus Process::post(std::unique_ptr<Envelope> env, bool bounded) {
     depth_high_water_.store(depth, std::memory_order_relaxed);
   }
   mailbox_.push(env.release());
-  if (!scheduled_.exchange(true, std::memory_order_acq_rel)) runtime_->scheduler().schedule(this);
+  // Dekker pair with the scheduler's release (store false, then load depth_):
+  // if we read a stale `true`, that load sees our depth_ increment and reruns us.
+  if (!scheduled_.load(std::memory_order_seq_cst) &&
+      !scheduled_.exchange(true, std::memory_order_acq_rel)) {
+    runtime_->scheduler().schedule(this);
+  }
   return SendStatus::ok;
 }
 
@@ -131,8 +136,8 @@ Process::Relations& Process::relations() {
 bool Process::has_pending_messages() const noexcept {
   // Only atomics: called after the process was released, when another worker
   // may already be consuming. Producers count a message before pushing it.
-  return signals_pending_.load(std::memory_order_acquire) ||
-         depth_.load(std::memory_order_acquire) > 0;
+  return signals_pending_.load(std::memory_order_seq_cst) ||
+         depth_.load(std::memory_order_seq_cst) > 0;
 }
 
 bool Process::must_continue() const noexcept {

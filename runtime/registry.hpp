@@ -4,9 +4,9 @@
 // - Keys are unique (one process per key: naming) or duplicate (many: pub/sub).
 // - Entries belong to processes: a process registers itself (register_key),
 //   or is registered at start by `via` naming; its entries vanish when it exits.
-// - Partitions are hash-selected, each with its own reader-writer lock: reads
-//   (lookup, dispatch, via sends) take a shared lock on one partition only, so
-//   lookups scale across threads and no lock is global.
+// - Partitions are hash-selected, each with its own read-mostly lock: reads
+//   (lookup, dispatch, via sends) touch only a per-thread counter of one
+//   partition, so lookups scale across threads; no lock is global.
 // - A registry must outlive the processes registered in it (it is normally
 //   started before them and stopped after them, as in the OTP tree).
 //
@@ -27,6 +27,7 @@
 #include <variant>
 #include <vector>
 
+#include "runtime/detail/read_mostly_lock.hpp"
 #include "runtime/gen_server.hpp"
 #include "runtime/process.hpp"
 #include "runtime/result.hpp"
@@ -117,7 +118,7 @@ class Registry {
   };
   using Map = std::unordered_multimap<Key, std::unique_ptr<Node>, TransparentHash, std::equal_to<>>;
   struct alignas(64) Partition {
-    mutable std::shared_mutex mutex;
+    mutable detail::ReadMostlyLock mutex;
     Map map;
   };
 

@@ -1,5 +1,6 @@
 #include "runtime/scheduler.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -30,6 +31,7 @@ struct Scheduler::Worker {
   unsigned next_streak = 0;
   unsigned tick = 0;
   unsigned nest = 0;
+  std::atomic<std::int64_t> idle_since{0};  // when this worker ran dry; 0 while busy
   std::thread thread;
 };
 
@@ -84,8 +86,15 @@ void Scheduler::shutdown() {
 }
 
 double Scheduler::utilisation() const noexcept {
-  std::int64_t wall = (now_ns() - started_ns_) * core_workers_;
-  return wall > 0 ? static_cast<double>(busy_ns_.load(std::memory_order_relaxed)) / wall : 0.0;
+  const auto wall = static_cast<double>((now_ns() - started_ns_) * core_workers_);
+  if (wall <= 0) return 0.0;
+  std::int64_t idle = idle_ns_.load(std::memory_order_relaxed);
+  const std::int64_t now = now_ns();
+  for (unsigned i = 0; i < core_workers_; ++i) {
+    std::int64_t since = workers_[i]->idle_since.load(std::memory_order_relaxed);
+    if (since != 0) idle += now - since;  // idle right now
+  }
+  return std::clamp(1.0 - static_cast<double>(idle) / wall, 0.0, 1.0);
 }
 
 void Scheduler::schedule(Process* p) {
@@ -191,7 +200,7 @@ void Scheduler::run_process(Worker& w, Process* p) {
   }
   bool again = p->must_continue();
   if (!again) {
-    p->scheduled_.exchange(false, std::memory_order_acq_rel);
+    p->scheduled_.store(false, std::memory_order_seq_cst);
     again = p->has_pending_messages() && !p->scheduled_.exchange(true, std::memory_order_acq_rel);
   }
   if (again) {
@@ -257,18 +266,22 @@ void Scheduler::run_worker(Worker& w) {
       continue;
     }
     if (Process* p = find_work(w)) {
-      idle_polls = 0;
-      std::int64_t t0 = now_ns();
+      if (idle_polls != 0) {
+        // Clock reads only on idle<->busy transitions, never per process turn.
+        std::int64_t since = w.idle_since.exchange(0, std::memory_order_relaxed);
+        if (!w.spare && since != 0) idle_ns_.fetch_add(now_ns() - since, std::memory_order_relaxed);
+        idle_polls = 0;
+      }
       run_process(w, p);
-      busy_ns_.fetch_add(now_ns() - t0, std::memory_order_relaxed);
       continue;
     }
+    if (idle_polls == 0) w.idle_since.store(now_ns(), std::memory_order_relaxed);
     if (++idle_polls < opts_.spin_before_park) {
       detail::cpu_relax();
       continue;
     }
-    idle_polls = 0;
     park(w);
+    idle_polls = 1;  // spin again after waking: a woken worker that re-parks at once turns every wake-up into a syscall
   }
   tl_worker = nullptr;
   tl_scheduler = nullptr;

@@ -95,7 +95,7 @@ class Scheduler {
   std::atomic<std::uint32_t> spare_epoch_{0};  // futex word for parked spares
   std::atomic<int> blocked_{0};
   std::atomic<bool> stopping_{false};
-  std::atomic<std::int64_t> busy_ns_{0};
+  std::atomic<std::int64_t> idle_ns_{0};  // core workers' time without work
   std::int64_t started_ns_;
 };
 

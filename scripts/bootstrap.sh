@@ -14,6 +14,7 @@ PACKAGES=(
   libcli11-dev
   libgtest-dev libgmock-dev googletest
   libbenchmark-dev
+  libgoogle-perftools-dev
   zlib1g-dev
   curl
 )

@@ -3,6 +3,9 @@
 // and the symbol names the peers use.
 
 #include <malloc.h>
+#if MARKETD_WITH_TCMALLOC
+#include <gperftools/malloc_extension_c.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -28,10 +31,15 @@ inline double percentile(std::vector<double>& sorted_samples, double p) {
   return sorted_samples[std::clamp<std::size_t>(rank, 1, sorted_samples.size()) - 1];
 }
 
-/// Bytes currently allocated from the heap (glibc's accounting).
+/// Bytes currently allocated from the heap, from the allocator in use.
 inline std::int64_t heap_in_use() {
-  malloc_trim(0);
+#if MARKETD_WITH_TCMALLOC
+  std::size_t bytes = 0;
+  MallocExtension_GetNumericProperty("generic.current_allocated_bytes", &bytes);
+  return static_cast<std::int64_t>(bytes);
+#else
   return static_cast<std::int64_t>(mallinfo2().uordblks);
+#endif
 }
 
 /// "SYM0042"-style names.

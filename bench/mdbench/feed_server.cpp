@@ -2,14 +2,12 @@
 
 #include <stdexcept>
 
+#include "runtime/clock.hpp"
+
 namespace mdbench {
 
 namespace {
-std::int64_t monotonic_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+std::int64_t monotonic_ms() { return rt::coarse_monotonic_ms(); }
 constexpr std::chrono::milliseconds kHeartbeat{1000};
 constexpr std::int64_t kStaleMs = 5000;
 }  // namespace

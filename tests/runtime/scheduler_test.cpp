@@ -65,10 +65,8 @@ TEST(SchedulerTest, IdleRuntimeParksItsWorkers) {
   Runtime runtime{Runtime::Options{Scheduler::Options{.workers = 2}}};
   std::vector<Ref<Probe>> idle;
   for (int i = 0; i < 1000; ++i) idle.push_back(*start<Probe>(runtime, {}, Probe::Config{}));
-  // Utilisation counts time spent running processes: idle workers add none.
-  double before = runtime.scheduler().utilisation();
-  EXPECT_TRUE(eventually([&] { return runtime.scheduler().utilisation() <= before; }));
-  EXPECT_LT(runtime.scheduler().utilisation(), 0.5);
+  // Idle processes cost no CPU: utilisation decays toward zero as idle time accrues.
+  EXPECT_TRUE(eventually([&] { return runtime.scheduler().utilisation() < 0.05; }));
 }
 
 TEST(SchedulerTest, CallFromANonWorkerThreadWorksWithManyClients) {
