@@ -1,0 +1,156 @@
+// libFuzzer target over the decimal codec and the book's operation stream.
+//
+// Byte 0 picks the target. Decimal: the rest is a spec selector and a string;
+// a string that parses must print and re-parse to the same value. Book: the
+// rest is a stream of 8-byte operations applied to OrderBook and ReferenceBook
+// in the chosen mode; any disagreement or broken invariant aborts.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+#include <vector>
+
+#include "orderbook/decimal.hpp"
+#include "orderbook/order_book.hpp"
+#include "orderbook/reference_book.hpp"
+
+namespace {
+
+void require(bool ok) {
+  if (!ok) std::abort();
+}
+
+template <class T>
+void same(const ob::Result<T>& a, const ob::Result<T>& b) {
+  require(a.ok() == b.ok());
+  if (!a.ok()) {
+    require(a.error() == b.error());
+  } else if constexpr (!std::is_void_v<T>) {
+    require(*a == *b);
+  }
+}
+
+void fuzz_decimal(const std::uint8_t* data, std::size_t size) {
+  if (size < 1) return;
+  static const ob::BookSpec specs[] = {
+      ob::BookSpec::integer(), *ob::BookSpec::parse("0.01", "0.0001"),
+      *ob::BookSpec::parse("0.05", "5"), *ob::BookSpec::parse("0.00000001", "0.00000001")};
+  const ob::BookSpec& spec = specs[data[0] % 4];
+  const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
+  if (auto p = ob::parse_price(text, spec)) {
+    require(p->valid());
+    auto again = ob::parse_price(ob::format_price(*p, spec), spec);
+    require(again.ok() && *again == *p);
+  }
+  if (auto q = ob::parse_level_qty(text, spec)) {
+    require(q->lots() >= 0);
+    auto again = ob::parse_level_qty(ob::format_qty(*q, spec), spec);
+    require(again.ok() && *again == *q);
+  }
+  (void)ob::BookSpec::parse(text, text);
+}
+
+std::int64_t le16(const std::uint8_t* p) {
+  return p[0] | (p[1] << 8);
+}
+
+void fuzz_book(ob::Mode mode, const std::uint8_t* data, std::size_t size) {
+  ob::OrderBook fast(mode);
+  ob::ReferenceBook ref(mode);
+  std::vector<ob::LevelView> bids, asks;
+  for (std::size_t i = 0; i + 8 <= size; i += 8) {
+    const std::uint8_t* op = data + i;
+    const ob::Side side = (op[0] & 0x80) != 0 ? ob::Side::sell : ob::Side::buy;
+    const ob::Price price(1000 + le16(op + 1) % 600 - 300 + ((op[0] & 0x40) != 0 ? 5000 : 0));
+    std::int64_t q = le16(op + 3) % 200 - 2;
+    if (op[7] == 0xFF) q = INT64_MAX - op[6];
+    const ob::Qty qty(q);
+    const ob::OrderId id(op[5] % 64);
+    switch (op[0] % 12) {
+      case 0:
+      case 1: {
+        ob::NewOrder o{side, price, qty};
+        o.type = op[6] % 7 == 0 ? ob::OrderType::market : ob::OrderType::limit;
+        o.tif = static_cast<ob::TimeInForce>(op[6] % 3);
+        same(fast.add(o), ref.add(o));
+        break;
+      }
+      case 2: {
+        const char name[2] = {static_cast<char>('A' + op[5] % 8), 0};
+        same(fast.add_external(name, side, price, qty), ref.add_external(name, side, price, qty));
+        break;
+      }
+      case 3:
+        same(fast.cancel(id), ref.cancel(id));
+        break;
+      case 4:
+        same(fast.reduce(id, qty), ref.reduce(id, qty));
+        break;
+      case 5: {
+        std::optional<ob::Price> p;
+        if (op[6] & 1) p = price;
+        same(fast.execute(id, qty, p), ref.execute(id, qty, p));
+        break;
+      }
+      case 6:
+        same(fast.modify(id, price, qty), ref.modify(id, price, qty));
+        break;
+      case 7:
+        same(fast.replace(id, price, qty), ref.replace(id, price, qty));
+        break;
+      case 8: {
+        const char name[2] = {static_cast<char>('A' + op[6] % 8), 0};
+        same(fast.replace_external(id, name, price, qty),
+             ref.replace_external(id, name, price, qty));
+        break;
+      }
+      case 9:
+      case 10:
+        same(fast.set_level(side, price, qty), ref.set_level(side, price, qty));
+        break;
+      default: {
+        (side == ob::Side::buy ? bids : asks).push_back(ob::LevelView{price, qty, 0});
+        if (op[6] & 1) {
+          same(fast.apply_snapshot(bids, asks), ref.apply_snapshot(bids, asks));
+          bids.clear();
+          asks.clear();
+        }
+      }
+    }
+    const ob::ChangeSet& a = fast.last_change();
+    const ob::ChangeSet& b = ref.last_change();
+    require(a.seq == b.seq && a.changed == b.changed && a.top_changed == b.top_changed);
+    require(a.trades == b.trades && a.deltas.size() == b.deltas.size());
+    require(fast.best(ob::Side::buy) == ref.best(ob::Side::buy));
+    require(fast.best(ob::Side::sell) == ref.best(ob::Side::sell));
+    require(fast.order_count() == ref.order_count());
+  }
+  require(!fast.check_invariants());
+  for (ob::Side s : {ob::Side::buy, ob::Side::sell}) {
+    fast.depth(s, 1u << 20, bids);
+    ref.depth(s, 1u << 20, asks);
+    require(bids == asks);
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size < 1) return 0;
+  switch (data[0] % 4) {
+    case 0:
+      fuzz_decimal(data + 1, size - 1);
+      break;
+    case 1:
+      fuzz_book(ob::Mode::venue, data + 1, size - 1);
+      break;
+    case 2:
+      fuzz_book(ob::Mode::mirror, data + 1, size - 1);
+      break;
+    default:
+      fuzz_book(ob::Mode::l2, data + 1, size - 1);
+      break;
+  }
+  return 0;
+}
