@@ -13,7 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -83,10 +83,17 @@ class ReplySlotBase {
   std::atomic<std::uint32_t> state_{kPending};
 };
 
+/// What an asynchronous caller runs when its call completes (move-only callables welcome).
+template <class T>
+class Completion {
+ public:
+  virtual ~Completion() = default;
+  virtual void complete(CallResult<T> result) = 0;
+};
+
 template <class T>
 class ReplySlot final : public ReplySlotBase {
  public:
-  using Completion = std::function<void(CallResult<T>)>;
 
   /// Resolves with a value; false if the slot was already resolved (late reply: dropped).
   bool resolve(T value) { return settle(CallResult<T>(std::move(value))); }
@@ -96,8 +103,8 @@ class ReplySlot final : public ReplySlotBase {
     } catch (...) {  // a completion that throws must not escape a dying process
     }
   }
-  /// For async calls: runs on the resolving thread, once.
-  void on_complete(Completion c) { completion_ = std::move(c); }
+  /// For async calls, set before the request is posted: runs once, on the resolving thread.
+  void on_complete(std::unique_ptr<Completion<T>> c) { completion_ = std::move(c); }
 
   /// Blocks until resolved or `timeout` elapses (then resolves with `timeout`).
   CallResult<T> wait(std::chrono::steady_clock::duration timeout) {
@@ -116,15 +123,13 @@ class ReplySlot final : public ReplySlotBase {
   bool settle(CallResult<T> r) {
     if (!claim()) return false;
     result_.emplace(std::move(r));
-    if (completion_) {
-      completion_(std::move(*result_));
-    }
+    if (completion_) completion_->complete(std::move(*result_));
     publish();
     return true;
   }
 
   std::optional<CallResult<T>> result_;
-  Completion completion_;
+  std::unique_ptr<Completion<T>> completion_;
 };
 
 template <class T>

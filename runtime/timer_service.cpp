@@ -21,6 +21,14 @@ void TimerService::shutdown() {
 }
 
 TimerRef TimerService::start(Pid target, std::unique_ptr<Envelope> env, Clock::duration delay) {
+  return add(Pending{std::move(target), std::move(env), {}}, delay);
+}
+
+TimerRef TimerService::start(std::function<void()> fn, Clock::duration delay) {
+  return add(Pending{{}, {}, std::move(fn)}, delay);
+}
+
+TimerRef TimerService::add(Pending pending, Clock::duration delay) {
   Clock::time_point when = Clock::now() + delay;
   bool earliest = false;
   std::uint64_t id = 0;
@@ -28,7 +36,7 @@ TimerRef TimerService::start(Pid target, std::unique_ptr<Envelope> env, Clock::d
     std::lock_guard g(mutex_);
     if (stopping_) return {};
     id = next_id_++;
-    pending_.emplace(id, Pending{std::move(target), std::move(env)});
+    pending_.emplace(id, std::move(pending));
     earliest = heap_.empty() || when < heap_.top().when;
     heap_.push(Due{when, id});
   }
@@ -37,12 +45,14 @@ TimerRef TimerService::start(Pid target, std::unique_ptr<Envelope> env, Clock::d
 }
 
 bool TimerService::cancel(TimerRef ref) {
-  std::unique_ptr<Envelope> doomed;  // destroyed outside the lock
-  std::lock_guard g(mutex_);
-  auto it = pending_.find(ref.id);
-  if (it == pending_.end()) return false;
-  doomed = std::move(it->second.env);
-  pending_.erase(it);  // its heap entry is skipped when it comes due
+  Pending doomed;  // destroyed outside the lock
+  {
+    std::lock_guard g(mutex_);
+    auto it = pending_.find(ref.id);
+    if (it == pending_.end()) return false;
+    doomed = std::move(it->second);
+    pending_.erase(it);  // its heap entry is skipped when it comes due
+  }
   return true;
 }
 
@@ -73,7 +83,11 @@ void TimerService::run() {
     }
     lock.unlock();
     for (Pending& p : fire) {
-      if (Process* proc = p.target.get()) proc->post(std::move(p.env), /*bounded=*/false);
+      if (p.fn) {
+        p.fn();
+      } else if (Process* proc = p.target.get()) {
+        proc->post(std::move(p.env), /*bounded=*/false);
+      }
     }
     fire.clear();
     lock.lock();

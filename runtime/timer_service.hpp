@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <queue>
@@ -39,6 +40,8 @@ class TimerService {
 
   /// Posts `env` to `target` after `delay` (as a system message: never refused by a bounded mailbox).
   TimerRef start(Pid target, std::unique_ptr<Envelope> env, Clock::duration delay);
+  /// Runs `fn` on the timer thread after `delay` (keep it short: it delays other timers).
+  TimerRef start(std::function<void()> fn, Clock::duration delay);
   /// Cancels a pending timer; false if it already fired or was cancelled (its message may be queued).
   bool cancel(TimerRef ref);
   /// Timers not yet fired.
@@ -50,7 +53,9 @@ class TimerService {
   struct Pending {
     Pid target;
     std::unique_ptr<Envelope> env;
+    std::function<void()> fn;  // instead of target/env
   };
+  TimerRef add(Pending p, Clock::duration delay);
   struct Due {
     Clock::time_point when;
     std::uint64_t id;
