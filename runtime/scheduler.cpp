@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <utility>
+#include <vector>
 
 #include "runtime/detail/futex.hpp"
 #include "runtime/process.hpp"
@@ -13,6 +14,7 @@ namespace {
 constexpr unsigned kMaxSpares = 256;
 constexpr unsigned kNextSlotStreak = 16;  // next-slot runs before the queue gets a turn
 constexpr unsigned kGlobalCheckEvery = 61;
+constexpr std::size_t kStealBatch = 16;  // larger batches bounce whole queues between workers
 
 std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -138,16 +140,34 @@ bool Scheduler::any_work() const {
 }
 
 Process* Scheduler::steal(Worker& self) {
+  // Take up to half of a victim's queue in one visit (as Go and Tokio do):
+  // fan-out fills one worker's queue quickly, and stealing one at a time
+  // would pay a contended lock round trip per process.
   unsigned n = worker_count_.load(std::memory_order_acquire);
   for (unsigned k = 1; k <= n; ++k) {
     Worker& v = *workers_[(self.index + k) % n];
     if (&v == &self || v.size.load(std::memory_order_relaxed) <= 0) continue;
     std::unique_lock g(v.lock, std::try_to_lock);
     if (!g.owns_lock() || v.queue.empty()) continue;
-    Process* p = v.queue.front();
+    const std::size_t take = std::min<std::size_t>((v.queue.size() + 1) / 2, kStealBatch);
+    Process* first = v.queue.front();
     v.queue.pop_front();
-    v.size.fetch_sub(1, std::memory_order_relaxed);
-    return p;
+    std::vector<Process*> rest;
+    rest.reserve(take - 1);
+    for (std::size_t i = 1; i < take; ++i) {
+      rest.push_back(v.queue.front());
+      v.queue.pop_front();
+    }
+    v.size.fetch_sub(static_cast<std::int64_t>(take), std::memory_order_relaxed);
+    g.unlock();
+    if (!rest.empty()) {
+      {
+        std::lock_guard mine(self.lock);
+        self.queue.insert(self.queue.end(), rest.begin(), rest.end());
+      }
+      self.size.fetch_add(static_cast<std::int64_t>(rest.size()), std::memory_order_seq_cst);
+    }
+    return first;
   }
   return nullptr;
 }
