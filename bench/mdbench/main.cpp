@@ -16,6 +16,7 @@ std::span<const Workload> all_workloads() {
       Workload{"W3", &run_w3_spawn},
       Workload{"W4b", &run_w4b_orderbook_lib},
       Workload{"W5", &run_w5_fanout},
+      Workload{"I1", &run_i1_idle_cpu},
   };
   return kWorkloads;
 }

@@ -18,6 +18,7 @@ struct Workload {
 /// Every workload, in the order `mdbench` with no argument runs them.
 std::span<const Workload> all_workloads();
 
+ResultLine run_i1_idle_cpu();
 ResultLine run_w1_cast_throughput();
 ResultLine run_w2_call_latency();
 ResultLine run_w3_spawn();
