@@ -1,6 +1,7 @@
 #include "orderbook/order_book.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <limits>
 #include <utility>
 
@@ -8,6 +9,7 @@ namespace ob {
 namespace {
 constexpr std::int64_t kMaxLots = std::numeric_limits<std::int64_t>::max();
 using detail::kNil;
+constexpr std::uint32_t kLookup = kNil - 1;  // "find the level yourself"
 }  // namespace
 
 OrderBook::OrderBook(Mode mode, std::size_t expected_orders) : mode_(mode), ids_(expected_orders) {
@@ -48,6 +50,13 @@ void OrderBook::end_op(const Top& before) {
     change_.top_changed = !(top() == before);
   }
   change_.seq = seq_;
+#ifndef NDEBUG
+  // Debug builds re-check the whole structure every 1,024 changes (O(orders)).
+  if (change_.changed && (seq_ & 1023) == 0) {
+    const auto violation = check_invariants();
+    assert(!violation && "order book invariant broken");
+  }
+#endif
 }
 
 void OrderBook::emit(Side side, const detail::Level& level) {
@@ -125,10 +134,10 @@ void OrderBook::remove_order(std::uint32_t o) {
   --order_count_;
 }
 
-void OrderBook::rest(std::uint64_t id, Side side, Price price, Qty qty) {
+void OrderBook::rest(std::uint64_t id, Side side, Price price, Qty qty, std::uint32_t level) {
   detail::PriceLadder& lad = ladder(side);
   const std::int64_t key = key_of(side, price);
-  std::uint32_t li = lad.find(key);
+  std::uint32_t li = level == kLookup ? lad.find(key) : level;
   if (li == kNil) li = lad.insert(key);
   const std::uint32_t o = allocate_order();
   detail::Level& l = lad[li];
@@ -187,7 +196,7 @@ Qty OrderBook::match(std::uint64_t taker, Side side, Price limit, bool market, Q
 }
 
 AddResult OrderBook::place(std::uint64_t id, Side side, Price price, Qty qty, OrderType type,
-                           TimeInForce tif) {
+                           TimeInForce tif, std::uint32_t own_level) {
   AddResult r{OrderId(id), OrderStatus::cancelled, Qty(0), Qty(0)};
   last_rested_ = kNil;
   const bool market = type == OrderType::market;
@@ -199,7 +208,7 @@ AddResult OrderBook::place(std::uint64_t id, Side side, Price price, Qty qty, Or
   }
   const Qty left = qty - r.filled;
   if (left.positive() && !market && tif == TimeInForce::gtc) {
-    rest(id, side, price, left);
+    rest(id, side, price, left, own_level);
     r.remaining = left;
     r.status = r.filled.positive() ? OrderStatus::partially_filled : OrderStatus::resting;
   } else if (!left.positive()) {
@@ -217,16 +226,21 @@ Result<AddResult> OrderBook::add(const NewOrder& order) {
     return ErrorCode::mode_mismatch;
   }
   if (!order.qty.positive()) return ErrorCode::invalid_quantity;
+  // The order's own level, looked up once: matching only touches the other
+  // side, so it stays valid for rest().
+  std::uint32_t own = kLookup;
   if (!market) {
     if (!order.price.valid()) return ErrorCode::invalid_price;
-    if (level_overflows(order.side, order.price, order.qty, kNil)) {
+    const detail::PriceLadder& lad = ladder(order.side);
+    own = lad.find(key_of(order.side, order.price));
+    if (own != kNil && lad[own].total.lots() > kMaxLots - order.qty.lots()) {
       return ErrorCode::invalid_quantity;
     }
   }
   begin_op();
   const Top before = top();
   const TimeInForce tif = market ? TimeInForce::ioc : order.tif;
-  AddResult r = place(next_id_++, order.side, order.price, order.qty, order.type, tif);
+  AddResult r = place(next_id_++, order.side, order.price, order.qty, order.type, tif, own);
   end_op(before);
   return r;
 }
@@ -252,7 +266,7 @@ void OrderBook::attach_external(std::uint64_t id, std::string name) {
     retired_.emplace_back(id, std::move(name));  // filled at once: still nameable for trades
     return;
   }
-  if (external_names_.size() < orders_.size()) external_names_.resize(orders_.size());
+  if (external_names_.size() <= last_rested_) external_names_.resize(last_rested_ + 1);
   external_.emplace(name, id);
   external_names_[last_rested_] = std::move(name);
 }

@@ -126,6 +126,7 @@ class OrderBook {
   /// Checks every structural invariant (never crossed in venue mode, level
   /// totals and counts equal their orders, FIFO links, id index, counts);
   /// returns a description of the first violation, or nullopt. O(orders).
+  /// Debug builds (no NDEBUG) also assert it every 1,024 book changes.
   std::optional<std::string> check_invariants() const;
 
  private:
@@ -162,10 +163,11 @@ class OrderBook {
   Status check_l3(Price price, Qty qty) const;
   bool level_overflows(Side side, Price price, Qty extra, std::uint32_t removing) const;
   Qty available(Side taker_side, Price limit, bool market, Qty wanted) const;
+  // own_level: the order's level if already looked up (kNil: absent), else kLookup.
   AddResult place(std::uint64_t id, Side side, Price price, Qty qty, OrderType type,
-                  TimeInForce tif);
+                  TimeInForce tif, std::uint32_t own_level = detail::kNil - 1);
   Qty match(std::uint64_t taker, Side side, Price limit, bool market, Qty qty);
-  void rest(std::uint64_t id, Side side, Price price, Qty qty);
+  void rest(std::uint64_t id, Side side, Price price, Qty qty, std::uint32_t level);
   void unlink(std::uint32_t o);
   void remove_order(std::uint32_t o);
   std::uint32_t find(OrderId id) const { return find_slot(id.value()); }

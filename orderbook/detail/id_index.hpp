@@ -26,7 +26,7 @@ class IdIndex {
   static constexpr std::uint32_t kNone = 0xFFFFFFFFu;
 
   explicit IdIndex(std::size_t expected = 0) {
-    std::size_t n = 1u << 16;
+    std::size_t n = 1u << 10;  // 4 KiB for a quiet book; grows with its orders
     while (n < expected * 2) n *= 2;
     ring_.assign(n, kNone);
     mask_ = n - 1;
