@@ -40,10 +40,13 @@ TEST(W4Generator, FirstTwelveOperationsMatchTheTestVector) {
 }
 
 TEST(W4Book, FiftyThousandOperationsReproduceThePeerFigures) {
+  // Figures from the peer README and `python3 tools/w4_reference.py 50000`.
   ob::OrderBook book(ob::Mode::venue);
   std::int64_t trades = 0, traded = 0, notional = 0;
+  std::int64_t passive = 0, crossing = 0, cancels = 0, hits = 0;
   for (const w4::Op& op : w4::generate(50'000)) {
     if (op.kind == w4::Op::Kind::add) {
+      (op.crossing ? crossing : passive) += 1;
       auto r = book.add(ob::NewOrder{op.side == 0 ? ob::Side::buy : ob::Side::sell,
                                      ob::Price(op.price), ob::Qty(op.qty)});
       ASSERT_TRUE(r.ok());
@@ -54,10 +57,17 @@ TEST(W4Book, FiftyThousandOperationsReproduceThePeerFigures) {
         notional += t.qty.lots() * t.price.ticks();
       }
     } else {
-      (void)book.cancel(ob::OrderId(op.id));
+      ++cancels;
+      hits += book.cancel(ob::OrderId(op.id)).ok() ? 1 : 0;
     }
   }
   EXPECT_EQ(book.check_invariants(), std::nullopt);
+  EXPECT_EQ(passive, 30076);
+  EXPECT_EQ(crossing, 2513);
+  EXPECT_EQ(cancels, 17411);
+  EXPECT_EQ(hits, 15025);
+  EXPECT_EQ(book.level_count(ob::Side::buy), 50u);
+  EXPECT_EQ(book.level_count(ob::Side::sell), 50u);
   EXPECT_EQ(trades, 4458);
   EXPECT_EQ(traded, 114813);
   EXPECT_EQ(notional, 1148106905);
