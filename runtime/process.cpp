@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <mutex>
 
+#include "runtime/detail/futex.hpp"
 #include "runtime/runtime.hpp"
 
 namespace rt {
@@ -238,6 +239,20 @@ void Process::exit_self(ExitReason reason) {
   monitoring_.clear();
   continue_.reset();
   drain_dead_mailbox();
+  exited_.store(1, std::memory_order_release);
+  detail::futex_wake(exited_, -1);
+}
+
+bool Process::await_exit(std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (exited_.load(std::memory_order_acquire) != 0) return true;
+  Scheduler::BlockingScope blocking(Scheduler::current());
+  while (exited_.load(std::memory_order_acquire) == 0) {
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return false;
+    detail::futex_wait(exited_, 0, std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now));
+  }
+  return true;
 }
 
 void Process::drain_dead_mailbox() noexcept {

@@ -22,6 +22,7 @@
 // process itself, from its callbacks (or its init).
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -106,6 +107,10 @@ class Process {
   ExitReason exit_reason() const;
   std::int64_t mailbox_depth() const noexcept { return depth_.load(std::memory_order_relaxed); }
   ProcessInfo info() const;
+  /// Blocks until the process has exited or `timeout` passes; true if it exited.
+  /// For supervisors' shutdown timeouts and tools; inside a worker it counts as
+  /// a blocking call (a spare thread keeps the pool running).
+  bool await_exit(std::chrono::milliseconds timeout) const;
   /// A per-behaviour-type tag, so typed references are checked without RTTI.
   const void* type_tag() const noexcept { return type_tag_; }
 
@@ -205,6 +210,7 @@ class Process {
   std::uint64_t id_ = 0;
   std::atomic<std::uint32_t> refs_{0};
   std::atomic<bool> alive_{false};  // true from attach() until exit
+  mutable std::atomic<std::uint32_t> exited_{0};  // futex word: 1 once exited
   std::atomic<bool> scheduled_{true};  // true until start() releases the process
   std::atomic<bool> signals_pending_{false};
   bool trap_exit_ = false;

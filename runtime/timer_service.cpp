@@ -71,7 +71,9 @@ void TimerService::run() {
     }
     Clock::time_point now = Clock::now();
     if (heap_.top().when > now) {
-      cv_.wait_until(lock, heap_.top().when);
+      // A copy: wait_until unlocks, and a push may reallocate the heap under a reference.
+      const Clock::time_point next = heap_.top().when;
+      cv_.wait_until(lock, next);
       continue;
     }
     while (!heap_.empty() && heap_.top().when <= now) {
