@@ -8,8 +8,8 @@
 // Thread-safety: not thread-safe: owned by one thread.
 
 #include <algorithm>
-#include <cstdint>
 #include <bit>
+#include <cstdint>
 #include <random>
 #include <vector>
 
