@@ -298,6 +298,7 @@ class StageServer final
   }
 
   Action init() {
+    this->add_exit_hook(release_peers_);
     if constexpr (requires(Impl & i) { i.init(); }) impl_.init();
     return next();
   }
@@ -562,7 +563,21 @@ class StageServer final
     return out;
   }
 
+  /// Drops the peers' Pids at exit: two dead stages holding each other's Pid
+  /// would otherwise keep each other's memory forever (Pids are counted).
+  struct ReleasePeers final : ExitHook {
+    explicit ReleasePeers(StageServer& s) : server(s) {}
+    void on_process_exit(Process&) noexcept override {
+      server.consumers_.clear();
+      server.producers_.clear();
+      server.input_.clear();
+      server.buffer_.clear();
+    }
+    StageServer& server;
+  };
+
   Impl impl_;
+  ReleasePeers release_peers_{*this};
   std::size_t buffer_size_;
   std::vector<Downstream> consumers_;
   std::vector<Upstream> producers_;

@@ -34,6 +34,10 @@
 //   the process exits as soon as the body returns.
 // - A task whose body already returned when it is killed still delivers its
 //   value (the result is published before the process exits).
+// - An owner that keeps a Task in its state should drop it once collected or
+//   when the task's Down arrives: the task's process holds its owner's Pid (as
+//   its parent), so an owner holding the task's Pid forever forms a cycle of
+//   counted references and neither process's memory is ever freed.
 // - The result is read by one thread at a time: one awaiter per task.
 // Thread-safety: async/async_stream from any thread; a Task handle is owned by
 // one thread (move it to hand it over); await/yield/shutdown/ignore on
@@ -44,6 +48,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -175,16 +180,21 @@ class Task {
   const Pid& pid() const noexcept { return pid_; }
   /// The monitor the owner holds on the task (empty if started outside a process).
   MonitorRef monitor_ref() const noexcept { return monitor_; }
-  /// The process that started the task (empty if started outside a process).
-  const Pid& owner() const noexcept { return owner_; }
+  /// Id of the process that started the task (0 if started outside a process).
+  std::uint64_t owner_id() const noexcept { return owner_id_; }
   /// False for a default-constructed handle or once the result was consumed.
   bool valid() const noexcept { return static_cast<bool>(slot_); }
   /// True once the result (value or exit reason) is available.
   bool finished() const noexcept { return slot_ && slot_->ready(); }
 
   // For the task:: functions and TaskSupervisor.
-  Task(Pid pid, MonitorRef monitor, Pid owner, detail::TaskSlotPtr<T> slot)
-      : pid_(std::move(pid)), monitor_(monitor), owner_(std::move(owner)), slot_(std::move(slot)) {}
+  Task(Pid pid, MonitorRef monitor, std::uint64_t owner_id, detail::TaskSlotPtr<T> slot)
+      : pid_(std::move(pid)), monitor_(monitor), owner_id_(owner_id), slot_(std::move(slot)) {}
+  /// True when called from the process that started the task.
+  bool called_by_owner() const noexcept {
+    const Process* me = current_process();
+    return owner_id_ != 0 && me != nullptr && me->id() == owner_id_;
+  }
   detail::TaskSlot<T>* slot() const noexcept { return slot_.get(); }
   /// Consumes the result (precondition: finished()) and forgets the monitor.
   TaskResult<T> take() {
@@ -194,9 +204,7 @@ class Task {
   }
   /// Drops the handle's interest in the task: demonitors when called by the owner.
   void release() {
-    if (monitor_ && owner_ && current_process() == owner_.get()) {
-      current_process()->demonitor(monitor_);
-    }
+    if (monitor_ && called_by_owner()) current_process()->demonitor(monitor_);
     monitor_ = {};
     slot_.reset();
   }
@@ -204,7 +212,9 @@ class Task {
  private:
   Pid pid_;
   MonitorRef monitor_;
-  Pid owner_;
+  // An id, not a Pid: a task handle kept in its owner's state would otherwise
+  // make the owner reference itself, and its memory would never be freed.
+  std::uint64_t owner_id_ = 0;
   detail::TaskSlotPtr<T> slot_;
 };
 
@@ -233,7 +243,7 @@ Task<detail::TaskValue<F>> async(Runtime& rt, F fn, AsyncOptions opts = {}) {
   MonitorRef mon;
   if (caller != nullptr && opts.monitor) mon = caller->monitor(started->pid());
   cast(*started, typename Server::Run{});
-  return Task<T>(started->pid(), mon, caller != nullptr ? caller->self() : Pid(), std::move(slot));
+  return Task<T>(started->pid(), mon, caller != nullptr ? caller->id() : 0, std::move(slot));
 }
 
 /// Waits up to `timeout` for the task's result; on timeout the task keeps running.
@@ -292,8 +302,7 @@ template <class T>
 std::optional<TaskResult<T>> shutdown(Task<T>& task,
                                       std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
   if (!task.valid()) return std::nullopt;
-  Process* me = current_process();
-  if (me != nullptr && me == task.owner().get()) me->unlink(task.pid());
+  if (task.called_by_owner()) current_process()->unlink(task.pid());
   exit(task.pid(), ExitReason::shutdown());
   if (!task.slot()->wait_until(std::chrono::steady_clock::now() + timeout)) {
     exit(task.pid(), ExitReason::kill());
@@ -313,8 +322,7 @@ std::optional<TaskResult<T>> shutdown(Task<T>& task,
 template <class T>
 std::optional<TaskResult<T>> ignore(Task<T>& task) {
   if (!task.valid()) return std::nullopt;
-  Process* me = current_process();
-  if (me != nullptr && me == task.owner().get()) me->unlink(task.pid());
+  if (task.called_by_owner()) current_process()->unlink(task.pid());
   if (task.finished()) return task.take();
   task.release();
   return std::nullopt;
@@ -375,7 +383,7 @@ auto async_stream(Runtime& rt, const Inputs& inputs, F fn, StreamOptions opts = 
     MonitorRef mon;
     if (caller != nullptr) mon = caller->monitor(started->pid());
     deadlines[i] = std::chrono::steady_clock::now() + opts.timeout;
-    tasks[i] = Task<T>(started->pid(), mon, caller != nullptr ? caller->self() : Pid(), slot);
+    tasks[i] = Task<T>(started->pid(), mon, caller != nullptr ? caller->id() : 0, slot);
     ++running;
     cast(*started, typename Server::Run{});
   };

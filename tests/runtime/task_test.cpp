@@ -82,6 +82,7 @@ class Owner : public GenServer<Owner> {
   CallAction<Ok> handle_call(const Sync&, From<Ok>&) { return reply(Ok{}); }
 
   Action handle_info(const Down& d) {
+    if (d.ref == held_.monitor_ref()) held_ = Task<int>();  // the task is gone: drop its handle
     inbox_->push("down " + d.reason.to_string());
     return noreply();
   }
