@@ -6,8 +6,9 @@
 //
 //   auto r = co_await rt::async_call(ex, ref, Book::Top{}, 5s, asio::use_awaitable);
 //
-// Edge cases: a reply after the timeout is dropped; a handler whose executor's
-// context is gone is never run (Asio's rules for post).
+// Edge cases: a reply after the timeout is dropped. The executor's execution
+// context must outlive the Runtime (stop the runtime first): completions are
+// posted to it from the runtime's threads.
 // Thread-safety: may be called from any thread.
 
 #include <boost/asio/async_result.hpp>

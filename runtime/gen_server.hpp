@@ -37,9 +37,10 @@
 //   monitors are notified, and pending callers get `exited`.
 // - An idle timeout (with_timeout) delivers rt::Timeout to handle_info if no
 //   other message arrives first.
-// - With trap_exit on, an exit signal from the parent (the supervisor) runs
-//   terminate and exits with the same reason; other signals arrive as
-//   rt::ExitSignal in handle_info.
+// - With trap_exit on, an exit signal from the parent (the supervisor, or for
+//   a server started outside any process, any non-process) runs terminate and
+//   exits with the same reason; other signals arrive as rt::ExitSignal in
+//   handle_info. rt::stop is the orderly way to stop a server from outside.
 // - A message type the server has no handle_info clause for is logged and
 //   dropped (OTP logs "undefined handle_info").
 // - `call` blocks the calling thread; inside a worker, the runtime first runs
@@ -247,6 +248,8 @@ class GenServer : public Process {
  private:
   template <class I, class... Args>
   friend StartResult<I> start(Runtime&, StartOptions, Args&&...);
+  template <class I>
+  friend bool stop(const Ref<I>&, ExitReason, std::chrono::milliseconds);
   template <class, class>
   friend class CastEnvelope;
   template <class, class>
@@ -321,6 +324,20 @@ class GenServer : public Process {
 
    private:
     C c_;
+  };
+
+  class StopEnvelope final : public Envelope {
+   public:
+    explicit StopEnvelope(ExitReason r) : reason_(std::move(r)) {}
+    void deliver(Process& p) override {
+      auto& s = static_cast<GenServer&>(p);
+      s.run_terminate(reason_);
+      s.exit_self(reason_);
+    }
+    std::string_view type_name() const noexcept override { return "stop"; }
+
+   private:
+    ExitReason reason_;
   };
 
   class IdleTimeoutEnvelope final : public Envelope {
@@ -413,7 +430,9 @@ class GenServer : public Process {
 
   void handle_down(Down&& down) override { dispatch_info(std::move(down)); }
   void handle_exit_signal(ExitSignal&& sig) override {
-    if (sig.from && sig.from == parent()) {
+    // A server started from outside any process has an empty parent: signals
+    // from outside (exit() called by a non-process) then count as the parent's.
+    if (sig.from == parent()) {
       run_terminate(sig.reason);
       exit_self(std::move(sig.reason));
       return;
@@ -514,6 +533,21 @@ TimerRef send_after(const Ref<Impl>& to, M msg, std::chrono::milliseconds delay)
   if (p == nullptr) return {};
   return p->runtime().timers().start(to.pid(), std::make_unique<InfoEnvelope<Impl, M>>(std::move(msg)),
                                      delay);
+}
+
+/// Stops a server in order (OTP's GenServer.stop): terminate(reason) runs after
+/// the messages already queued, then the server exits with `reason`. Waits up
+/// to `timeout` for the exit; false if it did not exit in time (or was not alive).
+template <class Impl>
+bool stop(const Ref<Impl>& server, ExitReason reason = ExitReason::normal(),
+          std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+  Process* p = server.pid().get();
+  if (p == nullptr) return false;
+  if (p->post(std::make_unique<typename GenServer<Impl>::StopEnvelope>(std::move(reason)), false) !=
+      SendStatus::ok) {
+    return false;
+  }
+  return p->await_exit(timeout);
 }
 
 /// Cancels a send_after timer; false if it already fired (its message may still be queued).

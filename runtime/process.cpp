@@ -238,19 +238,24 @@ void Process::exit_self(ExitReason reason) {
   for (MonitorEntry& m : monitoring_) m.other.get()->remove_watcher(m.ref);
   monitoring_.clear();
   continue_.reset();
+  parent_ = Pid();  // a parent holding our Pid in its state would otherwise form a cycle
   drain_dead_mailbox();
   exited_.store(1, std::memory_order_release);
   detail::futex_wake(exited_, -1);
 }
 
 bool Process::await_exit(std::chrono::milliseconds timeout) const {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
   if (exited_.load(std::memory_order_acquire) != 0) return true;
+  const bool forever = timeout >= kWaitForever;
+  const auto deadline = forever ? std::chrono::steady_clock::time_point::max()
+                                : std::chrono::steady_clock::now() + timeout;
   Scheduler::BlockingScope blocking(Scheduler::current());
   while (exited_.load(std::memory_order_acquire) == 0) {
     auto now = std::chrono::steady_clock::now();
     if (now >= deadline) return false;
-    detail::futex_wait(exited_, 0, std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now));
+    detail::futex_wait(exited_, 0,
+                       forever ? std::chrono::nanoseconds(-1)
+                               : std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now));
   }
   return true;
 }

@@ -74,7 +74,8 @@ class ExitHook {
   ExitHook* next_hook_ = nullptr;
 };
 
-/// A snapshot of one process, for introspection and metrics.
+/// A snapshot of one process, for introspection and metrics. Counters are
+/// published at the end of each turn, so they may lag a message in progress.
 struct ProcessInfo {
   Pid pid;
   std::string name;
@@ -107,6 +108,8 @@ class Process {
   ExitReason exit_reason() const;
   std::int64_t mailbox_depth() const noexcept { return depth_.load(std::memory_order_relaxed); }
   ProcessInfo info() const;
+  /// A timeout meaning "no timeout" for await_exit (OTP's infinity).
+  static constexpr std::chrono::milliseconds kWaitForever = std::chrono::hours(24 * 365 * 100);
   /// Blocks until the process has exited or `timeout` passes; true if it exited.
   /// For supervisors' shutdown timeouts and tools; inside a worker it counts as
   /// a blocking call (a spare thread keeps the pool running).
@@ -136,7 +139,7 @@ class Process {
   /// With trap_exit on, exit signals (except `kill`) arrive as ExitSignal messages.
   void trap_exit(bool on) noexcept { trap_exit_ = on; }
   bool trapping_exits() const noexcept { return trap_exit_; }
-  /// The process that started this one (a supervisor), if any.
+  /// The process that started this one (a supervisor), if any; empty once exited.
   const Pid& parent() const noexcept { return parent_; }
   /// Attaches a hook run when this process exits. The hook must outlive the process or detach.
   void add_exit_hook(ExitHook& hook) noexcept;

@@ -1,11 +1,23 @@
 #include "runtime/runtime.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <mutex>
 #include <thread>
 
 namespace rt {
 
-Runtime::Runtime(Options opts) : scheduler_(opts.scheduler) {}
+namespace {
+// Creates spdlog's registry before any runtime thread exists: processes log
+// from worker threads, and the registry is a lazily built static inside the
+// shared library.
+const Scheduler::Options& with_logger_ready(const Scheduler::Options& o) {
+  spdlog::default_logger_raw();
+  return o;
+}
+}  // namespace
+
+Runtime::Runtime(Options opts) : timers_(), scheduler_(with_logger_ready(opts.scheduler)) {}
 
 Runtime::~Runtime() {
   kill_all();

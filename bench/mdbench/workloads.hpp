@@ -22,7 +22,11 @@ ResultLine run_i1_idle_cpu();
 ResultLine run_w1_cast_throughput();
 ResultLine run_w2_call_latency();
 ResultLine run_w3_spawn();
+ResultLine run_w3s_spawn_single_supervisor();
+ResultLine run_w3d_spawn_direct();
+ResultLine run_w4_orderbook_actor();
 ResultLine run_w4b_orderbook_lib();
 ResultLine run_w5_fanout();
+ResultLine run_w6_restart();
 
 }  // namespace mdbench

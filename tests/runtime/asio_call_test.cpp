@@ -19,8 +19,8 @@ using namespace std::chrono_literals;
 
 class AsioCallTest : public ::testing::Test {
  protected:
+  asio::io_context io;  // first: it must outlive the runtime's threads that post to it
   Runtime runtime{Runtime::Options{Scheduler::Options{.workers = 2}}};
-  asio::io_context io;
 
   // Runs the io_context until `done` holds (the handlers run on this thread).
   template <class Pred>

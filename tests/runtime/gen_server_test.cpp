@@ -243,10 +243,15 @@ TEST_F(GenServerTest, IntrospectionListsNameDepthAndHandledCount) {
   ASSERT_TRUE(r.ok());
   for (int i = 0; i < 10; ++i) cast(*r, Probe::Add{1});
   ASSERT_TRUE(call(*r, Probe::Get{}).ok());
-  auto procs = runtime.processes();
-  auto it = std::find_if(procs.begin(), procs.end(),
-                         [](const ProcessInfo& i) { return i.name == "inspect-me"; });
-  ASSERT_NE(it, procs.end());
+  // Counters are published at the end of each turn; the reply came mid-turn.
+  std::optional<ProcessInfo> info;
+  ASSERT_TRUE(eventually([&] {
+    for (const ProcessInfo& i : runtime.processes()) {
+      if (i.name == "inspect-me" && i.handled == 11) info = i;
+    }
+    return info.has_value();
+  }));
+  auto it = &*info;
   EXPECT_EQ(it->handled, 11u);
   EXPECT_EQ(it->mailbox_depth, 0);
   EXPECT_EQ(it->pid, r->pid());

@@ -24,6 +24,7 @@ class Probe : public GenServer<Probe> {
     bool continue_in_init = false;
     bool trap_exit = false;
     std::chrono::milliseconds terminate_sleep{0};
+    std::string label;  // when set, init and terminate report "init <label>" / "terminate <label> ..."
   };
 
   struct Get { using Reply = int; };
@@ -49,6 +50,7 @@ class Probe : public GenServer<Probe> {
 
   Action init() {
     trap_exit(cfg_.trap_exit);
+    if (!cfg_.label.empty()) cfg_.inbox->push("init " + cfg_.label);
     if (cfg_.fail_init) throw std::runtime_error("init exploded");
     if (cfg_.stop_in_init) return stop(ExitReason::shutdown("no config"));
     if (cfg_.ignore_in_init) return ignore();
@@ -132,7 +134,8 @@ class Probe : public GenServer<Probe> {
 
   void terminate(const ExitReason& reason) {
     if (cfg_.terminate_sleep.count() > 0) std::this_thread::sleep_for(cfg_.terminate_sleep);
-    cfg_.inbox->push("terminate " + reason.to_string());
+    cfg_.inbox->push(cfg_.label.empty() ? "terminate " + reason.to_string()
+                                        : "terminate " + cfg_.label + " " + reason.to_string());
   }
 
  private:

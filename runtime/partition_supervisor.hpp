@@ -1,0 +1,80 @@
+#pragma once
+// PartitionSupervisor: N copies of one child, each in its own partition, so
+// that no single process is a bottleneck (Elixir's PartitionSupervisor). The
+// pattern marketd uses to start per-symbol servers: a PartitionSupervisor of
+// DynamicSupervisors, the partition chosen by hashing the symbol.
+// - `partitions` defaults to the scheduler's worker count.
+// - `child(i)` builds partition i's spec (`with_arguments`: it gets its index).
+// - Routing: an integer key goes to abs(key) % N; any other key to a stable
+//   hash of it (boost::hash) % N. `whereis(key)` is a Registry lookup, not a
+//   call, so routing scales with readers.
+// - The partitions run under a one_for_one Supervisor with the usual options;
+//   a restarted partition re-registers and is found again.
+// Thread-safety: whereis/partition_for are thread-safe; the object must
+// outlive the use of its partitions (it owns their registry).
+
+#include <boost/container_hash/hash.hpp>
+
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <type_traits>
+
+#include "runtime/registry.hpp"
+#include "runtime/supervisor.hpp"
+
+namespace rt {
+
+struct PartitionSupervisorSpec {
+  std::size_t partitions = 0;  ///< 0 = scheduler workers
+  std::function<ChildSpec(std::size_t partition)> child;
+  std::uint32_t max_restarts = 3;
+  std::chrono::seconds max_seconds{5};
+};
+
+class PartitionSupervisor {
+ public:
+  /// Starts the partitions (under a Supervisor linked to the caller when it is a process).
+  static Result<PartitionSupervisor, StartError> start(Runtime& rt, PartitionSupervisorSpec spec,
+                                                       StartOptions options = {});
+
+  std::size_t partitions() const noexcept { return partitions_; }
+  /// The partition a key routes to.
+  template <class Key>
+  std::size_t partition_for(const Key& key) const {
+    if constexpr (std::is_integral_v<Key>) {
+      return static_cast<std::size_t>(std::llabs(static_cast<long long>(key))) % partitions_;
+    } else {
+      return boost::hash<Key>{}(key) % partitions_;
+    }
+  }
+  std::size_t partition_for(std::string_view key) const {
+    return boost::hash<std::string_view>{}(key) % partitions_;
+  }
+  /// The process serving `key`'s partition (empty while it restarts).
+  template <class Key>
+  std::optional<Pid> whereis(const Key& key) const {
+    return registry_->whereis(partition_for(key));
+  }
+  /// Typed view of whereis for partitions of a known behaviour.
+  template <class Impl, class Key>
+  std::optional<Ref<Impl>> whereis_ref(const Key& key) const {
+    auto pid = whereis(key);
+    return pid ? Ref<Impl>::from(*pid) : std::nullopt;
+  }
+  /// The supervisor process (for which_children, stopping, linking).
+  const Ref<Supervisor>& supervisor() const noexcept { return supervisor_; }
+
+ private:
+  using Partitions = Registry<std::size_t>;
+  PartitionSupervisor(std::shared_ptr<Partitions> registry, Ref<Supervisor> sup, std::size_t n)
+      : registry_(std::move(registry)), supervisor_(std::move(sup)), partitions_(n) {}
+
+  std::shared_ptr<Partitions> registry_;
+  Ref<Supervisor> supervisor_;
+  std::size_t partitions_;
+};
+
+}  // namespace rt
