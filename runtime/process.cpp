@@ -120,7 +120,7 @@ void Process::exit_signal(const Pid& from, ExitReason reason, bool linked) {
     std::lock_guard g(lock_);
     if (!alive_.load(std::memory_order_relaxed)) return;
     Relations& rel = relations();
-    if (linked) std::erase(rel.links, from);
+    if (linked) rel.links.erase(from);
     rel.signals.push_back(Signal{from, std::move(reason), linked});
   }
   signals_pending_.store(true, std::memory_order_release);
@@ -230,7 +230,7 @@ void Process::exit_self(ExitReason reason) {
   }
   runtime_->remove(*this, crashed_);
   if (rel) {
-    for (const Pid& l : rel->links) l.get()->exit_signal(me, visible, /*linked=*/true);
+    rel->links.for_each([&](const Pid& l) { l.get()->exit_signal(me, visible, /*linked=*/true); });
     for (MonitorEntry& m : rel->watchers) {
       m.other.get()->post(std::make_unique<DownEnvelope>(Down{m.ref, me, visible}), false);
     }
@@ -284,11 +284,7 @@ void Process::link(const Pid& other) {
     std::lock_guard g2(second->lock_);
     dead = !o->alive_.load(std::memory_order_relaxed);
     if (!dead) {
-      auto& mine = relations().links;
-      if (std::find(mine.begin(), mine.end(), other) == mine.end()) {
-        mine.push_back(other);
-        o->relations().links.push_back(self());
-      }
+      if (relations().links.insert(other)) o->relations().links.insert(self());
     }
   }
   if (dead) exit_signal(other, ExitReason::noproc(), /*linked=*/true);
@@ -301,13 +297,13 @@ void Process::unlink(const Pid& other) {
   Process* second = first == this ? o : this;
   std::lock_guard g1(first->lock_);
   std::lock_guard g2(second->lock_);
-  if (relations_) std::erase(relations_->links, other);
-  if (o->relations_) std::erase(o->relations_->links, self());
+  if (relations_) relations_->links.erase(other);
+  if (o->relations_) o->relations_->links.erase(self());
 }
 
 void Process::remove_link(Process& other) noexcept {
   std::lock_guard g(lock_);
-  if (relations_) std::erase(relations_->links, other.self());
+  if (relations_) relations_->links.erase(other.self());
 }
 
 MonitorRef Process::monitor(const Pid& target) {

@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/detail/link_set.hpp"
 #include "runtime/detail/mpsc_queue.hpp"
 #include "runtime/detail/spin_lock.hpp"
 #include "runtime/envelope.hpp"
@@ -188,7 +189,7 @@ class Process {
   };
   // Relations are rare; allocated on first use so idle processes stay small.
   struct Relations {
-    std::vector<Pid> links;
+    detail::LinkSet links;
     std::vector<MonitorEntry> watchers;   // who monitors me
     std::vector<Signal> signals;          // pending exit signals
   };

@@ -38,11 +38,13 @@ class Starter : public rt::GenServer<Starter> {
 /// Runs body over [0, kCount) split across kStarters starter processes.
 void run_split(rt::Runtime& runtime, std::function<void(int)> body) {
   std::latch done(kStarters);
+  std::vector<rt::Ref<Starter>> starters;
   for (int t = 0; t < kStarters; ++t) {
-    auto s = *rt::start<Starter>(runtime, {});
-    rt::cast(s, Starter::Run{t * kCount / kStarters, (t + 1) * kCount / kStarters, &body, &done});
+    starters.push_back(*rt::start<Starter>(runtime, {}));
+    rt::cast(starters.back(), Starter::Run{t * kCount / kStarters, (t + 1) * kCount / kStarters, &body, &done});
   }
   done.wait();
+  for (auto& s : starters) rt::stop(s);  // gone before the caller counts processes
 }
 
 struct Variant {

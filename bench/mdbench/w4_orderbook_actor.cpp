@@ -20,7 +20,7 @@ using Names = rt::Registry<std::string>;
 class BookServer : public rt::GenServer<BookServer> {
  public:
   struct TopOfBook {
-    using Reply = std::optional<ob::Level>;
+    using Reply = std::optional<ob::LevelView>;
   };
   struct Finish {
     W4Figures* figures;
@@ -32,7 +32,7 @@ class BookServer : public rt::GenServer<BookServer> {
     figures_.apply(book_, op);
     return noreply();
   }
-  CallAction<std::optional<ob::Level>> handle_call(const TopOfBook&, From<std::optional<ob::Level>>&) {
+  CallAction<std::optional<ob::LevelView>> handle_call(const TopOfBook&, From<std::optional<ob::LevelView>>&) {
     return reply(book_.best(ob::Side::buy));
   }
   // Untimed: hands the final state to the coordinator for validation.

@@ -106,6 +106,26 @@ TEST_F(LinksMonitorsTest, LinkStormOfAThousandProcessesAllDie) {
   for (auto& s : spokes) EXPECT_EQ(s.pid().get()->exit_reason(), ExitReason::error("boom"));
 }
 
+TEST_F(LinksMonitorsTest, UnlinkFromAProcessWithManyLinksRemovesExactlyThatLink) {
+  // Past 16 links a process keeps them in a hash set (supervisors have thousands).
+  auto hub = start_probe();
+  std::vector<Ref<Probe>> spokes;
+  for (int i = 0; i < 100; ++i) {
+    spokes.push_back(start_probe());
+    ASSERT_TRUE(call(spokes.back(), Probe::LinkTo{hub.pid()}).ok());
+    ASSERT_TRUE(call(spokes.back(), Probe::LinkTo{hub.pid()}).ok());  // idempotent
+  }
+  for (int i = 0; i < 100; i += 2) ASSERT_TRUE(call(spokes[i], Probe::UnlinkFrom{hub.pid()}).ok());
+  cast(hub, Probe::Crash{});
+  ASSERT_TRUE(eventually([&] {
+    for (int i = 1; i < 100; i += 2) {
+      if (spokes[i].alive()) return false;
+    }
+    return true;
+  }));
+  for (int i = 0; i < 100; i += 2) EXPECT_TRUE(call(spokes[i], Probe::Get{}).ok()) << i;
+}
+
 TEST_F(LinksMonitorsTest, MonitorDeliversDownWithTheReason) {
   Probe::Config cfg;
   auto inbox = cfg.inbox;

@@ -40,6 +40,7 @@ class Probe : public GenServer<Probe> {
   struct ContinueThenGet { using Reply = int; };
   struct Later { int v; };
   struct LinkTo { Pid other; using Reply = Ok; };
+  struct UnlinkFrom { Pid other; using Reply = Ok; };
   struct MonitorIt { Pid other; using Reply = std::uint64_t; };
   struct Demonitor { std::uint64_t ref; using Reply = bool; };
   struct Note { std::string text; };
@@ -80,6 +81,10 @@ class Probe : public GenServer<Probe> {
   }
   CallAction<Ok> handle_call(const LinkTo& l, From<Ok>&) {
     link(l.other);
+    return reply(Ok{});
+  }
+  CallAction<Ok> handle_call(const UnlinkFrom& u, From<Ok>&) {
+    unlink(u.other);
     return reply(Ok{});
   }
   CallAction<std::uint64_t> handle_call(const MonitorIt& m, From<std::uint64_t>&) {
