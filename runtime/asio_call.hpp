@@ -75,14 +75,24 @@ auto async_call(Executor executor, const Ref<Impl>& to, Req req, std::chrono::mi
         auto* raw = completion.get();
         slot->on_complete(std::move(completion));
         switch (p->post(std::make_unique<CallEnvelope<Impl, Req>>(std::move(request), slot))) {
-          case SendStatus::ok: break;
-          case SendStatus::noproc: slot->fail(CallError{CallError::Code::noproc, {}}); return;
-          case SendStatus::overloaded: slot->fail(CallError{CallError::Code::overloaded, {}}); return;
+          case SendStatus::ok:
+            break;
+          case SendStatus::noproc:
+            slot->fail(CallError{CallError::Code::noproc, {}});
+            return;
+          case SendStatus::overloaded:
+            slot->fail(CallError{CallError::Code::overloaded, {}});
+            return;
         }
         TimerRef timer = rt.timers().start(
-            [slot] { slot->fail(CallError{CallError::Code::timeout, {}}); }, t);
-        if (!slot->resolved()) raw->set_timer(timer);  // else the completion already ran
-        else rt.timers().cancel(timer);
+            [slot] {
+              slot->fail(CallError{CallError::Code::timeout, {}});
+            },
+            t);
+        if (!slot->resolved())
+          raw->set_timer(timer);  // else the completion already ran
+        else
+          rt.timers().cancel(timer);
       },
       token, std::move(executor), to, std::move(req), timeout);
 }

@@ -6,11 +6,16 @@ namespace rt {
 
 std::string CallError::to_string() const {
   switch (code) {
-    case Code::timeout: return "timeout";
-    case Code::noproc: return "noproc";
-    case Code::exited: return fmt::format("exited: {}", reason.to_string());
-    case Code::overloaded: return "overloaded";
-    case Code::calling_self: return "calling_self";
+    case Code::timeout:
+      return "timeout";
+    case Code::noproc:
+      return "noproc";
+    case Code::exited:
+      return fmt::format("exited: {}", reason.to_string());
+    case Code::overloaded:
+      return "overloaded";
+    case Code::calling_self:
+      return "calling_self";
   }
   return "unknown";
 }
@@ -30,8 +35,7 @@ bool ReplySlotBase::wait_ready(std::chrono::steady_clock::time_point deadline) {
     if (s == kReady) return true;
     auto now = std::chrono::steady_clock::now();
     if (now >= deadline) return false;
-    if (s == kPending &&
-        !state_.compare_exchange_strong(s, kSleeping, std::memory_order_acq_rel)) {
+    if (s == kPending && !state_.compare_exchange_strong(s, kSleeping, std::memory_order_acq_rel)) {
       continue;  // became ready
     }
     auto left = deadline == std::chrono::steady_clock::time_point::max()

@@ -94,7 +94,6 @@ class Completion {
 template <class T>
 class ReplySlot final : public ReplySlotBase {
  public:
-
   /// Resolves with a value; false if the slot was already resolved (late reply: dropped).
   bool resolve(T value) { return settle(CallResult<T>(std::move(value))); }
   void fail(CallError err) noexcept override {

@@ -66,9 +66,10 @@ template <class Impl, class... Args>
 ChildSpec child(std::string id, Args... args) {
   ChildSpec spec;
   spec.id = std::move(id);
-  spec.start = [args = std::make_tuple(std::move(args)...)](Runtime& rt,
-                                                            StartOptions opts) -> Result<Pid, StartError> {
-    auto r = std::apply([&](const auto&... a) { return rt::start<Impl>(rt, std::move(opts), a...); }, args);
+  spec.start = [args = std::make_tuple(std::move(args)...)](
+                   Runtime& rt, StartOptions opts) -> Result<Pid, StartError> {
+    auto r = std::apply(
+        [&](const auto&... a) { return rt::start<Impl>(rt, std::move(opts), a...); }, args);
     if (!r) return Err{r.error()};
     return r->pid();
   };
@@ -88,7 +89,8 @@ class RestartIntensity {
   /// Records a restart now; false if it exceeds the intensity (the supervisor must give up).
   bool add(Clock::time_point now = Clock::now()) {
     if (max_ == 0) return false;
-    while (!times_.empty() && now - times_.front() >= period_) times_.pop_front();  // amortised O(1)
+    while (!times_.empty() && now - times_.front() >= period_)
+      times_.pop_front();  // amortised O(1)
     if (times_.size() == max_) {
       if (now - times_.front() < period_) return false;
       times_.pop_front();

@@ -20,7 +20,8 @@ DynamicSupervisor::CallAction<Result<Pid, SupervisorError>> DynamicSupervisor::h
   }
   Child c{std::move(r.spec), 0};
   auto started = start_one(c);
-  if (!started) return reply(R(Err{SupervisorError{SupervisorError::Code::start_failed, {}, started.error()}}));
+  if (!started)
+    return reply(R(Err{SupervisorError{SupervisorError::Code::start_failed, {}, started.error()}}));
   Pid pid = *started;
   children_.emplace(pid, std::move(c));
   return reply(R(std::move(pid)));
@@ -30,7 +31,8 @@ DynamicSupervisor::CallAction<Result<Ok, SupervisorError>> DynamicSupervisor::ha
     const TerminateChild& r, From<Result<Ok, SupervisorError>>&) {
   using R = Result<Ok, SupervisorError>;
   auto it = children_.find(r.pid);
-  if (it == children_.end()) return reply(R(Err{SupervisorError{SupervisorError::Code::not_found, {}, {}}}));
+  if (it == children_.end())
+    return reply(R(Err{SupervisorError{SupervisorError::Code::not_found, {}, {}}}));
   Shutdown how = it->second.spec.shutdown;
   children_.erase(it);
   unlink(r.pid);
@@ -42,7 +44,8 @@ DynamicSupervisor::CallAction<std::vector<ChildInfo>> DynamicSupervisor::handle_
     const WhichChildren&, From<std::vector<ChildInfo>>&) {
   std::vector<ChildInfo> out;
   out.reserve(children_.size());
-  for (const auto& [pid, c] : children_) out.push_back(ChildInfo{c.spec.id, pid, c.spec.type, c.spec.restart});
+  for (const auto& [pid, c] : children_)
+    out.push_back(ChildInfo{c.spec.id, pid, c.spec.type, c.spec.restart});
   return reply(std::move(out));
 }
 

@@ -26,18 +26,31 @@ class DynamicSupervisor : public GenServer<DynamicSupervisor> {
   explicit DynamicSupervisor(DynamicSupervisorSpec spec)
       : intensity_(spec.max_restarts, spec.max_seconds), max_children_(spec.max_children) {}
 
-  struct StartChild { ChildSpec spec; using Reply = Result<Pid, SupervisorError>; };
-  struct TerminateChild { Pid pid; using Reply = Result<Ok, SupervisorError>; };
-  struct WhichChildren { using Reply = std::vector<ChildInfo>; };
-  struct CountChildren { using Reply = ChildCounts; };
+  struct StartChild {
+    ChildSpec spec;
+    using Reply = Result<Pid, SupervisorError>;
+  };
+  struct TerminateChild {
+    Pid pid;
+    using Reply = Result<Ok, SupervisorError>;
+  };
+  struct WhichChildren {
+    using Reply = std::vector<ChildInfo>;
+  };
+  struct CountChildren {
+    using Reply = ChildCounts;
+  };
 
   Action init() {
     trap_exit(true);
     return ok();
   }
-  CallAction<Result<Pid, SupervisorError>> handle_call(StartChild&& r, From<Result<Pid, SupervisorError>>&);
-  CallAction<Result<Ok, SupervisorError>> handle_call(const TerminateChild& r, From<Result<Ok, SupervisorError>>&);
-  CallAction<std::vector<ChildInfo>> handle_call(const WhichChildren&, From<std::vector<ChildInfo>>&);
+  CallAction<Result<Pid, SupervisorError>> handle_call(StartChild&& r,
+                                                       From<Result<Pid, SupervisorError>>&);
+  CallAction<Result<Ok, SupervisorError>> handle_call(const TerminateChild& r,
+                                                      From<Result<Ok, SupervisorError>>&);
+  CallAction<std::vector<ChildInfo>> handle_call(const WhichChildren&,
+                                                 From<std::vector<ChildInfo>>&);
   CallAction<ChildCounts> handle_call(const CountChildren&, From<ChildCounts>&);
   Action handle_info(const ExitSignal& sig);
   void terminate(const ExitReason& reason);

@@ -10,13 +10,20 @@ ExitReason::ExitReason(Kind k, std::string detail) : kind_(k) {
 
 std::string ExitReason::to_string() const {
   switch (kind_) {
-    case Kind::normal: return "normal";
-    case Kind::shutdown: return "shutdown";
-    case Kind::shutdown_term: return fmt::format("{{shutdown,{}}}", detail());
-    case Kind::kill: return "kill";
-    case Kind::killed: return "killed";
-    case Kind::noproc: return "noproc";
-    case Kind::error: return fmt::format("{{error,\"{}\"}}", detail());
+    case Kind::normal:
+      return "normal";
+    case Kind::shutdown:
+      return "shutdown";
+    case Kind::shutdown_term:
+      return fmt::format("{{shutdown,{}}}", detail());
+    case Kind::kill:
+      return "kill";
+    case Kind::killed:
+      return "killed";
+    case Kind::noproc:
+      return "noproc";
+    case Kind::error:
+      return fmt::format("{{error,\"{}\"}}", detail());
   }
   return "unknown";
 }

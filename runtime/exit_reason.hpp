@@ -20,7 +20,9 @@ class ExitReason {
   static ExitReason normal() { return ExitReason(Kind::normal, {}); }
   static ExitReason shutdown() { return ExitReason(Kind::shutdown, {}); }
   /// `{shutdown, term}`: an orderly stop with a detail, still "normal" for supervisors.
-  static ExitReason shutdown(std::string term) { return ExitReason(Kind::shutdown_term, std::move(term)); }
+  static ExitReason shutdown(std::string term) {
+    return ExitReason(Kind::shutdown_term, std::move(term));
+  }
   static ExitReason kill() { return ExitReason(Kind::kill, {}); }
   static ExitReason killed() { return ExitReason(Kind::killed, {}); }
   static ExitReason noproc() { return ExitReason(Kind::noproc, {}); }
@@ -28,7 +30,9 @@ class ExitReason {
 
   Kind kind() const { return kind_; }
   /// The term of `{shutdown, term}` or the text of an error; empty otherwise.
-  std::string_view detail() const { return detail_ ? std::string_view(*detail_) : std::string_view(); }
+  std::string_view detail() const {
+    return detail_ ? std::string_view(*detail_) : std::string_view();
+  }
 
   /// True for `normal`, `shutdown` and `{shutdown, _}`: no error report, no transient restart.
   bool is_normal() const {

@@ -49,8 +49,8 @@
 //   event loops.
 // Thread-safety: start, cast, send, call, send_after are thread-safe.
 
-#include <boost/core/demangle.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/core/demangle.hpp>
 
 #include <chrono>
 #include <memory>
@@ -108,8 +108,8 @@ class CallAction {
   CallAction(Action a) : action_(std::move(a)) {}  // NOLINT: noreply()/stop() convert
   CallAction(R value, Action a) : action_(std::move(a)), reply_(std::move(value)) {}
   template <class V>
-    requires(!std::is_same_v<V, R> && std::is_convertible_v<V, R>)
-  CallAction(CallAction<V>&& other)  // NOLINT: reply("text") for a std::string reply
+  requires(!std::is_same_v<V, R> && std::is_convertible_v<V, R>)
+      CallAction(CallAction<V>&& other)  // NOLINT: reply("text") for a std::string reply
       : action_(std::move(other.action_)) {
     if (other.reply_) reply_.emplace(std::move(*other.reply_));
   }
@@ -170,12 +170,12 @@ using StartResult = Result<Ref<Impl>, StartError>;
 
 /// How to start a server.
 struct StartOptions {
-  std::string name;                   ///< for logs and introspection
-  std::size_t mailbox_capacity = 0;   ///< 0 = unbounded
-  bool link = false;                  ///< link the caller (start_link); after a successful init
-  bool trap_exit = false;             ///< start with trap_exit on (before init)
-  Pid parent;                         ///< defaults to the caller
-  std::uint32_t restarts = 0;         ///< incarnation number, set by supervisors
+  std::string name;                  ///< for logs and introspection
+  std::size_t mailbox_capacity = 0;  ///< 0 = unbounded
+  bool link = false;                 ///< link the caller (start_link); after a successful init
+  bool trap_exit = false;            ///< start with trap_exit on (before init)
+  Pid parent;                        ///< defaults to the caller
+  std::uint32_t restarts = 0;        ///< incarnation number, set by supervisors
   /// Registers the new process before init (`via` naming); returns the current
   /// owner when the name is taken. See Registry::via.
   std::function<std::optional<Pid>(Process&)> register_as;
@@ -190,15 +190,21 @@ std::string_view type_name_of() {
 }
 
 template <class Impl, class M>
-concept HasCast = requires(Impl& s, M&& m) { s.handle_cast(std::move(m)); };
+concept HasCast = requires(Impl& s, M&& m) {
+  s.handle_cast(std::move(m));
+};
 template <class Impl, class M>
-concept HasInfo = requires(Impl& s, M&& m) { s.handle_info(std::move(m)); };
+concept HasInfo = requires(Impl& s, M&& m) {
+  s.handle_info(std::move(m));
+};
 template <class Impl, class Req>
 concept HasCall = requires(Impl& s, Req&& r, From<typename Req::Reply>& f) {
   s.handle_call(std::move(r), f);
 };
 template <class Impl, class C>
-concept HasContinue = requires(Impl& s, C&& c) { s.handle_continue(std::move(c)); };
+concept HasContinue = requires(Impl& s, C&& c) {
+  s.handle_continue(std::move(c));
+};
 
 }  // namespace detail
 
@@ -273,7 +279,7 @@ class GenServer : public Process {
     Action init_result = [&]() -> Action {
       detail::CurrentProcessScope scope(&p);
       try {
-        if constexpr (requires(Impl& s) { s.init(); }) {
+        if constexpr (requires(Impl & s) { s.init(); }) {
           return server->init();
         } else {
           return ok();
@@ -287,9 +293,10 @@ class GenServer : public Process {
     if (init_result.stops() || init_result.ignores()) {
       ExitReason why = init_result.ignores() ? ExitReason::normal() : init_result.reason();
       p.exit_self(why);
-      return Err{StartError{init_result.ignores() ? StartError::Code::ignored
-                                                  : StartError::Code::init_failed,
-                            why, {}}};
+      return Err{StartError{
+          init_result.ignores() ? StartError::Code::ignored : StartError::Code::init_failed,
+          why,
+          {}}};
     }
     {
       detail::CurrentProcessScope scope(&p);
@@ -408,7 +415,7 @@ class GenServer : public Process {
   }
 
   void run_terminate(const ExitReason& reason) noexcept {
-    if constexpr (requires(Impl& s) { s.terminate(reason); }) {
+    if constexpr (requires(Impl & s) { s.terminate(reason); }) {
       try {
         impl().terminate(reason);
       } catch (const std::exception& ex) {
@@ -449,7 +456,8 @@ class GenServer : public Process {
   }
 
   std::vector<boost::intrusive_ptr<detail::ReplySlotBase>> deferred_;
-  detail::ReplySlotBase* in_flight_ = nullptr;  // the call being handled (kept alive by its envelope)
+  detail::ReplySlotBase* in_flight_ =
+      nullptr;  // the call being handled (kept alive by its envelope)
   std::size_t deferred_compacted_ = 0;
   std::uint64_t timeout_gen_ = 0;
   TimerRef idle_timer_;
@@ -484,7 +492,8 @@ template <class Impl, class Req>
 class CallEnvelope final : public Envelope {
  public:
   using R = typename Req::Reply;
-  CallEnvelope(Req req, detail::ReplySlotPtr<R> slot) : req_(std::move(req)), slot_(std::move(slot)) {}
+  CallEnvelope(Req req, detail::ReplySlotPtr<R> slot)
+      : req_(std::move(req)), slot_(std::move(slot)) {}
   void deliver(Process& p) override {
     static_cast<Impl&>(p).dispatch_call(std::move(req_), From<R>(slot_));
   }
@@ -531,8 +540,8 @@ template <class Impl, class M>
 TimerRef send_after(const Ref<Impl>& to, M msg, std::chrono::milliseconds delay) {
   Process* p = to.pid().get();
   if (p == nullptr) return {};
-  return p->runtime().timers().start(to.pid(), std::make_unique<InfoEnvelope<Impl, M>>(std::move(msg)),
-                                     delay);
+  return p->runtime().timers().start(
+      to.pid(), std::make_unique<InfoEnvelope<Impl, M>>(std::move(msg)), delay);
 }
 
 /// Stops a server in order (OTP's GenServer.stop): terminate(reason) runs after
@@ -551,7 +560,9 @@ bool stop(const Ref<Impl>& server, ExitReason reason = ExitReason::normal(),
 }
 
 /// Cancels a send_after timer; false if it already fired (its message may still be queued).
-inline bool cancel_timer(Runtime& rt, TimerRef ref) { return rt.timers().cancel(ref); }
+inline bool cancel_timer(Runtime& rt, TimerRef ref) {
+  return rt.timers().cancel(ref);
+}
 
 namespace detail {
 /// Posts a call and returns its slot, or the error that prevented posting.
@@ -564,9 +575,12 @@ Result<ReplySlotPtr<typename Req::Reply>, CallError> post_call(const Ref<Impl>& 
   if (p == current_process()) return Err{CallError{CallError::Code::calling_self, {}}};
   ReplySlotPtr<R> slot(new ReplySlot<R>());  // owned by refcount
   switch (p->post(std::make_unique<CallEnvelope<Impl, Req>>(std::move(req), slot))) {
-    case SendStatus::ok: return slot;
-    case SendStatus::noproc: return Err{CallError{CallError::Code::noproc, {}}};
-    case SendStatus::overloaded: return Err{CallError{CallError::Code::overloaded, {}}};
+    case SendStatus::ok:
+      return slot;
+    case SendStatus::noproc:
+      return Err{CallError{CallError::Code::noproc, {}}};
+    case SendStatus::overloaded:
+      return Err{CallError{CallError::Code::overloaded, {}}};
   }
   return Err{CallError{CallError::Code::noproc, {}}};
 }

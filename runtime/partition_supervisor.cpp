@@ -9,7 +9,8 @@ Result<PartitionSupervisor, StartError> PartitionSupervisor::start(Runtime& rt,
                                                                    StartOptions options) {
   const std::size_t n = spec.partitions ? spec.partitions : rt.scheduler().workers();
   // Shared with the children's via functions, so it outlives every partition.
-  auto registry = std::make_shared<Partitions>(Partitions::Options{.keys = Partitions::Keys::unique, .partitions = 1});
+  auto registry = std::make_shared<Partitions>(
+      Partitions::Options{.keys = Partitions::Keys::unique, .partitions = 1});
   SupervisorSpec sup{Strategy::one_for_one, spec.max_restarts, spec.max_seconds, {}};
   for (std::size_t i = 0; i < n; ++i) {
     ChildSpec c = spec.child(i);

@@ -38,19 +38,31 @@ class ExitSignalEnvelope final : public Envelope {
 
 // ---- identity ---------------------------------------------------------------
 
-void intrusive_ptr_add_ref(Process* p) noexcept { p->refs_.fetch_add(1, std::memory_order_relaxed); }
+void intrusive_ptr_add_ref(Process* p) noexcept {
+  p->refs_.fetch_add(1, std::memory_order_relaxed);
+}
 
 void intrusive_ptr_release(Process* p) noexcept {
   if (p->refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete p;
 }
 
-std::uint64_t Pid::id() const noexcept { return p_ ? p_->id() : 0; }
-bool Pid::alive() const noexcept { return p_ && p_->alive(); }
-std::string Pid::to_string() const { return "<0." + std::to_string(id()) + ".0>"; }
+std::uint64_t Pid::id() const noexcept {
+  return p_ ? p_->id() : 0;
+}
+bool Pid::alive() const noexcept {
+  return p_ && p_->alive();
+}
+std::string Pid::to_string() const {
+  return "<0." + std::to_string(id()) + ".0>";
+}
 
-Process* current_process() noexcept { return tl_current; }
+Process* current_process() noexcept {
+  return tl_current;
+}
 
-Pid self() noexcept { return tl_current ? tl_current->self() : Pid(); }
+Pid self() noexcept {
+  return tl_current ? tl_current->self() : Pid();
+}
 
 void exit(const Pid& pid, ExitReason reason) {
   if (Process* p = pid.get()) p->exit_signal(self(), std::move(reason));
@@ -59,7 +71,9 @@ void exit(const Pid& pid, ExitReason reason) {
 detail::CurrentProcessScope::CurrentProcessScope(Process* p) noexcept : saved_(tl_current) {
   tl_current = p;
 }
-detail::CurrentProcessScope::~CurrentProcessScope() { tl_current = saved_; }
+detail::CurrentProcessScope::~CurrentProcessScope() {
+  tl_current = saved_;
+}
 
 // ---- lifecycle --------------------------------------------------------------
 
@@ -75,7 +89,9 @@ void Process::attach(Runtime& rt, ProcessOptions options, Pid parent, const void
   rt.add(*this);
 }
 
-Process::~Process() { drain_dead_mailbox(); }
+Process::~Process() {
+  drain_dead_mailbox();
+}
 
 ExitReason Process::exit_reason() const {
   std::lock_guard g(lock_);
@@ -202,7 +218,8 @@ void Process::handle_signals() {
     if (sig.reason.is(ExitReason::Kind::kill) && !sig.linked) {
       exit_self(ExitReason::killed());  // untrappable
     } else if (trap_exit_) {
-      post(std::make_unique<ExitSignalEnvelope>(ExitSignal{sig.from, std::move(sig.reason)}), false);
+      post(std::make_unique<ExitSignalEnvelope>(ExitSignal{sig.from, std::move(sig.reason)}),
+           false);
     } else if (sig.reason.is(ExitReason::Kind::normal)) {
       if (sig.from == self()) exit_self(ExitReason::normal());  // exit(self(), normal) stops
     } else {
@@ -254,14 +271,16 @@ bool Process::await_exit(std::chrono::milliseconds timeout) const {
     auto now = std::chrono::steady_clock::now();
     if (now >= deadline) return false;
     detail::futex_wait(exited_, 0,
-                       forever ? std::chrono::nanoseconds(-1)
-                               : std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now));
+                       forever
+                           ? std::chrono::nanoseconds(-1)
+                           : std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now));
   }
   return true;
 }
 
 void Process::drain_dead_mailbox() noexcept {
-  const ExitReason why = alive_.load(std::memory_order_relaxed) ? ExitReason::noproc() : exit_reason_;
+  const ExitReason why =
+      alive_.load(std::memory_order_relaxed) ? ExitReason::noproc() : exit_reason_;
   std::int64_t popped = 0;
   while (auto* node = mailbox_.pop()) {
     std::unique_ptr<Envelope> env(static_cast<Envelope*>(node));

@@ -89,9 +89,9 @@ struct ProcessInfo {
 
 /// Options common to every process start.
 struct ProcessOptions {
-  std::string name;            ///< for logs and introspection (defaults to the registered key)
+  std::string name;  ///< for logs and introspection (defaults to the registered key)
   std::size_t mailbox_capacity = 0;  ///< 0 = unbounded; else casts beyond it report `overloaded`
-  std::uint32_t restarts = 0;  ///< incarnation count, set by a supervisor
+  std::uint32_t restarts = 0;        ///< incarnation count, set by a supervisor
 };
 
 class Process {
@@ -190,8 +190,8 @@ class Process {
   // Relations are rare; allocated on first use so idle processes stay small.
   struct Relations {
     detail::LinkSet links;
-    std::vector<MonitorEntry> watchers;   // who monitors me
-    std::vector<Signal> signals;          // pending exit signals
+    std::vector<MonitorEntry> watchers;  // who monitors me
+    std::vector<Signal> signals;         // pending exit signals
   };
 
   /// Handles up to `budget` messages; returns the number handled. Scheduler only.
@@ -213,9 +213,9 @@ class Process {
   const void* type_tag_ = nullptr;
   std::uint64_t id_ = 0;
   std::atomic<std::uint32_t> refs_{0};
-  std::atomic<bool> alive_{false};  // true from attach() until exit
+  std::atomic<bool> alive_{false};                // true from attach() until exit
   mutable std::atomic<std::uint32_t> exited_{0};  // futex word: 1 once exited
-  std::atomic<bool> scheduled_{true};  // true until start() releases the process
+  std::atomic<bool> scheduled_{true};             // true until start() releases the process
   std::atomic<bool> signals_pending_{false};
   bool trap_exit_ = false;
   mutable detail::SpinLock lock_;  // guards relations_ and alive_ transitions

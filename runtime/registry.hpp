@@ -37,10 +37,12 @@ namespace rt {
 /// Hash that lets string-keyed registries look up by std::string_view without copying.
 struct TransparentHash {
   using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
   template <class K>
-    requires(!std::is_convertible_v<const K&, std::string_view>)
-  std::size_t operator()(const K& k) const noexcept {
+  requires(!std::is_convertible_v<const K&, std::string_view>) std::size_t operator()(
+      const K& k) const noexcept {
     return std::hash<K>{}(k);
   }
 };
@@ -101,11 +103,12 @@ class Registry {
 
   /// `via` naming: pass as StartOptions::register_as to register a server at start.
   std::function<std::optional<Pid>(Process&)> via(Key key, Value value = {}) {
-    return [this, key = std::move(key), value = std::move(value)](Process& p) -> std::optional<Pid> {
-      auto r = register_process(p, key, value);
-      if (r) return std::nullopt;
-      return r.error().owner;
-    };
+    return
+        [this, key = std::move(key), value = std::move(value)](Process& p) -> std::optional<Pid> {
+          auto r = register_process(p, key, value);
+          if (r) return std::nullopt;
+          return r.error().owner;
+        };
   }
 
  private:

@@ -42,8 +42,10 @@ void Runtime::remove(Process& p, bool crashed) noexcept {
   Shard& s = shards_[p.id() % kShards];
   {
     std::lock_guard g(s.lock);
-    if (p.table_prev_) p.table_prev_->table_next_ = p.table_next_;
-    else s.head = p.table_next_;
+    if (p.table_prev_)
+      p.table_prev_->table_next_ = p.table_next_;
+    else
+      s.head = p.table_next_;
     if (p.table_next_) p.table_next_->table_prev_ = p.table_prev_;
     p.table_prev_ = p.table_next_ = nullptr;
   }

@@ -22,7 +22,7 @@ namespace rt {
 struct RuntimeStats {
   std::uint64_t spawned = 0;
   std::uint64_t exited = 0;
-  std::uint64_t crashed = 0;        ///< exits with an error reason from a callback
+  std::uint64_t crashed = 0;  ///< exits with an error reason from a callback
   std::uint64_t call_timeouts = 0;
   std::int64_t alive = 0;
 };

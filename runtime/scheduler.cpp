@@ -42,7 +42,9 @@ thread_local Scheduler* tl_scheduler = nullptr;
 thread_local void* tl_worker = nullptr;  // Scheduler::Worker*, private type
 }  // namespace
 
-Scheduler* Scheduler::current() noexcept { return tl_scheduler; }
+Scheduler* Scheduler::current() noexcept {
+  return tl_scheduler;
+}
 
 Scheduler::Scheduler(Options opts) : opts_(opts), started_ns_(now_ns()) {
   core_workers_ = opts_.workers ? opts_.workers : std::max(1u, std::thread::hardware_concurrency());
@@ -58,7 +60,9 @@ Scheduler::Scheduler(Options opts) : opts_(opts), started_ns_(now_ns()) {
   }
 }
 
-Scheduler::~Scheduler() { shutdown(); }
+Scheduler::~Scheduler() {
+  shutdown();
+}
 
 void Scheduler::shutdown() {
   if (stopping_.exchange(true)) return;
@@ -247,7 +251,8 @@ bool Scheduler::try_run_inline(Process* p) {
 }
 
 bool Scheduler::spare_should_stop(const Worker& w) const {
-  return w.spare && static_cast<int>(w.index - core_workers_) >= blocked_.load(std::memory_order_acquire);
+  return w.spare &&
+         static_cast<int>(w.index - core_workers_) >= blocked_.load(std::memory_order_acquire);
 }
 
 void Scheduler::park(Worker& w) {
@@ -256,7 +261,8 @@ void Scheduler::park(Worker& w) {
   if (!any_work() && !stopping_.load(std::memory_order_seq_cst) && !spare_should_stop(w)) {
     // Core workers re-check every 100 ms: a safety net against a lost wake-up
     // costing a stall, at a few microseconds of CPU per second when idle.
-    detail::futex_wait(epoch_, e, w.spare ? std::chrono::milliseconds(10) : std::chrono::milliseconds(100));
+    detail::futex_wait(epoch_, e,
+                       w.spare ? std::chrono::milliseconds(10) : std::chrono::milliseconds(100));
   }
   sleepers_.fetch_sub(1, std::memory_order_seq_cst);
 }
@@ -280,7 +286,8 @@ void Scheduler::run_worker(Worker& w) {
           std::lock_guard g(global_lock_);
           global_.insert(global_.end(), leftovers.begin(), leftovers.end());
         }
-        global_size_.fetch_add(static_cast<std::int64_t>(leftovers.size()), std::memory_order_seq_cst);
+        global_size_.fetch_add(static_cast<std::int64_t>(leftovers.size()),
+                               std::memory_order_seq_cst);
       }
       // We may have consumed a wake-up meant for work we will not do: pass it on.
       if (any_work()) wake_one();
@@ -304,7 +311,8 @@ void Scheduler::run_worker(Worker& w) {
       continue;
     }
     park(w);
-    idle_polls = 1;  // spin again after waking: a woken worker that re-parks at once turns every wake-up into a syscall
+    idle_polls = 1;  // spin again after waking: a woken worker that re-parks at once turns every
+                     // wake-up into a syscall
   }
   tl_worker = nullptr;
   tl_scheduler = nullptr;
@@ -338,7 +346,9 @@ void Scheduler::enter_blocking() {
   wake_one();
 }
 
-void Scheduler::leave_blocking() { blocked_.fetch_sub(1, std::memory_order_acq_rel); }
+void Scheduler::leave_blocking() {
+  blocked_.fetch_sub(1, std::memory_order_acq_rel);
+}
 
 Scheduler::BlockingScope::BlockingScope(Scheduler* s)
     : s_(s != nullptr && tl_scheduler == s && tl_worker != nullptr ? s : nullptr) {

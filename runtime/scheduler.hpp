@@ -30,8 +30,8 @@ class Process;
 class Scheduler {
  public:
   struct Options {
-    unsigned workers = 0;          ///< 0 = std::thread::hardware_concurrency()
-    unsigned budget = 64;          ///< messages per process turn
+    unsigned workers = 0;              ///< 0 = std::thread::hardware_concurrency()
+    unsigned budget = 64;              ///< messages per process turn
     unsigned spin_before_park = 2000;  ///< idle polls before a worker sleeps
   };
 
@@ -85,12 +85,12 @@ class Scheduler {
   Options opts_;
   unsigned core_workers_;
   std::vector<std::unique_ptr<Worker>> workers_;  // core first, then spares
-  std::mutex spawn_mutex_;                          // guards adding spares
+  std::mutex spawn_mutex_;                        // guards adding spares
   std::atomic<unsigned> worker_count_{0};
   detail::SpinLock global_lock_;
   std::deque<Process*> global_;
   std::atomic<std::int64_t> global_size_{0};
-  std::atomic<std::uint32_t> epoch_{0};      // futex word for parked workers
+  std::atomic<std::uint32_t> epoch_{0};  // futex word for parked workers
   std::atomic<int> sleepers_{0};
   std::atomic<std::uint32_t> spare_epoch_{0};  // futex word for parked spares
   std::atomic<int> blocked_{0};

@@ -6,9 +6,12 @@ namespace rt {
 
 std::string StartError::to_string() const {
   switch (code) {
-    case Code::already_started: return fmt::format("already_started {}", existing.to_string());
-    case Code::init_failed: return fmt::format("init_failed {}", reason.to_string());
-    case Code::ignored: return "ignore";
+    case Code::already_started:
+      return fmt::format("already_started {}", existing.to_string());
+    case Code::init_failed:
+      return fmt::format("init_failed {}", reason.to_string());
+    case Code::ignored:
+      return "ignore";
   }
   return "unknown";
 }

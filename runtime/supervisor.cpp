@@ -21,12 +21,18 @@ R unwrap(CallResult<R> r, R on_error) {
 
 std::string SupervisorError::to_string() const {
   switch (code) {
-    case Code::not_found: return "not_found";
-    case Code::running: return "running";
-    case Code::already_present: return "already_present";
-    case Code::already_started: return fmt::format("already_started {}", pid.to_string());
-    case Code::start_failed: return fmt::format("start_failed {}", cause.to_string());
-    case Code::max_children: return "max_children";
+    case Code::not_found:
+      return "not_found";
+    case Code::running:
+      return "running";
+    case Code::already_present:
+      return "already_present";
+    case Code::already_started:
+      return fmt::format("already_started {}", pid.to_string());
+    case Code::start_failed:
+      return fmt::format("start_failed {}", cause.to_string());
+    case Code::max_children:
+      return "max_children";
   }
   return "unknown";
 }
@@ -51,7 +57,8 @@ bool shutdown_child(const Pid& child, const Shutdown& how) {
 void shutdown_children(const std::vector<std::pair<Pid, Shutdown>>& children) {
   const auto start = std::chrono::steady_clock::now();
   for (const auto& [pid, how] : children) {
-    exit(pid, how.kind == Shutdown::Kind::brutal_kill ? ExitReason::kill() : ExitReason::shutdown());
+    exit(pid,
+         how.kind == Shutdown::Kind::brutal_kill ? ExitReason::kill() : ExitReason::shutdown());
   }
   for (const auto& [pid, how] : children) {
     Process* p = pid.get();
@@ -66,8 +73,8 @@ void shutdown_children(const std::vector<std::pair<Pid, Shutdown>>& children) {
     }
     exit(pid, ExitReason::kill());
     if (!p->await_exit(kAfterKill)) {
-      spdlog::error("child {} {} did not exit after kill (stuck in a callback): abandoned", p->name(),
-                    pid.to_string());
+      spdlog::error("child {} {} did not exit after kill (stuck in a callback): abandoned",
+                    p->name(), pid.to_string());
     }
   }
 }
@@ -146,9 +153,15 @@ Supervisor::Action Supervisor::restart_after_exit(std::size_t index) {
     return stop(ExitReason::shutdown());
   }
   switch (strategy_) {
-    case Strategy::one_for_one: break;
-    case Strategy::one_for_all: stop_range(0); index = 0; break;
-    case Strategy::rest_for_one: stop_range(index + 1); break;
+    case Strategy::one_for_one:
+      break;
+    case Strategy::one_for_all:
+      stop_range(0);
+      index = 0;
+      break;
+    case Strategy::rest_for_one:
+      stop_range(index + 1);
+      break;
   }
   if (!restart_from(index)) cast(ref(), TryAgain{children_[index].spec.id});
   return noreply();
@@ -163,7 +176,8 @@ bool Supervisor::restart_from(std::size_t index) {
     ++c.incarnation;
     auto r = start_one(c);
     if (!r) {
-      spdlog::error("supervisor {}: restarting {} failed: {}", name(), c.spec.id, r.error().to_string());
+      spdlog::error("supervisor {}: restarting {} failed: {}", name(), c.spec.id,
+                    r.error().to_string());
       return false;
     }
   }
@@ -176,17 +190,21 @@ Supervisor::Action Supervisor::handle_cast(const TryAgain& t) {
   return restart_after_exit(*index);
 }
 
-void Supervisor::terminate(const ExitReason&) { stop_range(0); }
+void Supervisor::terminate(const ExitReason&) {
+  stop_range(0);
+}
 
 Supervisor::CallAction<std::vector<ChildInfo>> Supervisor::handle_call(
     const WhichChildren&, From<std::vector<ChildInfo>>&) {
   std::vector<ChildInfo> out;
   out.reserve(children_.size());
-  for (const Child& c : children_) out.push_back(ChildInfo{c.spec.id, c.pid, c.spec.type, c.spec.restart});
+  for (const Child& c : children_)
+    out.push_back(ChildInfo{c.spec.id, c.pid, c.spec.type, c.spec.restart});
   return reply(std::move(out));
 }
 
-Supervisor::CallAction<ChildCounts> Supervisor::handle_call(const CountChildren&, From<ChildCounts>&) {
+Supervisor::CallAction<ChildCounts> Supervisor::handle_call(const CountChildren&,
+                                                            From<ChildCounts>&) {
   ChildCounts n;
   for (const Child& c : children_) {
     ++n.specs;
@@ -209,7 +227,8 @@ Supervisor::CallAction<Result<Pid, SupervisorError>> Supervisor::handle_call(
   if (!started) {
     StartError cause = started.error();
     children_.pop_back();
-    return reply(R(Err{SupervisorError{SupervisorError::Code::start_failed, {}, std::move(cause)}}));
+    return reply(
+        R(Err{SupervisorError{SupervisorError::Code::start_failed, {}, std::move(cause)}}));
   }
   return reply(R(*started));
 }
@@ -220,7 +239,8 @@ Supervisor::CallAction<Result<Ok, SupervisorError>> Supervisor::handle_call(
   auto i = find(r.id);
   if (!i) return reply(R(Err{SupervisorError{SupervisorError::Code::not_found, {}, {}}}));
   stop_one(children_[*i]);
-  if (children_[*i].spec.restart == Restart::temporary) children_.erase(children_.begin() + static_cast<std::ptrdiff_t>(*i));
+  if (children_[*i].spec.restart == Restart::temporary)
+    children_.erase(children_.begin() + static_cast<std::ptrdiff_t>(*i));
   return reply(R(Ok{}));
 }
 
@@ -233,7 +253,8 @@ Supervisor::CallAction<Result<Pid, SupervisorError>> Supervisor::handle_call(
   if (c.pid) return reply(R(Err{SupervisorError{SupervisorError::Code::running, c.pid, {}}}));
   ++c.incarnation;
   auto started = start_one(c);
-  if (!started) return reply(R(Err{SupervisorError{SupervisorError::Code::start_failed, {}, started.error()}}));
+  if (!started)
+    return reply(R(Err{SupervisorError{SupervisorError::Code::start_failed, {}, started.error()}}));
   return reply(R(*started));
 }
 
@@ -242,7 +263,8 @@ Supervisor::CallAction<Result<Ok, SupervisorError>> Supervisor::handle_call(
   using R = Result<Ok, SupervisorError>;
   auto i = find(r.id);
   if (!i) return reply(R(Err{SupervisorError{SupervisorError::Code::not_found, {}, {}}}));
-  if (children_[*i].pid) return reply(R(Err{SupervisorError{SupervisorError::Code::running, children_[*i].pid, {}}}));
+  if (children_[*i].pid)
+    return reply(R(Err{SupervisorError{SupervisorError::Code::running, children_[*i].pid, {}}}));
   children_.erase(children_.begin() + static_cast<std::ptrdiff_t>(*i));
   return reply(R(Ok{}));
 }
@@ -262,13 +284,15 @@ template <class R, class Req>
 R supervisor_call(const Ref<Supervisor>& sup, Req req) {
   auto r = call(sup, std::move(req), kSupervisorCallTimeout);
   if (r) return std::move(*r);
-  return R(Err{SupervisorError{SupervisorError::Code::not_found, {},
+  return R(Err{SupervisorError{SupervisorError::Code::not_found,
+                               {},
                                StartError{StartError::Code::init_failed, r.error().reason, {}}}});
 }
 }  // namespace
 
 Result<Pid, SupervisorError> start_child(const Ref<Supervisor>& sup, ChildSpec spec) {
-  return supervisor_call<Result<Pid, SupervisorError>>(sup, Supervisor::StartChild{std::move(spec)});
+  return supervisor_call<Result<Pid, SupervisorError>>(sup,
+                                                       Supervisor::StartChild{std::move(spec)});
 }
 Result<Ok, SupervisorError> terminate_child(const Ref<Supervisor>& sup, const std::string& id) {
   return supervisor_call<Result<Ok, SupervisorError>>(sup, Supervisor::TerminateChild{id});

@@ -64,7 +64,12 @@ struct ChildCounts {
 /// Why a supervisor operation failed.
 struct SupervisorError {
   enum class Code : unsigned char {
-    not_found, running, already_present, already_started, start_failed, max_children
+    not_found,
+    running,
+    already_present,
+    already_started,
+    start_failed,
+    max_children
   };
   Code code;
   Pid pid;           ///< already_started: the running child
@@ -77,21 +82,44 @@ class Supervisor : public GenServer<Supervisor> {
   explicit Supervisor(SupervisorSpec spec);
 
   // Requests (use the client functions below).
-  struct WhichChildren { using Reply = std::vector<ChildInfo>; };
-  struct CountChildren { using Reply = ChildCounts; };
-  struct StartChild { ChildSpec spec; using Reply = Result<Pid, SupervisorError>; };
-  struct TerminateChild { std::string id; using Reply = Result<Ok, SupervisorError>; };
-  struct RestartChild { std::string id; using Reply = Result<Pid, SupervisorError>; };
-  struct DeleteChild { std::string id; using Reply = Result<Ok, SupervisorError>; };
-  struct TryAgain { std::string id; };
+  struct WhichChildren {
+    using Reply = std::vector<ChildInfo>;
+  };
+  struct CountChildren {
+    using Reply = ChildCounts;
+  };
+  struct StartChild {
+    ChildSpec spec;
+    using Reply = Result<Pid, SupervisorError>;
+  };
+  struct TerminateChild {
+    std::string id;
+    using Reply = Result<Ok, SupervisorError>;
+  };
+  struct RestartChild {
+    std::string id;
+    using Reply = Result<Pid, SupervisorError>;
+  };
+  struct DeleteChild {
+    std::string id;
+    using Reply = Result<Ok, SupervisorError>;
+  };
+  struct TryAgain {
+    std::string id;
+  };
 
   Action init();
-  CallAction<std::vector<ChildInfo>> handle_call(const WhichChildren&, From<std::vector<ChildInfo>>&);
+  CallAction<std::vector<ChildInfo>> handle_call(const WhichChildren&,
+                                                 From<std::vector<ChildInfo>>&);
   CallAction<ChildCounts> handle_call(const CountChildren&, From<ChildCounts>&);
-  CallAction<Result<Pid, SupervisorError>> handle_call(StartChild&& r, From<Result<Pid, SupervisorError>>&);
-  CallAction<Result<Ok, SupervisorError>> handle_call(const TerminateChild& r, From<Result<Ok, SupervisorError>>&);
-  CallAction<Result<Pid, SupervisorError>> handle_call(const RestartChild& r, From<Result<Pid, SupervisorError>>&);
-  CallAction<Result<Ok, SupervisorError>> handle_call(const DeleteChild& r, From<Result<Ok, SupervisorError>>&);
+  CallAction<Result<Pid, SupervisorError>> handle_call(StartChild&& r,
+                                                       From<Result<Pid, SupervisorError>>&);
+  CallAction<Result<Ok, SupervisorError>> handle_call(const TerminateChild& r,
+                                                      From<Result<Ok, SupervisorError>>&);
+  CallAction<Result<Pid, SupervisorError>> handle_call(const RestartChild& r,
+                                                       From<Result<Pid, SupervisorError>>&);
+  CallAction<Result<Ok, SupervisorError>> handle_call(const DeleteChild& r,
+                                                      From<Result<Ok, SupervisorError>>&);
   Action handle_cast(const TryAgain& t);
   Action handle_info(const ExitSignal& sig);
   void terminate(const ExitReason& reason);

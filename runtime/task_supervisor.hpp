@@ -35,11 +35,15 @@ class TaskSupervisor {
     ChildSpec spec;
     spec.id = "task";
     spec.restart = Restart::temporary;
-    spec.shutdown = Shutdown::brutal_kill();  // Elixir's default for supervised tasks is 5 s; tasks here hold no state
-    spec.start = [fn = std::move(fn), out](Runtime& rt, StartOptions opts) -> Result<Pid, StartError> {
+    spec.shutdown = Shutdown::brutal_kill();  // Elixir's default for supervised tasks is 5 s; tasks
+                                              // here hold no state
+    spec.start = [fn = std::move(fn), out](Runtime& rt,
+                                           StartOptions opts) -> Result<Pid, StartError> {
       // Runs in the supervisor: it becomes the task's parent and link.
-      out->emplace(task::async(rt, fn, task::AsyncOptions{.name = "task", .link = opts.link, .monitor = false,
-                                                          .parent = opts.parent}));
+      out->emplace(task::async(
+          rt, fn,
+          task::AsyncOptions{
+              .name = "task", .link = opts.link, .monitor = false, .parent = opts.parent}));
       return (*out)->pid();
     };
     auto started = rt::start_child(sup_, std::move(spec));
@@ -56,8 +60,10 @@ class TaskSupervisor {
     spec.start = [fn = std::move(fn)](Runtime& rt, StartOptions opts) -> Result<Pid, StartError> {
       // The handle is dropped, not ignore()d: ignore would unlink the task from
       // its owner, the supervisor, and supervision is the point.
-      return task::async(rt, fn, task::AsyncOptions{.name = "task", .link = opts.link, .monitor = false,
-                                                    .parent = opts.parent})
+      return task::async(
+                 rt, fn,
+                 task::AsyncOptions{
+                     .name = "task", .link = opts.link, .monitor = false, .parent = opts.parent})
           .pid();
     };
     return rt::start_child(sup_, std::move(spec));

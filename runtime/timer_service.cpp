@@ -6,7 +6,9 @@ namespace rt {
 
 TimerService::TimerService() : thread_([this] { run(); }) {}
 
-TimerService::~TimerService() { shutdown(); }
+TimerService::~TimerService() {
+  shutdown();
+}
 
 void TimerService::shutdown() {
   {

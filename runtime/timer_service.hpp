@@ -38,11 +38,13 @@ class TimerService {
   TimerService(const TimerService&) = delete;
   TimerService& operator=(const TimerService&) = delete;
 
-  /// Posts `env` to `target` after `delay` (as a system message: never refused by a bounded mailbox).
+  /// Posts `env` to `target` after `delay` (as a system message: never refused by a bounded
+  /// mailbox).
   TimerRef start(Pid target, std::unique_ptr<Envelope> env, Clock::duration delay);
   /// Runs `fn` on the timer thread after `delay` (keep it short: it delays other timers).
   TimerRef start(std::function<void()> fn, Clock::duration delay);
-  /// Cancels a pending timer; false if it already fired or was cancelled (its message may be queued).
+  /// Cancels a pending timer; false if it already fired or was cancelled (its message may be
+  /// queued).
   bool cancel(TimerRef ref);
   /// Timers not yet fired.
   std::size_t pending() const;

@@ -3,8 +3,8 @@
 // and a reporter that logs what the runtime is doing once a second. SIGINT or
 // SIGTERM stops every process and exits 0.
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <csignal>
 #include <cstdint>
@@ -85,12 +85,13 @@ class Reporter : public rt::GenServer<Reporter> {
 
 int main(int argc, char** argv) {
   CLI::App app{"marketd: market-data service (runtime demo until the API lands)"};
-  std::vector<std::string> symbols{"BTC-USD", "ETH-USD", "SOL-USD", "ADA-USD",
+  std::vector<std::string> symbols{"BTC-USD", "ETH-USD",  "SOL-USD", "ADA-USD",
                                    "XRP-USD", "DOGE-USD", "LTC-USD", "DOT-USD"};
   unsigned workers = 0;
   int period_ms = 100;
   app.add_option("--symbols", symbols, "symbols to simulate")->capture_default_str();
-  app.add_option("--workers", workers, "scheduler threads (0 = hardware threads)")->capture_default_str();
+  app.add_option("--workers", workers, "scheduler threads (0 = hardware threads)")
+      ->capture_default_str();
   app.add_option("--period-ms", period_ms, "milliseconds between price steps")
       ->check(CLI::Range(1, 60'000))
       ->capture_default_str();

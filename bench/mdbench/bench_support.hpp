@@ -27,7 +27,8 @@ inline double elapsed_ms(Clock::time_point t0, Clock::time_point t1) {
 /// Nearest-rank percentile (the peers' definition): sorted[ceil(n*p/100) - 1].
 inline double percentile(std::vector<double>& sorted_samples, double p) {
   if (sorted_samples.empty()) return 0;
-  auto rank = static_cast<std::size_t>(std::ceil(static_cast<double>(sorted_samples.size()) * p / 100.0));
+  auto rank =
+      static_cast<std::size_t>(std::ceil(static_cast<double>(sorted_samples.size()) * p / 100.0));
   return sorted_samples[std::clamp<std::size_t>(rank, 1, sorted_samples.size()) - 1];
 }
 

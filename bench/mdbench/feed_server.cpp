@@ -7,7 +7,9 @@
 namespace mdbench {
 
 namespace {
-std::int64_t monotonic_ms() { return rt::coarse_monotonic_ms(); }
+std::int64_t monotonic_ms() {
+  return rt::coarse_monotonic_ms();
+}
 constexpr std::chrono::milliseconds kHeartbeat{1000};
 constexpr std::int64_t kStaleMs = 5000;
 }  // namespace
@@ -29,7 +31,9 @@ FeedServer::Action FeedServer::handle_cast(const PriceUpdate& u) {
   return noreply();
 }
 
-FeedServer::Action FeedServer::handle_cast(const Boom&) { throw std::runtime_error("boom"); }
+FeedServer::Action FeedServer::handle_cast(const Boom&) {
+  throw std::runtime_error("boom");
+}
 
 FeedServer::CallAction<rt::Ok> FeedServer::handle_call(const Subscribe& s, rt::From<rt::Ok>&) {
   subscribers_.emplace(s.who.pid(), std::pair{s.who, monitor(s.who.pid())});

@@ -29,7 +29,9 @@ class FeedServer : public rt::GenServer<FeedServer> {
     std::int64_t price;
     std::int64_t volume;
   };
-  struct TickCount { using Reply = std::uint64_t; };
+  struct TickCount {
+    using Reply = std::uint64_t;
+  };
   struct State {
     std::int64_t price;
     std::int64_t volume;
@@ -37,7 +39,9 @@ class FeedServer : public rt::GenServer<FeedServer> {
     bool stale;
     std::size_t subscribers;
   };
-  struct GetState { using Reply = State; };
+  struct GetState {
+    using Reply = State;
+  };
   struct Subscribe {
     rt::Ref<BenchSubscriber> who;
     using Reply = rt::Ok;

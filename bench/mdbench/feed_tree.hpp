@@ -18,15 +18,17 @@ using Names = rt::Registry<std::string>;
 class FeedTree {
  public:
   /// Starts the partitions (one per scheduler worker) with the given restart intensity.
-  FeedTree(rt::Runtime& runtime, std::uint32_t max_restarts = 3, std::chrono::seconds max_seconds = std::chrono::seconds(5))
+  FeedTree(rt::Runtime& runtime, std::uint32_t max_restarts = 3,
+           std::chrono::seconds max_seconds = std::chrono::seconds(5))
       : partitions_(*rt::PartitionSupervisor::start(
             runtime, {.child = [=](std::size_t) {
-                        rt::ChildSpec s = rt::child<rt::DynamicSupervisor>(
-                            "", rt::DynamicSupervisorSpec{.max_restarts = max_restarts, .max_seconds = max_seconds});
-                        s.type = rt::ChildType::supervisor;
-                        s.shutdown = rt::Shutdown::infinity();
-                        return s;
-                      }})) {}
+              rt::ChildSpec s = rt::child<rt::DynamicSupervisor>(
+                  "", rt::DynamicSupervisorSpec{.max_restarts = max_restarts,
+                                                .max_seconds = max_seconds});
+              s.type = rt::ChildType::supervisor;
+              s.shutdown = rt::Shutdown::infinity();
+              return s;
+            }})) {}
 
   Names& names() { return names_; }
   const rt::PartitionSupervisor& partitions() const { return partitions_; }

@@ -36,7 +36,7 @@ ResultLine run_i1_idle_cpu() {
   std::vector<rt::Ref<Idle>> procs;
   procs.reserve(kProcesses);
   for (int i = 0; i < kProcesses; ++i) procs.push_back(*rt::start<Idle>(runtime, {}));
-  for (auto& p : procs) rt::cast(p, Idle::Ping{});  // every process has run once
+  for (auto& p : procs) rt::cast(p, Idle::Ping{});              // every process has run once
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // let the workers go idle
 
   const double cpu0 = cpu_seconds();

@@ -11,16 +11,11 @@ namespace mdbench {
 
 std::span<const Workload> all_workloads() {
   static constexpr std::array kWorkloads{
-      Workload{"W1", &run_w1_cast_throughput},
-      Workload{"W2", &run_w2_call_latency},
-      Workload{"W3", &run_w3_spawn},
-      Workload{"W3s", &run_w3s_spawn_single_supervisor},
-      Workload{"W3d", &run_w3d_spawn_direct},
-      Workload{"W4", &run_w4_orderbook_actor},
-      Workload{"W4b", &run_w4b_orderbook_lib},
-      Workload{"W5", &run_w5_fanout},
-      Workload{"W6", &run_w6_restart},
-      Workload{"I1", &run_i1_idle_cpu},
+      Workload{"W1", &run_w1_cast_throughput}, Workload{"W2", &run_w2_call_latency},
+      Workload{"W3", &run_w3_spawn},           Workload{"W3s", &run_w3s_spawn_single_supervisor},
+      Workload{"W3d", &run_w3d_spawn_direct},  Workload{"W4", &run_w4_orderbook_actor},
+      Workload{"W4b", &run_w4b_orderbook_lib}, Workload{"W5", &run_w5_fanout},
+      Workload{"W6", &run_w6_restart},         Workload{"I1", &run_i1_idle_cpu},
   };
   return kWorkloads;
 }

@@ -22,6 +22,8 @@ ResultLine& ResultLine::set_valid(bool valid) {
   return *this;
 }
 
-std::string ResultLine::str() const { return fmt::format("{} valid={}", text_, valid_ ? 1 : 0); }
+std::string ResultLine::str() const {
+  return fmt::format("{} valid={}", text_, valid_ ? 1 : 0);
+}
 
 }  // namespace mdbench

@@ -41,7 +41,8 @@ void run_split(rt::Runtime& runtime, std::function<void(int)> body) {
   std::vector<rt::Ref<Starter>> starters;
   for (int t = 0; t < kStarters; ++t) {
     starters.push_back(*rt::start<Starter>(runtime, {}));
-    rt::cast(starters.back(), Starter::Run{t * kCount / kStarters, (t + 1) * kCount / kStarters, &body, &done});
+    rt::cast(starters.back(),
+             Starter::Run{t * kCount / kStarters, (t + 1) * kCount / kStarters, &body, &done});
   }
   done.wait();
   for (auto& s : starters) rt::stop(s);  // gone before the caller counts processes
@@ -63,8 +64,10 @@ ResultLine measure(std::string_view id, std::string_view name, rt::Runtime& runt
   const auto t0 = Clock::now();
   run_split(runtime, [&](int i) {
     auto r = v.start(keys[i]);
-    if (r) pids[i] = *r;
-    else failed.fetch_add(1);
+    if (r)
+      pids[i] = *r;
+    else
+      failed.fetch_add(1);
   });
   const auto t1 = Clock::now();
   const std::int64_t mem1 = heap_in_use();
@@ -91,32 +94,39 @@ ResultLine run_w3_spawn() {
   FeedTree tree(runtime);
   return measure("W3", "spawn", runtime, tree.names(),
                  {[&](const std::string& k) { return tree.start_feed(k); },
-                  [&](const std::string& k, const rt::Pid& p) { (void)rt::terminate_child(tree.supervisor_for(k), p); }});
+                  [&](const std::string& k, const rt::Pid& p) {
+                    (void)rt::terminate_child(tree.supervisor_for(k), p);
+                  }});
 }
 
 ResultLine run_w3s_spawn_single_supervisor() {
   rt::Runtime runtime;
   Names names;
-  auto sup = *rt::start<rt::DynamicSupervisor>(runtime, {.name = "single"}, rt::DynamicSupervisorSpec{});
-  return measure("W3s", "spawn_single_supervisor", runtime, names,
-                 {[&](const std::string& k) {
-                    rt::ChildSpec spec = rt::child<FeedServer>(k, k);
-                    spec.options.register_as = names.via(k);
-                    return rt::start_child(sup, std::move(spec));
-                  },
-                  [&](const std::string&, const rt::Pid& p) { (void)rt::terminate_child(sup, p); }});
+  auto sup =
+      *rt::start<rt::DynamicSupervisor>(runtime, {.name = "single"}, rt::DynamicSupervisorSpec{});
+  return measure(
+      "W3s", "spawn_single_supervisor", runtime, names,
+      {[&](const std::string& k) {
+         rt::ChildSpec spec = rt::child<FeedServer>(k, k);
+         spec.options.register_as = names.via(k);
+         return rt::start_child(sup, std::move(spec));
+       },
+       [&](const std::string&, const rt::Pid& p) { (void)rt::terminate_child(sup, p); }});
 }
 
 ResultLine run_w3d_spawn_direct() {
   rt::Runtime runtime;
   Names names;
-  return measure("W3d", "spawn_direct", runtime, names,
-                 {[&](const std::string& k) -> rt::Result<rt::Pid, rt::SupervisorError> {
-                    auto r = rt::start<FeedServer>(runtime, {.register_as = names.via(k)}, k);
-                    if (!r) return rt::Err{rt::SupervisorError{rt::SupervisorError::Code::start_failed, {}, r.error()}};
-                    return r->pid();
-                  },
-                  [&](const std::string&, const rt::Pid& p) { rt::exit(p, rt::ExitReason::shutdown()); }});
+  return measure(
+      "W3d", "spawn_direct", runtime, names,
+      {[&](const std::string& k) -> rt::Result<rt::Pid, rt::SupervisorError> {
+         auto r = rt::start<FeedServer>(runtime, {.register_as = names.via(k)}, k);
+         if (!r)
+           return rt::Err{
+               rt::SupervisorError{rt::SupervisorError::Code::start_failed, {}, r.error()}};
+         return r->pid();
+       },
+       [&](const std::string&, const rt::Pid& p) { rt::exit(p, rt::ExitReason::shutdown()); }});
 }
 
 }  // namespace mdbench

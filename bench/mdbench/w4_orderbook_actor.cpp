@@ -32,7 +32,8 @@ class BookServer : public rt::GenServer<BookServer> {
     figures_.apply(book_, op);
     return noreply();
   }
-  CallAction<std::optional<ob::LevelView>> handle_call(const TopOfBook&, From<std::optional<ob::LevelView>>&) {
+  CallAction<std::optional<ob::LevelView>> handle_call(const TopOfBook&,
+                                                       From<std::optional<ob::LevelView>>&) {
     return reply(book_.best(ob::Side::buy));
   }
   // Untimed: hands the final state to the coordinator for validation.
@@ -54,7 +55,8 @@ ResultLine run_w4_orderbook_actor() {
   const std::vector<w4::Op> ops = w4::generate(kOps);
   rt::Runtime runtime;
   Names names;
-  auto server = rt::start<BookServer>(runtime, {.name = "BOOK0", .register_as = names.via("BOOK0")});
+  auto server =
+      rt::start<BookServer>(runtime, {.name = "BOOK0", .register_as = names.via("BOOK0")});
   if (!server) return ResultLine("W4", "orderbook_actor").set_valid(false);
   auto addr = rt::via<BookServer>(names, std::string_view("BOOK0"));
 

@@ -84,7 +84,8 @@ ResultLine run_w6_restart() {
   Names names;
   auto sup = *rt::start<rt::DynamicSupervisor>(
       runtime, {.name = "restart_sup"},
-      rt::DynamicSupervisorSpec{.max_restarts = 1'000'000'000, .max_seconds = std::chrono::seconds(1)});
+      rt::DynamicSupervisorSpec{.max_restarts = 1'000'000'000,
+                                .max_seconds = std::chrono::seconds(1)});
   rt::ChildSpec spec = rt::child<FeedServer>("CRASH0", std::string("CRASH0"));
   spec.options.register_as = names.via("CRASH0");
   if (!rt::start_child(sup, spec).ok()) return ResultLine("W6", "restart").set_valid(false);

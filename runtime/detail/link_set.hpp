@@ -44,7 +44,11 @@ class LinkSet {
   /// Calls fn(pid) for every link.
   template <class F>
   void for_each(F&& fn) const {
-    std::visit([&](const auto& s) { for (const Pid& p : s) fn(p); }, set_);
+    std::visit(
+        [&](const auto& s) {
+          for (const Pid& p : s) fn(p);
+        },
+        set_);
   }
 
  private:

@@ -53,12 +53,11 @@ class MpscQueue {
   /// False only when the queue is certainly empty.
   bool maybe_nonempty() const noexcept {
     return head_->next.load(std::memory_order_acquire) != nullptr ||
-           tail_.load(std::memory_order_acquire) != head_ ||
-           (head_ != &stub_);
+           tail_.load(std::memory_order_acquire) != head_ || (head_ != &stub_);
   }
 
  private:
-  MpscNode* head_;  // consumer side
+  MpscNode* head_;                           // consumer side
   alignas(64) std::atomic<MpscNode*> tail_;  // producer side, on its own cache line
   MpscNode stub_;
 };

@@ -131,7 +131,8 @@ TEST(PartitionSupervisorTest, EachPartitionGetsItsIndexAndKeysRouteStably) {
   EXPECT_EQ(seen, (std::vector<std::string>{"init 0", "init 1", "init 2", "init 3"}));
   EXPECT_EQ(ps->partition_for(7), 3u);
   EXPECT_EQ(ps->partition_for(-7), 3u);  // abs(key) % N
-  EXPECT_EQ(ps->partition_for(std::string_view("BTC-USD")), ps->partition_for(std::string("BTC-USD")));
+  EXPECT_EQ(ps->partition_for(std::string_view("BTC-USD")),
+            ps->partition_for(std::string("BTC-USD")));
   std::unordered_set<Pid> distinct;
   for (int k = 0; k < 4; ++k) distinct.insert(*ps->whereis(k));
   EXPECT_EQ(distinct.size(), 4u);
@@ -156,11 +157,12 @@ TEST(PartitionSupervisorTest, PartitionsOfDynamicSupervisorsStartPerKeyChildren)
   // marketd's pattern: route a symbol to its partition's DynamicSupervisor.
   Runtime runtime{Runtime::Options{Scheduler::Options{.workers = 2}}};
   auto ps = PartitionSupervisor::start(runtime, {.child = [](std::size_t) {
-                                                   ChildSpec s = child<DynamicSupervisor>("", DynamicSupervisorSpec{});
-                                                   s.type = ChildType::supervisor;
-                                                   s.shutdown = Shutdown::infinity();
-                                                   return s;
-                                                 }});
+                                         ChildSpec s =
+                                             child<DynamicSupervisor>("", DynamicSupervisorSpec{});
+                                         s.type = ChildType::supervisor;
+                                         s.shutdown = Shutdown::infinity();
+                                         return s;
+                                       }});
   ASSERT_TRUE(ps.ok());
   EXPECT_EQ(ps->partitions(), runtime.scheduler().workers());
   std::size_t started = 0;

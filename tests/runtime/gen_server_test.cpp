@@ -215,8 +215,12 @@ TEST_F(GenServerTest, BoundedMailboxReportsOverloadInsteadOfGrowing) {
 
 TEST_F(GenServerTest, CallingSelfIsAnErrorNotADeadlock) {
   struct Selfish : GenServer<Selfish> {
-    struct Go { using Reply = int; };
-    struct Inner { using Reply = int; };
+    struct Go {
+      using Reply = int;
+    };
+    struct Inner {
+      using Reply = int;
+    };
     CallAction<int> handle_call(const Go&, From<int>&) {
       auto r = call(ref(), Inner{}, 100ms);
       return reply(!r.ok() && r.error().code == CallError::Code::calling_self ? 1 : 0);
@@ -262,7 +266,9 @@ TEST_F(GenServerTest, CallsFromProcessesToProcessesDoNotStarveThePool) {
   // worker itself: spare threads must keep the pool going.
   struct Caller : GenServer<Caller> {
     explicit Caller(Ref<Probe> t) : target(std::move(t)) {}
-    struct Go { using Reply = int; };
+    struct Go {
+      using Reply = int;
+    };
     CallAction<int> handle_call(const Go&, From<int>&) {
       auto r = call(target, Probe::Sleep{20ms});
       return reply(r.ok() ? 1 : 0);

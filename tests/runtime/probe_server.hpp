@@ -24,28 +24,71 @@ class Probe : public GenServer<Probe> {
     bool continue_in_init = false;
     bool trap_exit = false;
     std::chrono::milliseconds terminate_sleep{0};
-    std::string label;  // when set, init and terminate report "init <label>" / "terminate <label> ..."
+    std::string
+        label;  // when set, init and terminate report "init <label>" / "terminate <label> ..."
   };
 
-  struct Get { using Reply = int; };
-  struct Add { int n; };
-  struct AddCall { int n; using Reply = int; };
+  struct Get {
+    using Reply = int;
+  };
+  struct Add {
+    int n;
+  };
+  struct AddCall {
+    int n;
+    using Reply = int;
+  };
   struct Crash {};
-  struct CrashInCall { using Reply = int; };
-  struct StopWith { ExitReason reason; };
-  struct StopWithReply { using Reply = int; };
-  struct Sleep { std::chrono::milliseconds d; using Reply = Ok; };
-  struct Defer { using Reply = int; };
-  struct AnswerDeferred { int v; };
-  struct ContinueThenGet { using Reply = int; };
-  struct Later { int v; };
-  struct LinkTo { Pid other; using Reply = Ok; };
-  struct UnlinkFrom { Pid other; using Reply = Ok; };
-  struct MonitorIt { Pid other; using Reply = std::uint64_t; };
-  struct Demonitor { std::uint64_t ref; using Reply = bool; };
-  struct Note { std::string text; };
-  struct Step { int v; };
-  struct Nap { std::chrono::milliseconds d; };  // cast: reports "napping", then sleeps
+  struct CrashInCall {
+    using Reply = int;
+  };
+  struct StopWith {
+    ExitReason reason;
+  };
+  struct StopWithReply {
+    using Reply = int;
+  };
+  struct Sleep {
+    std::chrono::milliseconds d;
+    using Reply = Ok;
+  };
+  struct Defer {
+    using Reply = int;
+  };
+  struct AnswerDeferred {
+    int v;
+  };
+  struct ContinueThenGet {
+    using Reply = int;
+  };
+  struct Later {
+    int v;
+  };
+  struct LinkTo {
+    Pid other;
+    using Reply = Ok;
+  };
+  struct UnlinkFrom {
+    Pid other;
+    using Reply = Ok;
+  };
+  struct MonitorIt {
+    Pid other;
+    using Reply = std::uint64_t;
+  };
+  struct Demonitor {
+    std::uint64_t ref;
+    using Reply = bool;
+  };
+  struct Note {
+    std::string text;
+  };
+  struct Step {
+    int v;
+  };
+  struct Nap {
+    std::chrono::milliseconds d;
+  };  // cast: reports "napping", then sleeps
 
   explicit Probe(Config c) : cfg_(std::move(c)) {}
 

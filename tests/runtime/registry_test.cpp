@@ -71,9 +71,17 @@ TEST_F(RegistryTest, KeyCanBeReRegisteredAfterItsOwnerDied) {
 TEST_F(RegistryTest, ProcessRegistersItselfAndUnregisters) {
   struct SelfRegistering : GenServer<SelfRegistering> {
     explicit SelfRegistering(Names& n) : names(n) {}
-    struct Reg { std::string key; using Reply = bool; };
-    struct Unreg { std::string key; using Reply = Ok; };
-    CallAction<bool> handle_call(const Reg& r, From<bool>&) { return reply(names.register_key(r.key).ok()); }
+    struct Reg {
+      std::string key;
+      using Reply = bool;
+    };
+    struct Unreg {
+      std::string key;
+      using Reply = Ok;
+    };
+    CallAction<bool> handle_call(const Reg& r, From<bool>&) {
+      return reply(names.register_key(r.key).ok());
+    }
     CallAction<Ok> handle_call(const Unreg& r, From<Ok>&) {
       names.unregister(r.key);
       return reply(Ok{});
@@ -94,7 +102,8 @@ TEST_F(RegistryTest, ProcessRegistersItselfAndUnregisters) {
 }
 
 TEST_F(RegistryTest, DuplicateKeysDispatchToEverySubscriber) {
-  Registry<std::string, int> topics{{.keys = Registry<std::string, int>::Keys::duplicate, .partitions = 2}};
+  Registry<std::string, int> topics{
+      {.keys = Registry<std::string, int>::Keys::duplicate, .partitions = 2}};
   struct Subscriber : GenServer<Subscriber> {
     Subscriber(Registry<std::string, int>& t, int id) : topics(t), tag(id) {}
     Action init() {
@@ -105,7 +114,9 @@ TEST_F(RegistryTest, DuplicateKeysDispatchToEverySubscriber) {
       got += n;
       return noreply();
     }
-    struct Got { using Reply = int; };
+    struct Got {
+      using Reply = int;
+    };
     CallAction<int> handle_call(const Got&, From<int>&) { return reply(got); }
     Registry<std::string, int>& topics;
     int tag;

@@ -14,13 +14,17 @@ using testing_support::eventually;
 class Spinner : public GenServer<Spinner> {
  public:
   struct Spin {};
-  struct Count { using Reply = std::uint64_t; };
+  struct Count {
+    using Reply = std::uint64_t;
+  };
   Action handle_cast(const Spin&) {
     ++spins_;
     cast(ref(), Spin{});
     return noreply();
   }
-  CallAction<std::uint64_t> handle_call(const Count&, From<std::uint64_t>&) { return reply(spins_); }
+  CallAction<std::uint64_t> handle_call(const Count&, From<std::uint64_t>&) {
+    return reply(spins_);
+  }
 
  private:
   std::uint64_t spins_ = 0;
@@ -36,14 +40,19 @@ TEST(SchedulerTest, BusyProcessesDoNotStarveOthers) {
   auto probe = *start<Probe>(runtime, {}, Probe::Config{});
   auto r = call(probe, Probe::Get{}, 2000ms);
   EXPECT_TRUE(r.ok());
-  EXPECT_TRUE(eventually([&] { return *call(a, Spinner::Count{}) > 1000 && *call(b, Spinner::Count{}) > 1000; }));
+  EXPECT_TRUE(eventually(
+      [&] { return *call(a, Spinner::Count{}) > 1000 && *call(b, Spinner::Count{}) > 1000; }));
 }
 
 TEST(SchedulerTest, ProcessRunsOnOneThreadAtATimeAndInOrder) {
   Runtime runtime{Runtime::Options{Scheduler::Options{.workers = 2}}};
   struct Ordered : GenServer<Ordered> {
-    struct Next { int v; };
-    struct Check { using Reply = bool; };
+    struct Next {
+      int v;
+    };
+    struct Check {
+      using Reply = bool;
+    };
     std::atomic<int> inside{0};
     bool ok = true;
     int last = -1;

@@ -51,18 +51,21 @@ class SupervisorTest : public ::testing::Test {
 };
 
 TEST_F(SupervisorTest, ChildrenStartInOrderAndStopInReverse) {
-  auto sup = start_sup({.children = {probe("a", Restart::permanent, true), probe("b", Restart::permanent, true),
-                                     probe("c", Restart::permanent, true)}});
+  auto sup = start_sup(
+      {.children = {probe("a", Restart::permanent, true), probe("b", Restart::permanent, true),
+                    probe("c", Restart::permanent, true)}});
   EXPECT_EQ(inbox->items(), (std::vector<std::string>{"init a", "init b", "init c"}));
   exit(sup.pid(), ExitReason::shutdown());
   auto seen = inbox->wait_for(6);
   EXPECT_EQ(std::vector<std::string>(seen.begin() + 3, seen.end()),
-            (std::vector<std::string>{"terminate c shutdown", "terminate b shutdown", "terminate a shutdown"}));
+            (std::vector<std::string>{"terminate c shutdown", "terminate b shutdown",
+                                      "terminate a shutdown"}));
   EXPECT_TRUE(eventually([&] { return runtime.process_count() == 0; }));
 }
 
 TEST_F(SupervisorTest, OneForOneRestartsOnlyTheCrashedChild) {
-  auto sup = start_sup({.strategy = Strategy::one_for_one, .children = {probe("a"), probe("b"), probe("c")}});
+  auto sup = start_sup(
+      {.strategy = Strategy::one_for_one, .children = {probe("a"), probe("b"), probe("c")}});
   Pid a = pid_of(sup, "a"), b = pid_of(sup, "b"), c = pid_of(sup, "c");
   cast(probe_of(sup, "b"), Probe::Crash{});
   ASSERT_TRUE(restarted(sup, "b", b));
@@ -72,7 +75,8 @@ TEST_F(SupervisorTest, OneForOneRestartsOnlyTheCrashedChild) {
 }
 
 TEST_F(SupervisorTest, OneForAllRestartsEveryChild) {
-  auto sup = start_sup({.strategy = Strategy::one_for_all, .children = {probe("a"), probe("b"), probe("c")}});
+  auto sup = start_sup(
+      {.strategy = Strategy::one_for_all, .children = {probe("a"), probe("b"), probe("c")}});
   Pid a = pid_of(sup, "a"), b = pid_of(sup, "b"), c = pid_of(sup, "c");
   cast(probe_of(sup, "b"), Probe::Crash{});
   ASSERT_TRUE(restarted(sup, "b", b));
@@ -83,7 +87,8 @@ TEST_F(SupervisorTest, OneForAllRestartsEveryChild) {
 }
 
 TEST_F(SupervisorTest, RestForOneRestartsTheCrashedChildAndThoseAfterIt) {
-  auto sup = start_sup({.strategy = Strategy::rest_for_one, .children = {probe("a"), probe("b"), probe("c")}});
+  auto sup = start_sup(
+      {.strategy = Strategy::rest_for_one, .children = {probe("a"), probe("b"), probe("c")}});
   Pid a = pid_of(sup, "a"), b = pid_of(sup, "b"), c = pid_of(sup, "c");
   cast(probe_of(sup, "b"), Probe::Crash{});
   ASSERT_TRUE(restarted(sup, "b", b));
@@ -98,7 +103,8 @@ TEST_F(SupervisorTest, TransientChildIsRestartedOnlyAfterAbnormalExit) {
   cast(probe_of(sup, "t"), Probe::Crash{});
   ASSERT_TRUE(restarted(sup, "t", first));
   Pid second = pid_of(sup, "t");
-  cast(*Ref<Probe>::from(second), Probe::StopWith{ExitReason::shutdown("done")});  // {shutdown, _} is normal
+  cast(*Ref<Probe>::from(second),
+       Probe::StopWith{ExitReason::shutdown("done")});  // {shutdown, _} is normal
   ASSERT_TRUE(eventually([&] { return !pid_of(sup, "t"); }));
   EXPECT_EQ(count_children(sup).specs, 1u);  // kept in the list, not running
   EXPECT_EQ(count_children(sup).active, 0u);
@@ -112,7 +118,8 @@ TEST_F(SupervisorTest, TemporaryChildIsNeverRestartedAndLeavesTheList) {
 }
 
 TEST_F(SupervisorTest, ExceedingRestartIntensityStopsTheSupervisorWithShutdown) {
-  auto sup = start_sup({.max_restarts = 2, .max_seconds = std::chrono::seconds(60), .children = {probe("a")}});
+  auto sup = start_sup(
+      {.max_restarts = 2, .max_seconds = std::chrono::seconds(60), .children = {probe("a")}});
   for (int i = 0; i < 3; ++i) {
     Pid before = pid_of(sup, "a");
     ASSERT_TRUE(before);
@@ -128,7 +135,8 @@ TEST_F(SupervisorTest, ExceedingRestartIntensityStopsTheSupervisorWithShutdown) 
 TEST_F(SupervisorTest, FailuresEscalateThroughTwoLevels) {
   // The inner supervisor gives up after one restart; the outer one restarts it
   // (with a fresh worker) and stays up.
-  SupervisorSpec inner{.max_restarts = 1, .max_seconds = std::chrono::seconds(60), .children = {probe("w")}};
+  SupervisorSpec inner{
+      .max_restarts = 1, .max_seconds = std::chrono::seconds(60), .children = {probe("w")}};
   ChildSpec inner_spec = child<Supervisor>("inner", inner);
   inner_spec.type = ChildType::supervisor;
   inner_spec.shutdown = Shutdown::infinity();
@@ -152,8 +160,9 @@ TEST_F(SupervisorTest, FailingInitDuringStartStopsStartedChildrenAndReportsTheEr
   Probe::Config bad;
   bad.inbox = inbox;
   bad.fail_init = true;
-  auto r = start<Supervisor>(runtime, {}, SupervisorSpec{.children = {probe("a", Restart::permanent, true),
-                                                                      child<Probe>("bad", bad)}});
+  auto r = start<Supervisor>(
+      runtime, {},
+      SupervisorSpec{.children = {probe("a", Restart::permanent, true), child<Probe>("bad", bad)}});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, StartError::Code::init_failed);
   EXPECT_EQ(r.error().reason.kind(), ExitReason::Kind::shutdown_term);

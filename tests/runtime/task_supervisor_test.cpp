@@ -24,14 +24,17 @@ TEST_F(TaskSupervisorTest, AsyncNolinkReturnsTheValue) {
   auto r = task::await(*t, 5s);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(*r, 42);
-  EXPECT_TRUE(testing_support::eventually([&] { return count_children(tasks.supervisor()).active == 0; }));
+  EXPECT_TRUE(
+      testing_support::eventually([&] { return count_children(tasks.supervisor()).active == 0; }));
 }
 
 TEST_F(TaskSupervisorTest, CrashingNolinkTaskDoesNotTakeTheCallerDown) {
   // The caller is a process that is not trapping exits: a linked task would kill it.
   struct Caller : GenServer<Caller> {
     explicit Caller(TaskSupervisor t) : tasks(std::move(t)) {}
-    struct Go { using Reply = int; };
+    struct Go {
+      using Reply = int;
+    };
     CallAction<int> handle_call(const Go&, From<int>&) {
       auto t = tasks.async_nolink([]() -> int { throw std::runtime_error("task failed"); });
       auto r = task::await(*t, 5s);
@@ -56,8 +59,10 @@ TEST_F(TaskSupervisorTest, TransientChildIsRerunAfterACrash) {
       },
       Restart::transient);
   ASSERT_TRUE(pid.ok());
-  EXPECT_TRUE(testing_support::eventually([&] { return runs->load() == 2; }, 3s)) << "runs=" << runs->load();
-  EXPECT_TRUE(testing_support::eventually([&] { return count_children(tasks.supervisor()).active == 0; }));
+  EXPECT_TRUE(testing_support::eventually([&] { return runs->load() == 2; }, 3s))
+      << "runs=" << runs->load();
+  EXPECT_TRUE(
+      testing_support::eventually([&] { return count_children(tasks.supervisor()).active == 0; }));
 }
 
 }  // namespace
