@@ -15,6 +15,10 @@
 
 namespace rt {
 
+/// Timeout for calls to supervisors: OTP uses infinity, since terminate_child
+/// may wait out a child's whole shutdown time.
+inline constexpr std::chrono::milliseconds kSupervisorCallTimeout = std::chrono::hours(1);
+
 /// When a child is restarted: always, never (it leaves the child list), or
 /// only after an abnormal exit (anything but normal, shutdown, {shutdown, _}).
 enum class Restart : unsigned char { permanent, temporary, transient };

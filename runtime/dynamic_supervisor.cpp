@@ -4,10 +4,6 @@
 
 namespace rt {
 
-namespace {
-constexpr std::chrono::milliseconds kCallTimeout = std::chrono::hours(1);  // OTP: infinity
-}
-
 Result<Pid, StartError> DynamicSupervisor::start_one(Child& c) {
   return start_supervised(runtime(), c.spec, self(), c.incarnation);
 }
@@ -97,24 +93,24 @@ void DynamicSupervisor::terminate(const ExitReason&) {
 }
 
 Result<Pid, SupervisorError> start_child(const Ref<DynamicSupervisor>& sup, ChildSpec spec) {
-  auto r = call(sup, DynamicSupervisor::StartChild{std::move(spec)}, kCallTimeout);
+  auto r = call(sup, DynamicSupervisor::StartChild{std::move(spec)}, kSupervisorCallTimeout);
   if (r) return std::move(*r);
   return Err{SupervisorError{SupervisorError::Code::not_found, {}, {}}};
 }
 
 Result<Ok, SupervisorError> terminate_child(const Ref<DynamicSupervisor>& sup, const Pid& child) {
-  auto r = call(sup, DynamicSupervisor::TerminateChild{child}, kCallTimeout);
+  auto r = call(sup, DynamicSupervisor::TerminateChild{child}, kSupervisorCallTimeout);
   if (r) return std::move(*r);
   return Err{SupervisorError{SupervisorError::Code::not_found, {}, {}}};
 }
 
 std::vector<ChildInfo> which_children(const Ref<DynamicSupervisor>& sup) {
-  auto r = call(sup, DynamicSupervisor::WhichChildren{}, kCallTimeout);
+  auto r = call(sup, DynamicSupervisor::WhichChildren{}, kSupervisorCallTimeout);
   return r ? std::move(*r) : std::vector<ChildInfo>{};
 }
 
 ChildCounts count_children(const Ref<DynamicSupervisor>& sup) {
-  auto r = call(sup, DynamicSupervisor::CountChildren{}, kCallTimeout);
+  auto r = call(sup, DynamicSupervisor::CountChildren{}, kSupervisorCallTimeout);
   return r ? *r : ChildCounts{};
 }
 

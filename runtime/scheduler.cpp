@@ -110,13 +110,7 @@ void Scheduler::schedule(Process* p) {
     // Woken by this worker: run it next here; the displaced one becomes stealable.
     Process* displaced = w->next;
     w->next = p;
-    if (displaced == nullptr) return;
-    {
-      std::lock_guard g(w->lock);
-      w->queue.push_back(displaced);
-    }
-    w->size.fetch_add(1, std::memory_order_seq_cst);
-    wake_one();
+    if (displaced != nullptr) push_local(*w, displaced);
     return;
   }
   {
@@ -125,6 +119,15 @@ void Scheduler::schedule(Process* p) {
   }
   global_size_.fetch_add(1, std::memory_order_seq_cst);
   wake_one();
+}
+
+void Scheduler::push_local(Worker& w, Process* p) {
+  {
+    std::lock_guard g(w.lock);
+    w.queue.push_back(p);
+  }
+  w.size.fetch_add(1, std::memory_order_seq_cst);
+  wake_one();  // the queue is stealable: an idle worker may take it
 }
 
 void Scheduler::wake_one() {
@@ -228,14 +231,8 @@ void Scheduler::run_process(Worker& w, Process* p) {
     again = p->has_pending_messages() && !p->scheduled_.exchange(true, std::memory_order_acq_rel);
   }
   if (again) {
-    // More to do: back of the local queue, so others get their turn.
-    {
-      std::lock_guard g(w.lock);
-      w.queue.push_back(p);
-    }
-    w.size.fetch_add(1, std::memory_order_seq_cst);
-    wake_one();
-    return;  // the queue keeps our reference
+    push_local(w, p);  // back of the queue, so others get their turn; it keeps our reference
+    return;
   }
   intrusive_ptr_release(p);
 }

@@ -76,6 +76,7 @@ class Scheduler {
   Process* steal(Worker& self);
   void run_process(Worker& w, Process* p);
   void wake_one();
+  void push_local(Worker& w, Process* p);
   bool any_work() const;
   void park(Worker& w);
   void enter_blocking();

@@ -8,9 +8,6 @@
 namespace rt {
 
 namespace {
-// OTP calls supervisors with timeout infinity: a terminate_child may wait for a
-// child's whole shutdown time.
-constexpr std::chrono::milliseconds kSupervisorCallTimeout = std::chrono::hours(1);
 constexpr std::chrono::milliseconds kAfterKill{1000};
 
 template <class R>
@@ -38,23 +35,11 @@ std::string SupervisorError::to_string() const {
 }
 
 bool shutdown_child(const Pid& child, const Shutdown& how) {
-  Process* p = child.get();
-  if (p == nullptr || !p->alive()) return true;
-  if (how.kind == Shutdown::Kind::brutal_kill) {
-    exit(child, ExitReason::kill());
-  } else {
-    exit(child, ExitReason::shutdown());
-    auto wait = how.kind == Shutdown::Kind::infinity ? Process::kWaitForever : how.timeout;
-    if (p->await_exit(wait)) return true;
-    exit(child, ExitReason::kill());
-  }
-  if (p->await_exit(kAfterKill)) return true;
-  spdlog::error("child {} {} did not exit after kill (stuck in a callback): abandoned", p->name(),
-                child.to_string());
-  return false;
+  return shutdown_children({{child, how}});
 }
 
-void shutdown_children(const std::vector<std::pair<Pid, Shutdown>>& children) {
+bool shutdown_children(const std::vector<std::pair<Pid, Shutdown>>& children) {
+  bool all_exited = true;
   const auto start = std::chrono::steady_clock::now();
   for (const auto& [pid, how] : children) {
     exit(pid,
@@ -75,8 +60,10 @@ void shutdown_children(const std::vector<std::pair<Pid, Shutdown>>& children) {
     if (!p->await_exit(kAfterKill)) {
       spdlog::error("child {} {} did not exit after kill (stuck in a callback): abandoned",
                     p->name(), pid.to_string());
+      all_exited = false;
     }
   }
+  return all_exited;
 }
 
 Supervisor::Supervisor(SupervisorSpec spec)

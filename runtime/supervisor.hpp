@@ -147,7 +147,8 @@ class Supervisor : public GenServer<Supervisor> {
 bool shutdown_child(const Pid& child, const Shutdown& how);
 /// Stops many children at once: every `shutdown` goes out first, then each is
 /// waited for up to its own time (from the common start) and killed if late.
-void shutdown_children(const std::vector<std::pair<Pid, Shutdown>>& children);
+/// True if all exited; false if any was abandoned.
+bool shutdown_children(const std::vector<std::pair<Pid, Shutdown>>& children);
 
 // ---- client API ----------------------------------------------------------------
 std::vector<ChildInfo> which_children(const Ref<Supervisor>& sup);
