@@ -10,6 +10,10 @@
 //   call, so routing scales with readers.
 // - The partitions run under a one_for_one Supervisor with the usual options;
 //   a restarted partition re-registers and is found again.
+// - Inside a tree: child_spec() gives the spec to put under a parent
+//   supervisor and a router that stays valid across restarts of the whole
+//   PartitionSupervisor (the routing registry outlives every incarnation, and
+//   the supervisor itself is registered in it).
 // Thread-safety: whereis/partition_for are thread-safe; the object must
 // outlive the use of its partitions (it owns their registry).
 
@@ -21,6 +25,7 @@
 #include <optional>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 #include "runtime/registry.hpp"
 #include "runtime/supervisor.hpp"
@@ -28,7 +33,7 @@
 namespace rt {
 
 struct PartitionSupervisorSpec {
-  std::size_t partitions = 0;  ///< 0 = scheduler workers
+  std::size_t partitions = 0;  ///< start(): 0 = scheduler workers; child_spec(): required
   std::function<ChildSpec(std::size_t partition)> child;
   std::uint32_t max_restarts = 3;
   std::chrono::seconds max_seconds{5};
@@ -39,6 +44,10 @@ class PartitionSupervisor {
   /// Starts the partitions (under a Supervisor linked to the caller when it is a process).
   static Result<PartitionSupervisor, StartError> start(Runtime& rt, PartitionSupervisorSpec spec,
                                                        StartOptions options = {});
+  /// The router and the ChildSpec that starts the partitions under a parent
+  /// supervisor (type supervisor, shutdown infinity). `partitions` must be set.
+  static std::pair<PartitionSupervisor, ChildSpec> child_spec(std::string id,
+                                                              PartitionSupervisorSpec spec);
 
   std::size_t partitions() const noexcept { return partitions_; }
   /// The partition a key routes to.
@@ -64,16 +73,18 @@ class PartitionSupervisor {
     auto pid = whereis(key);
     return pid ? Ref<Impl>::from(*pid) : std::nullopt;
   }
-  /// The supervisor process (for which_children, stopping, linking).
-  const Ref<Supervisor>& supervisor() const noexcept { return supervisor_; }
+  /// The supervisor process (for which_children, stopping, linking); empty
+  /// while it is being restarted.
+  Ref<Supervisor> supervisor() const;
 
  private:
   using Partitions = Registry<std::size_t>;
-  PartitionSupervisor(std::shared_ptr<Partitions> registry, Ref<Supervisor> sup, std::size_t n)
-      : registry_(std::move(registry)), supervisor_(std::move(sup)), partitions_(n) {}
+  /// The registry key of the supervisor itself (partitions are 0..N-1).
+  static constexpr std::size_t kSupervisorKey = static_cast<std::size_t>(-1);
+  PartitionSupervisor(std::shared_ptr<Partitions> registry, std::size_t n)
+      : registry_(std::move(registry)), partitions_(n) {}
 
   std::shared_ptr<Partitions> registry_;
-  Ref<Supervisor> supervisor_;
   std::size_t partitions_;
 };
 

@@ -178,5 +178,29 @@ TEST(PartitionSupervisorTest, PartitionsOfDynamicSupervisorsStartPerKeyChildren)
   EXPECT_TRUE(testing_support::eventually([&] { return runtime.process_count() == 0; }));
 }
 
+TEST(PartitionSupervisorTest, AsAChildItsRouterSurvivesARestartOfTheWholeTree) {
+  Runtime runtime{Runtime::Options{Scheduler::Options{.workers = 2}}};
+  auto [router, spec] = PartitionSupervisor::child_spec(
+      "limiters",
+      {.partitions = 2, .child = [](std::size_t) { return child<Probe>("", Probe::Config{}); }});
+  auto root = start<Supervisor>(runtime, {}, SupervisorSpec{.children = {spec}});
+  ASSERT_TRUE(root.ok());
+  Ref<Supervisor> first = router.supervisor();
+  ASSERT_TRUE(first.alive());
+  EXPECT_EQ(which_children(first).size(), 2u);
+  // Kill the PartitionSupervisor itself: its parent restarts it, and the same
+  // router finds the new supervisor and the new partitions.
+  Pid old_partition = *router.whereis(0);
+  rt::exit(first.pid(), ExitReason::kill());
+  ASSERT_TRUE(eventually([&] {
+    Ref<Supervisor> now = router.supervisor();
+    auto p0 = router.whereis(0);
+    return now.alive() && now != first && p0 && *p0 != old_partition && router.whereis(1);
+  }));
+  EXPECT_TRUE(call(*router.whereis_ref<Probe>(0), Probe::Get{}).ok());
+  ASSERT_TRUE(stop(*root, ExitReason::shutdown(), 10s));
+  EXPECT_TRUE(eventually([&] { return runtime.process_count() == 0; }));
+}
+
 }  // namespace
 }  // namespace rt::test
