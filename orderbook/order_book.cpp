@@ -131,7 +131,7 @@ void OrderBook::remove_order(std::uint32_t o) {
   if ((n.id & OrderId::kExternalBit) != 0) retire_external(o);
   n.next = free_order_;
   free_order_ = o;
-  --order_count_;
+  --side_orders_[static_cast<std::size_t>(n.side)];
 }
 
 void OrderBook::rest(std::uint64_t id, Side side, Price price, Qty qty, std::uint32_t level) {
@@ -151,7 +151,7 @@ void OrderBook::rest(std::uint64_t id, Side side, Price price, Qty qty, std::uin
   ++l.count;
   l.total += qty;
   ids_.insert(id, o, [this](std::uint32_t s) { return orders_[s].id; });
-  ++order_count_;
+  ++side_orders_[static_cast<std::size_t>(side)];
   last_rested_ = o;
   emit(side, l);
 }
@@ -564,7 +564,7 @@ std::optional<std::string> OrderBook::check_invariants() const {
         }
         sum += ord.qty;
         prev = o;
-        if (++n > order_count_) return at + ": FIFO cycle";
+        if (++n > order_count()) return at + ": FIFO cycle";
       }
       if (prev != l.tail) return at + ": tail is not the last order";
       if (n != l.count) return at + ": order count mismatch";
@@ -573,7 +573,7 @@ std::optional<std::string> OrderBook::check_invariants() const {
     }
     if (levels != lad.size()) return where + "level count mismatch";
   }
-  if (orders_seen != order_count_ || ids_.size() != order_count_) return "order count mismatch";
+  if (orders_seen != order_count() || ids_.size() != order_count()) return "order count mismatch";
   for (const auto& [name, id] : external_) {
     const std::uint32_t o = find_slot(id);
     if (o == kNil || external_names_[o] != name) return "upstream id index disagrees";

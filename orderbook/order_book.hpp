@@ -21,6 +21,7 @@
 //
 // Thread-safety: not thread-safe: owned by one thread.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -112,7 +113,9 @@ class OrderBook {
   /// The orders of one level in time priority (for tests and snapshots).
   void level_orders(Side side, Price price, std::vector<OrderView>& out) const;
 
-  std::size_t order_count() const { return order_count_; }
+  std::size_t order_count() const { return side_orders_[0] + side_orders_[1]; }
+  /// Resting orders on one side.
+  std::size_t order_count(Side side) const { return side_orders_[static_cast<std::size_t>(side)]; }
   std::size_t level_count(Side side) const { return ladder(side).size(); }
   /// The book seq: the number of operations that changed the book.
   std::uint64_t seq() const { return seq_; }
@@ -188,7 +191,7 @@ class OrderBook {
   std::vector<Order> orders_;
   std::uint32_t free_order_ = detail::kNil;
   detail::IdIndex ids_;
-  std::size_t order_count_ = 0;
+  std::array<std::size_t, 2> side_orders_{};  // resting orders by side
   std::uint64_t next_id_ = 1;
   std::uint64_t next_external_ = OrderId::kExternalBit | 1;
   TradeId next_trade_ = 1;

@@ -586,6 +586,29 @@ Result<ReplySlotPtr<typename Req::Reply>, CallError> post_call(const Ref<Impl>& 
 }
 }  // namespace detail
 
+/// A call in flight (OTP's gen_server:send_request/wait_response): post many,
+/// then wait for each, so one caller keeps several servers busy at once.
+template <class R>
+class PendingCall {
+ public:
+  explicit PendingCall(Result<detail::ReplySlotPtr<R>, CallError> posted)
+      : posted_(std::move(posted)) {}
+  /// The reply, or why there is none; a reply landing after a timeout is dropped.
+  CallResult<R> wait(std::chrono::milliseconds timeout = kDefaultCallTimeout) {
+    if (!posted_) return Err{posted_.error()};
+    return (*posted_)->wait(timeout);
+  }
+
+ private:
+  Result<detail::ReplySlotPtr<R>, CallError> posted_;
+};
+
+/// Posts a call without waiting; collect the reply with PendingCall::wait.
+template <class Impl, class Req>
+PendingCall<typename Req::Reply> send_request(const Ref<Impl>& to, Req req) {
+  return PendingCall<typename Req::Reply>(detail::post_call(to, std::move(req)));
+}
+
 /// Calls the server and waits for its reply at most `timeout`. Blocks the calling thread.
 template <class Impl, class Req>
 CallResult<typename Req::Reply> call(const Ref<Impl>& to, Req req,

@@ -36,6 +36,20 @@ TEST(Venue, IdsAreSequentialAndConsumedByEveryAdd) {
   EXPECT_EQ(add_ok(b, limit(Side::buy, 90, 5)).value(), 4u);
 }
 
+TEST(Venue, RestingOrdersAreCountedPerSide) {
+  OrderBook b;
+  add_ok(b, limit(Side::buy, 99, 1));
+  add_ok(b, limit(Side::buy, 98, 1));
+  const OrderId ask = add_ok(b, limit(Side::sell, 101, 2));
+  EXPECT_EQ(b.order_count(Side::buy), 2u);
+  EXPECT_EQ(b.order_count(Side::sell), 1u);
+  add_ok(b, limit(Side::buy, 101, 1));  // partial fill: the ask still rests
+  EXPECT_EQ(b.order_count(Side::sell), 1u);
+  ASSERT_TRUE(b.cancel(ask).ok());
+  EXPECT_EQ(b.order_count(Side::sell), 0u);
+  EXPECT_EQ(b.order_count(), 2u);
+}
+
 TEST(Venue, CrossingAddTradesAtRestingPricesInPriceTimeOrder) {
   OrderBook b;
   const OrderId a1 = add_ok(b, limit(Side::sell, 101, 5));
