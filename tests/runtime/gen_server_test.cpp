@@ -56,6 +56,25 @@ TEST_F(GenServerTest, InitStopAndIgnoreAreReportedToTheStarter) {
   EXPECT_EQ(ignored.error().code, StartError::Code::ignored);
 }
 
+TEST_F(GenServerTest, SendRequestKeepsCallsToManyServersInFlightAtOnce) {
+  // Both servers hold their call until told to answer: had send_request
+  // waited for a reply, this test could not get past the second one.
+  auto a = start_probe();
+  auto b = start_probe();
+  auto ra = send_request(a, Probe::Defer{});
+  auto rb = send_request(b, Probe::Defer{});
+  cast(b, Probe::AnswerDeferred{2});
+  cast(a, Probe::AnswerDeferred{1});
+  EXPECT_EQ(*ra.wait(), 1);
+  EXPECT_EQ(*rb.wait(), 2);
+  auto dead = start_probe();
+  cast(dead, Probe::StopWith{ExitReason::normal()});
+  ASSERT_TRUE(eventually([&] { return !dead.alive(); }));
+  auto rd = send_request(dead, Probe::Get{}).wait();
+  ASSERT_FALSE(rd.ok());
+  EXPECT_EQ(rd.error().code, CallError::Code::noproc);
+}
+
 TEST_F(GenServerTest, CallToDeadProcessReturnsNoproc) {
   auto p = start_probe();
   cast(p, Probe::StopWith{ExitReason::normal()});
