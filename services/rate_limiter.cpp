@@ -3,6 +3,7 @@
 #include <boost/container_hash/hash.hpp>
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "runtime/clock.hpp"
 
@@ -101,6 +102,11 @@ rt::Action RateLimiter::handle_info(const SweepTick&) {
   return noreply();
 }
 
+void RateLimiter::terminate(const rt::ExitReason&) {
+  // RateLimiters may keep this (dead) process referenced: let its keys go now.
+  windows_ = RateWindows(config_.limit, config_.window);
+}
+
 std::size_t RateLimiter::sweep_now() {
   const std::size_t n = windows_.sweep(config_.clock());
   swept_ += n;
@@ -125,15 +131,33 @@ rt::Result<RateLimiters, rt::StartError> RateLimiters::start(rt::Runtime& runtim
        .child = [config](std::size_t) { return rt::child<RateLimiter>("", config); }},
       std::move(options));
   if (!started) return rt::Err{started.error()};
-  return RateLimiters(std::move(config), std::move(*started));
+  auto refs = std::make_shared<Refs>();
+  for (std::size_t i = 0; i < started->partitions(); ++i) {
+    refs->push_back(started->whereis_ref<RateLimiter>(i).value_or(rt::Ref<RateLimiter>{}));
+  }
+  return RateLimiters(std::move(config), std::move(*started), std::move(refs));
+}
+
+std::pair<RateLimiters, rt::ChildSpec> RateLimiters::child_spec(RateLimitConfig config,
+                                                                std::size_t partitions,
+                                                                std::string id) {
+  if (partitions == 0)
+    throw std::invalid_argument("RateLimiters::child_spec: partitions must be > 0");
+  auto [router, spec] = rt::PartitionSupervisor::child_spec(
+      std::move(id), {.partitions = partitions, .child = [config](std::size_t) {
+                        return rt::child<RateLimiter>("", config);
+                      }});
+  // No processes yet: every check routes through the Registry.
+  return {RateLimiters(std::move(config), std::move(router), std::make_shared<Refs>()),
+          std::move(spec)};
 }
 
 rt::CallResult<RateDecision> RateLimiters::check(std::string_view key, std::uint32_t cost,
                                                  milliseconds timeout) const {
   if (!enabled()) return RateDecision(RateOk{kUnlimited});
-  auto target = limiter_for(key);
-  if (!target) return rt::Err{rt::CallError{rt::CallError::Code::noproc, {}}};
-  return rt::call(*target, RateLimiter::Check{std::string(key), cost}, timeout);
+  return with_limiter(partition_for(key), [&](const rt::Ref<RateLimiter>& target) {
+    return rt::call(target, RateLimiter::Check{std::string(key), cost}, timeout);
+  });
 }
 
 rt::CallResult<RateLimiterStats> RateLimiters::stats(milliseconds timeout) const {

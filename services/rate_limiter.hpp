@@ -39,11 +39,13 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include "runtime/asio_call.hpp"
 #include "runtime/gen_server.hpp"
@@ -164,6 +166,7 @@ class RateLimiter : public rt::GenServer<RateLimiter> {
   CallAction<RateLimiterStats> handle_call(const GetStats&, From<RateLimiterStats>);
   CallAction<std::size_t> handle_call(const Sweep&, From<std::size_t>);
   Action handle_info(const SweepTick&);
+  void terminate(const rt::ExitReason&);
 
  private:
   std::size_t sweep_now();
@@ -184,6 +187,13 @@ class RateLimiters {
                                                         RateLimitConfig config,
                                                         std::size_t partitions = 0,
                                                         rt::StartOptions options = {});
+
+  /// For the application tree: the client API and the ChildSpec that starts the
+  /// "limiters" PartitionSupervisor under a parent supervisor. `partitions`
+  /// must be > 0 (std::invalid_argument otherwise).
+  static std::pair<RateLimiters, rt::ChildSpec> child_spec(RateLimitConfig config,
+                                                           std::size_t partitions,
+                                                           std::string id = "limiters");
 
   /// Checks `cost` units for `key`, blocking the calling thread (tests, tools).
   rt::CallResult<RateDecision> check(
@@ -220,11 +230,26 @@ class RateLimiters {
   rt::Ref<rt::Supervisor> supervisor() const { return partitions_.supervisor(); }
 
  private:
-  RateLimiters(RateLimitConfig config, rt::PartitionSupervisor partitions)
-      : config_(std::move(config)), partitions_(std::move(partitions)) {}
+  using Refs = std::vector<rt::Ref<RateLimiter>>;
+  RateLimiters(RateLimitConfig config, rt::PartitionSupervisor partitions,
+               std::shared_ptr<const Refs> started)
+      : config_(std::move(config)),
+        partitions_(std::move(partitions)),
+        started_(std::move(started)) {}
+
+  /// Runs f(ref) with partition `p`'s server: the one start() saw while it
+  /// lives (no Registry lookup, no reference-count traffic: the hot path),
+  /// else the Registry's current one, else an empty Ref (calls report noproc).
+  /// The first incarnations stay referenced; a dead one has released its keys.
+  template <class F>
+  decltype(auto) with_limiter(std::size_t p, F&& f) const {
+    if (p < started_->size() && (*started_)[p].alive()) return f((*started_)[p]);
+    return f(limiter(p).value_or(rt::Ref<RateLimiter>{}));
+  }
 
   RateLimitConfig config_;
   rt::PartitionSupervisor partitions_;
+  std::shared_ptr<const Refs> started_;  // shared: RateLimiters is copied freely
 };
 
 // ---- implementation -------------------------------------------------------------------
@@ -237,8 +262,9 @@ auto RateLimiters::async_check(Executor executor, std::string_view key, std::uin
   // may run it after this call returned and `key`'s buffer is gone.
   const bool on = enabled();
   // A restarting partition has no Ref: async_call answers an empty one with noproc.
-  rt::Ref<RateLimiter> target =
-      on ? limiter_for(key).value_or(rt::Ref<RateLimiter>{}) : rt::Ref<RateLimiter>{};
+  rt::Ref<RateLimiter> target;
+  if (on)
+    target = with_limiter(partition_for(key), [](const rt::Ref<RateLimiter>& r) { return r; });
   return boost::asio::async_initiate<Token, void(Reply)>(
       [on, timeout](auto handler, Executor ex, rt::Ref<RateLimiter> to, RateLimiter::Check req) {
         if (!on) {

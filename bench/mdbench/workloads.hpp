@@ -28,5 +28,6 @@ ResultLine run_w4_orderbook_actor();
 ResultLine run_w4b_orderbook_lib();
 ResultLine run_w5_fanout();
 ResultLine run_w6_restart();
+ResultLine run_w7_rate_limiter();
 
 }  // namespace mdbench

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <memory>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -310,6 +311,25 @@ TEST_F(RateLimitersTest, CrashedLimiterIsRestartedEmptyAndChecksWorkAgain) {
   EXPECT_EQ(*limiters.check(key), ok(2));
   auto s = stats(limiters);
   EXPECT_EQ(s.tracked_keys, 1u);
+}
+
+TEST_F(RateLimitersTest, ChildSpecRunsTheLimitersUnderAParentSupervisor) {
+  auto [limiters, spec] =
+      RateLimiters::child_spec({.limit = 2, .window = 1000ms, .clock = clock.fn()}, 2, "limiters");
+  auto root = rt::start<rt::Supervisor>(runtime, {.name = "root"},
+                                        rt::SupervisorSpec{.children = {std::move(spec)}});
+  ASSERT_TRUE(root.ok());
+  EXPECT_EQ(*limiters.check("k"), ok(1));
+  EXPECT_EQ(*limiters.check("k"), ok(0));
+  EXPECT_FALSE(allowed(*limiters.check("k")));
+  rt::Pid old = limiters.limiter_for("k")->pid();
+  rt::exit(old, rt::ExitReason::error("boom"));
+  ASSERT_TRUE(eventually([&] {
+    auto now = limiters.limiter_for("k");
+    return now && now->pid() != old;
+  }));
+  EXPECT_EQ(*limiters.check("k"), ok(1));
+  EXPECT_THROW(RateLimiters::child_spec({}, 0), std::invalid_argument);
 }
 
 TEST_F(RateLimitersTest, ConcurrentCallersShareOneBudgetExactly) {
