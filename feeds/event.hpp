@@ -109,6 +109,8 @@ struct ParsedEvent {
   std::string_view price;
   std::string_view qty;
   std::optional<std::int64_t> ts_ns;
+
+  friend bool operator==(const ParsedEvent&, const ParsedEvent&) = default;
 };
 
 /// An event resolved for its symbol's spec. Fields not used by `type` are
@@ -121,6 +123,8 @@ struct Event {
   std::string order_id;
   std::string new_order_id;
   std::int64_t ts_ns = 0;  ///< event time; 0 = stamp receipt time
+
+  friend bool operator==(const Event&, const Event&) = default;
 };
 
 }  // namespace feeds
