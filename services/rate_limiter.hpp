@@ -99,7 +99,7 @@ struct RateLimiterStats {
   std::uint64_t ok = 0;            ///< checks that passed
   std::uint64_t rate_limited = 0;  ///< checks refused
   std::size_t tracked_keys = 0;    ///< keys with state (a window not yet swept)
-  std::size_t capacity = 0;        ///< slots allocated for keys (memory ~ 56 B per slot + keys)
+  std::size_t capacity = 0;        ///< key slots allocated (49 B each, + key bytes beyond 15)
   std::uint64_t swept = 0;         ///< keys forgotten by sweeps so far
 };
 

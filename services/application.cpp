@@ -1,0 +1,120 @@
+#include "services/application.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "runtime/dynamic_supervisor.hpp"
+
+namespace services {
+
+namespace {
+constexpr std::string_view kDirectory = "directory";
+constexpr std::string_view kFeeds = "feeds";
+}  // namespace
+
+Application::Application(ApplicationConfig config) : config_(std::move(config)) {}
+
+Application::~Application() {
+  stop();
+}
+
+template <class Impl>
+std::optional<rt::Ref<Impl>> Application::named(std::string_view name) const {
+  std::optional<rt::Pid> pid = names_.whereis(name);
+  return pid ? rt::Ref<Impl>::from(*pid) : std::nullopt;
+}
+
+std::optional<rt::Ref<SymbolDirectory>> Application::directory() const {
+  return named<SymbolDirectory>(kDirectory);
+}
+
+rt::Result<std::unique_ptr<Application>, std::string> Application::start(rt::Runtime& runtime,
+                                                                         ApplicationConfig config) {
+  std::unique_ptr<Application> app(new Application(std::move(config)));  // private constructor
+  Application& a = *app;
+  const std::size_t partitions =
+      a.config_.partitions != 0 ? a.config_.partitions : runtime.scheduler().workers();
+
+  auto events = SystemEvents::start(runtime);
+  if (!events) return rt::Err{"system event manager: " + events.error().to_string()};
+  auto metrics = std::make_shared<Metrics>();
+  events->add_handler("log", std::make_unique<LogHandler>());
+  events->add_handler("metrics", std::make_unique<MetricsHandler>(metrics));
+  a.context_ = std::make_shared<const ServiceContext>(
+      ServiceContext{a.config_.timing, a.feeds_, a.books_, *events, metrics});
+
+  auto [symbols, symbols_spec] = rt::PartitionSupervisor::child_spec(
+      "symbols", {.partitions = partitions, .child = [](std::size_t) {
+                    rt::ChildSpec s =
+                        rt::child<rt::DynamicSupervisor>("", rt::DynamicSupervisorSpec{});
+                    s.type = rt::ChildType::supervisor;
+                    s.shutdown = rt::Shutdown::infinity();
+                    return s;
+                  }});
+  rt::ChildSpec directory =
+      rt::child<SymbolDirectory>(std::string(kDirectory), a.context_, symbols);
+  directory.options.register_as = a.names_.via(std::string(kDirectory));
+  rt::ChildSpec feeds = rt::child<rt::Supervisor>(std::string(kFeeds), rt::SupervisorSpec{});
+  feeds.type = rt::ChildType::supervisor;
+  feeds.shutdown = rt::Shutdown::infinity();
+  feeds.options.register_as = a.names_.via(std::string(kFeeds));
+
+  auto root = rt::start<rt::Supervisor>(
+      runtime, {.name = "marketd"},
+      rt::SupervisorSpec{rt::Strategy::one_for_one,
+                         3,
+                         std::chrono::seconds(5),
+                         {std::move(symbols_spec), std::move(directory), std::move(feeds)}});
+  if (!root) {
+    (void)events->stop();
+    return rt::Err{"process tree: " + root.error().to_string()};
+  }
+  a.root_ = *root;
+  a.ingest_.emplace(
+      a.context_, [&a] { return a.directory(); }, a.config_.ingest_default);
+
+  for (const SymbolDefinition& d : a.config_.symbols) {
+    auto made = a.ensure_symbol(d.symbol, d.spec);
+    if (!made) return rt::Err{"symbol " + d.symbol + ": " + made.error().detail};
+  }
+  if (a.config_.simulator) {
+    rt::ChildSpec sim = rt::child<SimulatorFeed>("simulator", a.context_,
+                                                 DirectoryLookup([&a] { return a.directory(); }),
+                                                 *a.config_.simulator);
+    if (auto started = a.start_feed(std::move(sim)); !started) {
+      return rt::Err{"simulator: " + started.error().to_string()};
+    }
+  }
+  a.ready_.store(true, std::memory_order_release);
+  spdlog::info("event=ready symbols={} partitions={}", a.config_.symbols.size(), partitions);
+  return app;
+}
+
+rt::Result<SymbolDirectory::Ensured, DirectoryError> Application::ensure_symbol(
+    std::string symbol, SymbolSpec spec) const {
+  auto dir = directory();
+  if (!dir)
+    return rt::Err{DirectoryError{DirectoryError::Code::unavailable, nullptr, "restarting"}};
+  auto r = rt::call(*dir, SymbolDirectory::Ensure{std::move(symbol), spec, false},
+                    rt::kSupervisorCallTimeout);
+  if (!r)
+    return rt::Err{
+        DirectoryError{DirectoryError::Code::unavailable, nullptr, r.error().to_string()}};
+  return std::move(*r);
+}
+
+rt::Result<rt::Pid, rt::SupervisorError> Application::start_feed(rt::ChildSpec spec) const {
+  auto feeds = named<rt::Supervisor>(kFeeds);
+  if (!feeds) return rt::Err{rt::SupervisorError{rt::SupervisorError::Code::not_found, {}, {}}};
+  return rt::start_child(*feeds, std::move(spec));
+}
+
+void Application::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  ready_.store(false, std::memory_order_release);
+  if (root_) rt::stop(root_, rt::ExitReason::shutdown(), std::chrono::seconds(10));
+  if (context_) (void)context_->events.stop();
+  spdlog::info("event=stopped");
+}
+
+}  // namespace services

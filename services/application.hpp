@@ -1,0 +1,96 @@
+#pragma once
+// Application: the process tree of DESIGN.md, started in order and stopped in
+// reverse.
+//
+//   Application (Supervisor "marketd", one_for_one)
+//   ├── PartitionSupervisor "symbols" of DynamicSupervisors (PriceFeedHandler
+//   │     and OrderBookServer per symbol, started on demand)
+//   ├── SymbolDirectory "directory"
+//   └── Supervisor "feeds" (one_for_one): simulator / replay / upstream sources
+//
+// Beside the tree, owned by this object because every process refers to
+// them: the `feeds` and `books` registries (created first, destroyed last),
+// the metrics, and the system EventManager with its log and metrics handlers
+// (started before the tree, stopped after it). ready() is true once the tree
+// is up and the configured symbols exist.
+// Thread-safety: start/stop from one thread; the accessors are thread-safe.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/partition_supervisor.hpp"
+#include "runtime/registry.hpp"
+#include "runtime/runtime.hpp"
+#include "runtime/supervisor.hpp"
+#include "services/context.hpp"
+#include "services/ingest.hpp"
+#include "services/simulator_feed.hpp"
+#include "services/symbol_directory.hpp"
+
+namespace services {
+
+/// A symbol to create at start.
+struct SymbolDefinition {
+  std::string symbol;
+  SymbolSpec spec;
+};
+
+struct ApplicationConfig {
+  std::size_t partitions = 0;  ///< symbol partitions; 0 = scheduler workers
+  SymbolTiming timing;
+  /// Spec of symbols created by ingest (API.md: tick and lot 0.00000001).
+  SymbolSpec ingest_default = *SymbolSpec::parse("0.00000001", "0.00000001", ob::Mode::mirror);
+  std::vector<SymbolDefinition> symbols;
+  /// The embedded simulator feed, started under `feeds` when set.
+  std::optional<SimulatorFeedOptions> simulator;
+};
+
+class Application {
+ public:
+  /// Starts the tree and creates the configured symbols; the error says what failed.
+  static rt::Result<std::unique_ptr<Application>, std::string> start(rt::Runtime& runtime,
+                                                                     ApplicationConfig config);
+  ~Application();
+  Application(const Application&) = delete;
+  Application& operator=(const Application&) = delete;
+
+  /// Stops the tree in reverse order, then the event manager. Idempotent.
+  void stop();
+  /// True from a successful start until stop.
+  bool ready() const { return ready_.load(std::memory_order_acquire); }
+
+  const ContextPtr& context() const { return context_; }
+  const std::shared_ptr<Metrics>& metrics() const { return context_->metrics; }
+  const Ingest& ingest() const { return *ingest_; }
+  /// The directory process (empty for the moment it is being restarted).
+  std::optional<rt::Ref<SymbolDirectory>> directory() const;
+  /// Creates a symbol (or returns the identical existing one) through the directory.
+  rt::Result<SymbolDirectory::Ensured, DirectoryError> ensure_symbol(std::string symbol,
+                                                                     SymbolSpec spec) const;
+  /// Starts a feed source under the `feeds` supervisor.
+  rt::Result<rt::Pid, rt::SupervisorError> start_feed(rt::ChildSpec spec) const;
+  /// The root supervisor.
+  const rt::Ref<rt::Supervisor>& root() const { return root_; }
+  const ApplicationConfig& config() const { return config_; }
+
+ private:
+  using Names = rt::Registry<std::string>;
+  explicit Application(ApplicationConfig config);
+  template <class Impl>
+  std::optional<rt::Ref<Impl>> named(std::string_view name) const;
+
+  ApplicationConfig config_;
+  // Declared first, destroyed last: every process in the tree refers to them.
+  SymbolRegistry feeds_;
+  SymbolRegistry books_;
+  Names names_;
+  ContextPtr context_;
+  std::optional<Ingest> ingest_;
+  rt::Ref<rt::Supervisor> root_;
+  std::atomic<bool> ready_{false};
+  bool stopped_ = false;
+};
+
+}  // namespace services

@@ -1,0 +1,144 @@
+#include "services/ingest.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "feeds/symbol.hpp"
+
+namespace services {
+
+struct Ingest::Routed {
+  struct PerSymbol {
+    BookHandle book;
+    std::vector<feeds::Event> events;
+    std::vector<std::size_t> lines;  // physical line of each event
+  };
+  std::vector<PerSymbol> symbols;
+  std::size_t events = 0;
+};
+
+Ingest::Ingest(ContextPtr ctx, DirectoryLookup directory, SymbolSpec default_spec)
+    : ctx_(std::move(ctx)), directory_(std::move(directory)), default_spec_(default_spec) {}
+
+void Ingest::reject(IngestReport& report, feeds::LineError e) const {
+  ++report.rejected;
+  ctx_->metrics->ingest_rejects(feeds::to_string(e.code)).Increment();
+  report.errors.push_back(std::move(e));
+}
+
+std::optional<BookHandle> Ingest::book_for(std::string_view symbol, feeds::EventType first) const {
+  if (auto found = find_book(*ctx_, symbol)) return found;
+  if (!feeds::is_valid_symbol(symbol)) return std::nullopt;
+  auto directory = directory_();
+  if (!directory) return std::nullopt;
+  SymbolSpec spec = default_spec_;
+  spec.mode = first == feeds::EventType::level ? ob::Mode::l2 : ob::Mode::mirror;
+  auto ensured =
+      rt::call(*directory, SymbolDirectory::Ensure{std::string(symbol), spec, /*adopt=*/true},
+               rt::kSupervisorCallTimeout);
+  if (!ensured || !ensured->ok()) return std::nullopt;
+  return find_book(*ctx_, symbol);
+}
+
+Ingest::Routed Ingest::route(const feeds::ParsedBatch& batch, IngestReport& report) const {
+  constexpr std::size_t kUnavailable = static_cast<std::size_t>(-1);
+  Routed routed;
+  std::unordered_map<std::string_view, std::size_t> by_symbol;  // views into the batch
+  const auto& events = batch.events();
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const feeds::ParsedEvent& p = events[i];
+    const std::size_t line = batch.lines()[i];
+    auto [it, fresh] = by_symbol.try_emplace(p.symbol, kUnavailable);
+    if (fresh) {
+      if (auto book = book_for(p.symbol, p.type)) {
+        it->second = routed.symbols.size();
+        routed.symbols.push_back({std::move(*book), {}, {}});
+      }
+    }
+    if (it->second == kUnavailable) {
+      reject(report, {line, feeds::EventError::invalid_symbol,
+                      fmt::format("symbol: '{}' is not available", p.symbol)});
+      continue;
+    }
+    Routed::PerSymbol& dest = routed.symbols[it->second];
+    auto event = feeds::resolve(p, dest.book.info->spec.book);
+    if (!event) {
+      reject(report, {line, event.error().code, event.error().message});
+      continue;
+    }
+    dest.events.push_back(std::move(*event));
+    dest.lines.push_back(line);
+    ++routed.events;
+  }
+  for (const feeds::LineError& e : batch.errors()) reject(report, e);
+  return routed;
+}
+
+namespace {
+
+// Errors are gathered per symbol; the report lists the first ones by line.
+void finish(IngestReport& report) {
+  std::sort(report.errors.begin(), report.errors.end(),
+            [](const auto& a, const auto& b) { return a.line < b.line; });
+  if (report.errors.size() > IngestReport::kMaxErrors) {
+    report.errors.resize(IngestReport::kMaxErrors);
+  }
+}
+
+}  // namespace
+
+IngestReport Ingest::apply(const feeds::ParsedBatch& batch) const {
+  IngestReport report;
+  Routed routed = route(batch, report);
+  const std::int64_t receipt = wall_clock_ns();
+  // Every book works on its share at once; then the verdicts are collected.
+  std::vector<rt::PendingCall<std::vector<EventFailure>>> pending;
+  pending.reserve(routed.symbols.size());
+  for (Routed::PerSymbol& s : routed.symbols) {
+    pending.push_back(rt::send_request(s.book.server,
+                                       OrderBookServer::ApplyReport{std::move(s.events), receipt}));
+  }
+  report.accepted = routed.events;
+  for (std::size_t k = 0; k < pending.size(); ++k) {
+    const Routed::PerSymbol& s = routed.symbols[k];
+    auto failures = pending[k].wait();
+    if (!failures) {
+      // The book died or did not answer: its whole share is unaccounted for.
+      for (std::size_t line : s.lines) {
+        --report.accepted;
+        reject(report, {line, feeds::EventError::invalid_symbol,
+                        fmt::format("symbol: '{}' is unavailable ({})", s.book.info->symbol,
+                                    failures.error().to_string())});
+      }
+      continue;
+    }
+    for (EventFailure& f : *failures) {
+      --report.accepted;
+      reject(report, {s.lines[f.index], f.code, std::move(f.message)});
+    }
+  }
+  finish(report);
+  return report;
+}
+
+IngestReport Ingest::submit(const feeds::ParsedBatch& batch) const {
+  IngestReport report;
+  Routed routed = route(batch, report);
+  const std::int64_t receipt = wall_clock_ns();
+  for (Routed::PerSymbol& s : routed.symbols) {
+    rt::cast(s.book.server, OrderBookServer::Apply{std::move(s.events), receipt});
+  }
+  report.accepted = routed.events;
+  finish(report);
+  return report;
+}
+
+void IngestSink::submit(feeds::ParsedBatch&& batch) {
+  IngestReport r = ingest_.apply(batch);
+  accepted_.fetch_add(r.accepted, std::memory_order_relaxed);
+  rejected_.fetch_add(r.rejected, std::memory_order_relaxed);
+}
+
+}  // namespace services

@@ -1,0 +1,79 @@
+#pragma once
+// Ingest: where parsed normalized events enter the services (POST /ingest,
+// replay, upstream sources).
+//
+// For each event it finds the symbol (creating it on first sight: `mirror`
+// for L3 events and ticks, `l2` for level events, with the configured default
+// spec — API.md "Book modes"), resolves its decimals at the symbol's scale,
+// and routes it to the symbol's OrderBookServer: one message per symbol per
+// batch, events in their order. The book applies them and forwards ticks and
+// trades to the symbol's PriceFeedHandler.
+//
+// apply() waits for every book's verdict so each rejected line is reported
+// with its physical line number; submit() does not wait (failures are only
+// counted in marketd_ingest_rejects_total).
+// Thread-safety: thread-safe; it holds no mutable state.
+
+#include <atomic>
+#include <cstddef>
+#include <vector>
+
+#include "feeds/event.hpp"
+#include "feeds/ndjson.hpp"
+#include "feeds/replay.hpp"
+#include "runtime/gen_server.hpp"
+#include "services/context.hpp"
+#include "services/symbol_directory.hpp"
+
+namespace services {
+
+/// The outcome of a batch, as POST /ingest answers it.
+struct IngestReport {
+  static constexpr std::size_t kMaxErrors = 100;  ///< errors listed (all are counted)
+  std::size_t accepted = 0;
+  std::size_t rejected = 0;
+  std::vector<feeds::LineError> errors;  ///< the first kMaxErrors, by line
+};
+
+/// Finds the directory process (it may have been restarted).
+using DirectoryLookup = std::function<std::optional<rt::Ref<SymbolDirectory>>()>;
+
+class Ingest {
+ public:
+  Ingest(ContextPtr ctx, DirectoryLookup directory, SymbolSpec default_spec);
+
+  /// Applies a batch and reports every line's fate (blocking: call from a
+  /// worker or a tool, not from an event loop).
+  IngestReport apply(const feeds::ParsedBatch& batch) const;
+  /// Routes a batch without waiting for the books; returns what was routed
+  /// (parse and symbol errors are counted as rejected).
+  IngestReport submit(const feeds::ParsedBatch& batch) const;
+
+ private:
+  struct Routed;
+  Routed route(const feeds::ParsedBatch& batch, IngestReport& report) const;
+  std::optional<BookHandle> book_for(std::string_view symbol, feeds::EventType first) const;
+  void reject(IngestReport& report, feeds::LineError e) const;
+
+  ContextPtr ctx_;
+  DirectoryLookup directory_;
+  SymbolSpec default_spec_;
+};
+
+/// Hands replayed (or other NDJSON-source) batches to Ingest::apply, which
+/// waits for the books: the replay pipeline's back-pressure reaches them.
+class IngestSink final : public feeds::EventSink {
+ public:
+  explicit IngestSink(const Ingest& ingest) : ingest_(ingest) {}
+  void submit(feeds::ParsedBatch&& batch) override;
+  /// Events the books accepted / lines rejected anywhere, so far.
+  std::uint64_t accepted() const { return accepted_.load(std::memory_order_relaxed); }
+  std::uint64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
+
+ private:
+  const Ingest& ingest_;
+  std::atomic<std::uint64_t> accepted_{0};
+  std::atomic<std::uint64_t> rejected_{0};
+};
+
+}  // namespace services

@@ -1,0 +1,351 @@
+#include "services/order_book_server.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "runtime/clock.hpp"
+
+namespace services {
+
+namespace {
+
+feeds::EventError to_event_error(ob::ErrorCode c) {
+  switch (c) {
+    case ob::ErrorCode::invalid_price:
+      return feeds::EventError::invalid_price;
+    case ob::ErrorCode::invalid_quantity:
+      return feeds::EventError::invalid_quantity;
+    case ob::ErrorCode::unknown_order:
+      return feeds::EventError::unknown_order;
+    case ob::ErrorCode::duplicate_order:
+      return feeds::EventError::duplicate_order;
+    case ob::ErrorCode::mode_mismatch:
+      return feeds::EventError::mode_mismatch;
+    case ob::ErrorCode::invalid_field:
+      return feeds::EventError::invalid_field;
+  }
+  return feeds::EventError::invalid_field;
+}
+
+// The message of a rejected event: what went wrong with which field.
+std::string describe(ob::ErrorCode c, const feeds::Event& e) {
+  switch (c) {
+    case ob::ErrorCode::unknown_order:
+      return fmt::format("order_id: no resting order '{}'", e.order_id);
+    case ob::ErrorCode::duplicate_order:
+      return fmt::format("order_id: an order '{}' already rests",
+                         e.type == feeds::EventType::replace ? e.new_order_id : e.order_id);
+    case ob::ErrorCode::mode_mismatch:
+      return fmt::format("type: a {} event does not fit this symbol's book mode",
+                         feeds::to_string(e.type));
+    case ob::ErrorCode::invalid_quantity:
+      return "qty: not applicable to the order (zero, or more than it has)";
+    case ob::ErrorCode::invalid_price:
+      return "price: out of range";
+    case ob::ErrorCode::invalid_field:
+      return "order_id: must not be empty";
+  }
+  return "rejected";
+}
+
+}  // namespace
+
+OrderBookServer::OrderBookServer(SymbolInfoPtr info, ContextPtr ctx)
+    : info_(std::move(info)),
+      ctx_(std::move(ctx)),
+      metrics_(ctx_->metrics->symbol(info_->symbol)),
+      book_(info_->spec.mode) {}
+
+OrderBookServer::Action OrderBookServer::init() {
+  if (info().restarts > 0) {
+    ctx_->events.notify({SystemEvent::Kind::process_restarted, info_->symbol, "order_book_server"});
+  }
+  refresh_gauges();
+  return ok();
+}
+
+// ---- events ---------------------------------------------------------------------
+
+std::optional<EventFailure> OrderBookServer::apply_one(const feeds::Event& e,
+                                                       std::int64_t receipt_ns) {
+  using feeds::EventType;
+  const std::int64_t ts = e.ts_ns != 0 ? e.ts_ns : receipt_ns;
+  auto failed = [&](ob::ErrorCode c) {
+    return std::optional(EventFailure{0, to_event_error(c), describe(c, e)});
+  };
+  if (e.type == EventType::tick) {  // normally routed to the feed handler directly
+    send_to_feed(PriceFeedHandler::Tick{e.price, e.qty, e.side, ts, 0});
+    return std::nullopt;
+  }
+  const bool l2 = book_.mode() == ob::Mode::l2;
+  if ((e.type == EventType::level) != l2) return failed(ob::ErrorCode::mode_mismatch);
+  if (e.type == EventType::level) {
+    if (ob::Status s = book_.set_level(e.side, e.price, e.qty); !s) return failed(s.error());
+    after_change(ts);
+    return std::nullopt;
+  }
+  if (e.type == EventType::add) {
+    auto r = book_.add_external(e.order_id, e.side, e.price, e.qty);
+    if (!r) return failed(r.error());
+    metrics_.orders.Increment();
+    after_change(ts);
+    return std::nullopt;
+  }
+  ob::Result<ob::OrderId> id = book_.resolve(e.order_id);
+  if (!id) return failed(id.error());
+  switch (e.type) {
+    case EventType::cancel:
+      if (ob::Status s = book_.cancel(*id); !s) return failed(s.error());
+      metrics_.cancels.Increment();
+      break;
+    case EventType::reduce:
+      if (auto r = book_.reduce(*id, e.qty); !r) return failed(r.error());
+      break;
+    case EventType::execute: {
+      std::optional<ob::Price> at;
+      if (e.price.ticks() != 0) at = e.price;
+      if (auto r = book_.execute(*id, e.qty, at); !r) return failed(r.error());
+      break;
+    }
+    case EventType::replace:
+      if (auto r = book_.replace_external(*id, e.new_order_id, e.price, e.qty); !r) {
+        return failed(r.error());
+      }
+      break;
+    default:
+      break;
+  }
+  after_change(ts);
+  return std::nullopt;
+}
+
+OrderBookServer::Action OrderBookServer::handle_cast(Apply&& a) {
+  std::size_t rejected = 0;
+  for (const feeds::Event& e : a.events) {
+    if (auto f = apply_one(e, a.receipt_ns)) {
+      ++rejected;
+      ctx_->metrics->ingest_rejects(feeds::to_string(f->code)).Increment();
+    }
+  }
+  if (rejected > 0) {
+    spdlog::debug("symbol={} rejected={} of {} events", info_->symbol, rejected, a.events.size());
+  }
+  refresh_gauges();
+  return noreply();
+}
+
+OrderBookServer::CallAction<std::vector<EventFailure>> OrderBookServer::handle_call(
+    ApplyReport&& a, From<std::vector<EventFailure>>&) {
+  std::vector<EventFailure> failures;
+  for (std::uint32_t i = 0; i < a.events.size(); ++i) {
+    if (auto f = apply_one(a.events[i], a.receipt_ns)) {
+      f->index = i;
+      failures.push_back(std::move(*f));
+    }
+  }
+  refresh_gauges();
+  return reply(std::move(failures));
+}
+
+// ---- what every change does ------------------------------------------------------
+
+void OrderBookServer::after_change(std::int64_t ts_ns) {
+  const ob::ChangeSet& c = book_.last_change();
+  if (!c.changed) return;
+  book_ts_ns_ = ts_ns;
+  if (c.top_changed) top_ts_ns_ = ts_ns;
+  for (const ob::Trade& t : c.trades) {
+    metrics_.trades.Increment();
+    send_to_feed(PriceFeedHandler::Tick{t.price, t.qty, t.aggressor, ts_ns, 0});
+    if (!t.maker.external() && !book_.order(t.maker)) api_orders_.erase(t.maker.value());
+  }
+  if (c.trades.empty()) touch_feed();
+  if (subscribers_.count(Channel::book) > 0) {
+    subscribers_.publish(frame(Channel::book, Frame::Kind::update, c.seq,
+                               wire::book_update(*info_, c.seq, c.deltas)));
+  }
+  if (c.top_changed && subscribers_.count(Channel::top) > 0) {
+    subscribers_.publish(frame(Channel::top, Frame::Kind::update, c.seq, wire::top(*info_, top())));
+  }
+}
+
+void OrderBookServer::refresh_gauges() {
+  metrics_.bid_levels.Set(static_cast<double>(book_.level_count(ob::Side::buy)));
+  metrics_.ask_levels.Set(static_cast<double>(book_.level_count(ob::Side::sell)));
+  metrics_.bid_orders.Set(static_cast<double>(book_.order_count(ob::Side::buy)));
+  metrics_.ask_orders.Set(static_cast<double>(book_.order_count(ob::Side::sell)));
+}
+
+template <class M>
+void OrderBookServer::to_feed(M msg) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (!feed_ || !feed_->alive()) {
+      feed_.reset();
+      if (std::optional<rt::Pid> pid = ctx_->feeds.whereis(info_->symbol)) {
+        feed_ = rt::Ref<PriceFeedHandler>::from(*pid);
+      }
+      if (!feed_) return;  // restarting: the update is lost, as a send to a dead pid
+    }
+    if (rt::cast(*feed_, msg) != rt::SendStatus::noproc) return;
+    feed_.reset();
+  }
+}
+
+void OrderBookServer::send_to_feed(PriceFeedHandler::Tick tick) {
+  to_feed(tick);
+}
+
+void OrderBookServer::touch_feed() {
+  const std::int64_t now = rt::coarse_monotonic_ms();
+  if (now - last_touch_ms_ < ctx_->timing.touch_interval.count()) return;
+  last_touch_ms_ = now;
+  to_feed(PriceFeedHandler::Touch{});
+}
+
+FramePtr OrderBookServer::frame(Channel c, Frame::Kind k, std::uint64_t seq,
+                                std::string json) const {
+  return std::make_shared<const Frame>(Frame{c, k, seq, info_->symbol, std::move(json)});
+}
+
+wire::Top OrderBookServer::top() const {
+  return wire::Top{book_.seq(), book_.best(ob::Side::buy), book_.best(ob::Side::sell), top_ts_ns_};
+}
+
+// ---- API orders --------------------------------------------------------------------
+
+std::optional<ob::OrderId> OrderBookServer::find_order(std::string_view id) const {
+  // Upstream ids first: they are the venue's names for ingested orders.
+  if (ob::Result<ob::OrderId> ext = book_.resolve(id)) return *ext;
+  std::uint64_t v = 0;
+  auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), v);
+  if (ec != std::errc{} || end != id.data() + id.size() || v == 0) return std::nullopt;
+  ob::OrderId internal(v);
+  if (internal.external() || !book_.order(internal)) return std::nullopt;
+  return internal;
+}
+
+std::string OrderBookServer::id_string(ob::OrderId id) const {
+  if (id.external()) return std::string(book_.external_id(id));
+  return std::to_string(id.value());
+}
+
+OrderBookServer::CallAction<ob::Result<OrderReport>> OrderBookServer::handle_call(
+    const PlaceOrder& p, From<ob::Result<OrderReport>>&) {
+  if (book_.mode() != ob::Mode::venue)
+    return reply(ob::Result<OrderReport>(ob::ErrorCode::mode_mismatch));
+  const OrderRequest& o = p.order;
+  auto r = book_.add(ob::NewOrder{o.side, o.price, o.qty, o.type, o.tif});
+  if (!r) return reply(ob::Result<OrderReport>(r.error()));
+  metrics_.orders.Increment();
+  OrderReport rep;
+  rep.order_id = std::to_string(r->id.value());
+  rep.client_order_id = o.client_order_id;
+  rep.side = o.side;
+  rep.type = o.type;
+  rep.tif = o.type == ob::OrderType::market ? ob::TimeInForce::ioc : o.tif;
+  if (o.type == ob::OrderType::limit) rep.price = o.price;
+  rep.qty = o.qty;
+  rep.status = r->status;
+  rep.filled = r->filled;
+  rep.remaining = r->remaining;
+  for (const ob::Trade& t : book_.last_change().trades) {
+    rep.trades.push_back(OrderFill{t.id, t.price, t.qty, id_string(t.maker)});
+  }
+  if (r->remaining.positive()) {
+    api_orders_.emplace(r->id.value(), ApiOrder{o.client_order_id, o.type, rep.tif, o.qty});
+  }
+  after_change(wall_clock_ns());
+  refresh_gauges();
+  return reply(ob::Result<OrderReport>(std::move(rep)));
+}
+
+ob::Result<OrderReport> OrderBookServer::report(ob::OrderId id) const {
+  const ob::OrderView v = *book_.order(id);
+  OrderReport rep;
+  rep.order_id = id_string(id);
+  rep.side = v.side;
+  rep.price = v.price;
+  rep.qty = v.qty;
+  rep.remaining = v.qty;
+  if (auto it = api_orders_.find(id.value()); it != api_orders_.end()) {
+    rep.client_order_id = it->second.client_order_id;
+    rep.type = it->second.type;
+    rep.tif = it->second.tif;
+    rep.qty = it->second.qty;
+    rep.filled = it->second.qty - v.qty;
+  }
+  rep.status = rep.filled.positive() ? ob::OrderStatus::partially_filled : ob::OrderStatus::resting;
+  return rep;
+}
+
+OrderBookServer::CallAction<ob::Result<OrderReport>> OrderBookServer::handle_call(
+    const GetOrder& g, From<ob::Result<OrderReport>>&) {
+  std::optional<ob::OrderId> id = find_order(g.order_id);
+  if (!id) return reply(ob::Result<OrderReport>(ob::ErrorCode::unknown_order));
+  return reply(report(*id));
+}
+
+OrderBookServer::CallAction<ob::Result<OrderReport>> OrderBookServer::handle_call(
+    const CancelOrder& c, From<ob::Result<OrderReport>>&) {
+  if (book_.mode() == ob::Mode::l2)
+    return reply(ob::Result<OrderReport>(ob::ErrorCode::mode_mismatch));
+  std::optional<ob::OrderId> id = find_order(c.order_id);
+  if (!id) return reply(ob::Result<OrderReport>(ob::ErrorCode::unknown_order));
+  ob::Result<OrderReport> rep = report(*id);
+  if (ob::Status s = book_.cancel(*id); !s) return reply(ob::Result<OrderReport>(s.error()));
+  metrics_.cancels.Increment();
+  api_orders_.erase(id->value());
+  rep->status = ob::OrderStatus::cancelled;
+  rep->remaining = ob::Qty(0);
+  after_change(wall_clock_ns());
+  refresh_gauges();
+  return reply(std::move(rep));
+}
+
+// ---- queries and subscriptions ------------------------------------------------------
+
+OrderBookServer::CallAction<wire::Top> OrderBookServer::handle_call(const GetTop&,
+                                                                    From<wire::Top>&) {
+  return reply(top());
+}
+
+OrderBookServer::CallAction<Depth> OrderBookServer::handle_call(const GetDepth& g, From<Depth>&) {
+  Depth d;
+  d.seq = book_.seq();
+  d.ts_ns = book_ts_ns_;
+  book_.depth(ob::Side::buy, g.levels, d.bids);
+  book_.depth(ob::Side::sell, g.levels, d.asks);
+  return reply(std::move(d));
+}
+
+OrderBookServer::CallAction<Subscribed> OrderBookServer::handle_call(const Subscribe& s,
+                                                                     From<Subscribed>&) {
+  const Channels wanted = s.channels & Channels{Channel::top, Channel::book};
+  subscribers_.add(*this, s.who, wanted);
+  Subscribed answer;
+  if (wanted.has(Channel::top)) {
+    answer.current.push_back(
+        frame(Channel::top, Frame::Kind::snapshot, book_.seq(), wire::top(*info_, top())));
+  }
+  if (wanted.has(Channel::book)) {
+    book_.depth(ob::Side::buy, book_.level_count(ob::Side::buy), scratch_bids_);
+    book_.depth(ob::Side::sell, book_.level_count(ob::Side::sell), scratch_asks_);
+    answer.current.push_back(
+        frame(Channel::book, Frame::Kind::snapshot, book_.seq(),
+              wire::book_snapshot(*info_, book_.seq(), scratch_bids_, scratch_asks_)));
+  }
+  return reply(std::move(answer));
+}
+
+OrderBookServer::Action OrderBookServer::handle_cast(const Unsubscribe& u) {
+  subscribers_.remove(*this, u.who, u.channels);
+  return noreply();
+}
+
+OrderBookServer::Action OrderBookServer::handle_info(const rt::Down& d) {
+  subscribers_.on_down(d);
+  return noreply();
+}
+
+}  // namespace services

@@ -1,0 +1,188 @@
+#pragma once
+// OrderBookServer(symbol): owns the symbol's order book in its mode (venue,
+// mirror or l2; API.md "Book modes") and is the only way to change it.
+//
+// - Applies normalized events in batches (Apply: fire-and-forget, failures
+//   counted; ApplyReport: a call answering every failure with its index) and
+//   API orders in venue mode (place with matching, cancel, lookup).
+// - Answers top-of-book and depth with the book `seq` they reflect.
+// - Publishes `top` (when the best bid/ask changed) and `book` frames: a
+//   subscriber gets a snapshot whose seq is the last change it includes, then
+//   one book_update per changing operation, seq + 1 each.
+// - Sends every trade to the symbol's PriceFeedHandler as a Tick, and other
+//   updates as (rate-limited) Touches, so freshness covers the whole symbol.
+//
+// On a crash the supervisor restarts it with an empty book (book seq 0) and
+// it re-registers; subscribers monitor it and resubscribe (a fresh snapshot).
+// Durability is a later issue.
+// Thread-safety: a process; talk to it with the messages below.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "feeds/event.hpp"
+#include "orderbook/order_book.hpp"
+#include "runtime/gen_server.hpp"
+#include "services/context.hpp"
+#include "services/price_feed_handler.hpp"
+#include "services/subscriber_set.hpp"
+#include "services/wire.hpp"
+
+namespace services {
+
+/// An order entered through the API (venue mode), validated and in ticks/lots.
+struct OrderRequest {
+  ob::Side side = ob::Side::buy;
+  ob::OrderType type = ob::OrderType::limit;
+  ob::TimeInForce tif = ob::TimeInForce::gtc;
+  ob::Price price;  ///< limit orders only
+  ob::Qty qty;
+  std::string client_order_id;
+};
+
+/// One fill of an API order, at the resting (maker) order's price.
+struct OrderFill {
+  ob::TradeId trade_id = 0;
+  ob::Price price;
+  ob::Qty qty;
+  std::string maker_order_id;
+};
+
+/// API.md's Order.
+struct OrderReport {
+  std::string order_id;
+  std::string client_order_id;
+  ob::Side side = ob::Side::buy;
+  ob::OrderType type = ob::OrderType::limit;
+  ob::TimeInForce tif = ob::TimeInForce::gtc;
+  std::optional<ob::Price> price;
+  ob::Qty qty;
+  ob::OrderStatus status = ob::OrderStatus::resting;
+  ob::Qty filled;
+  ob::Qty remaining;
+  std::vector<OrderFill> trades;
+};
+
+/// One rejected event of a batch: its index in the batch, why, and a message.
+struct EventFailure {
+  std::uint32_t index = 0;
+  feeds::EventError code = feeds::EventError::invalid_field;
+  std::string message;
+};
+
+/// The top `levels` of each side with the book seq they reflect.
+struct Depth {
+  std::uint64_t seq = 0;
+  std::vector<ob::LevelView> bids, asks;
+  std::int64_t ts_ns = 0;
+};
+
+class OrderBookServer : public rt::GenServer<OrderBookServer> {
+ public:
+  /// Normalized events for this symbol, in order (cast). `receipt_ns` stamps
+  /// events without ts_ns.
+  struct Apply {
+    std::vector<feeds::Event> events;
+    std::int64_t receipt_ns = 0;
+  };
+  /// The same, answering every failure (call; POST /ingest).
+  struct ApplyReport {
+    std::vector<feeds::Event> events;
+    std::int64_t receipt_ns = 0;
+    using Reply = std::vector<EventFailure>;
+  };
+  /// Places an API order (venue mode only: else mode_mismatch).
+  struct PlaceOrder {
+    OrderRequest order;
+    using Reply = ob::Result<OrderReport>;
+  };
+  /// Cancels a resting order by id (API id or upstream id).
+  struct CancelOrder {
+    std::string order_id;
+    using Reply = ob::Result<OrderReport>;
+  };
+  /// A resting order by id.
+  struct GetOrder {
+    std::string order_id;
+    using Reply = ob::Result<OrderReport>;
+  };
+  struct GetTop {
+    using Reply = wire::Top;
+  };
+  struct GetDepth {
+    std::size_t levels = 10;
+    using Reply = Depth;
+  };
+  /// Adds channels (top, book) for a subscriber; the answer holds the current
+  /// top and a book snapshot for the channels asked for. Subscribing to book
+  /// again gets a fresh snapshot (how a conflated session resyncs).
+  struct Subscribe {
+    Subscriber who;
+    Channels channels;
+    using Reply = Subscribed;
+  };
+  struct Unsubscribe {
+    rt::Pid who;
+    Channels channels;
+  };
+
+  OrderBookServer(SymbolInfoPtr info, ContextPtr ctx);
+
+  Action init();
+  Action handle_cast(Apply&& a);
+  CallAction<std::vector<EventFailure>> handle_call(ApplyReport&& a,
+                                                    From<std::vector<EventFailure>>&);
+  CallAction<ob::Result<OrderReport>> handle_call(const PlaceOrder& p,
+                                                  From<ob::Result<OrderReport>>&);
+  CallAction<ob::Result<OrderReport>> handle_call(const CancelOrder& c,
+                                                  From<ob::Result<OrderReport>>&);
+  CallAction<ob::Result<OrderReport>> handle_call(const GetOrder& g,
+                                                  From<ob::Result<OrderReport>>&);
+  CallAction<wire::Top> handle_call(const GetTop&, From<wire::Top>&);
+  CallAction<Depth> handle_call(const GetDepth& g, From<Depth>&);
+  CallAction<Subscribed> handle_call(const Subscribe& s, From<Subscribed>&);
+  Action handle_cast(const Unsubscribe& u);
+  Action handle_info(const rt::Down& d);
+
+ private:
+  // What the API needs to report an order of its own while it rests.
+  struct ApiOrder {
+    std::string client_order_id;
+    ob::OrderType type;
+    ob::TimeInForce tif;
+    ob::Qty qty;  // as entered
+  };
+
+  /// Applies one event; nullopt on success.
+  std::optional<EventFailure> apply_one(const feeds::Event& e, std::int64_t receipt_ns);
+  /// After a successful operation: publish, forward trades, touch, count.
+  void after_change(std::int64_t ts_ns);
+  void refresh_gauges();
+  std::optional<ob::OrderId> find_order(std::string_view id) const;
+  /// A resting order as API.md's Order.
+  ob::Result<OrderReport> report(ob::OrderId id) const;
+  std::string id_string(ob::OrderId id) const;
+  wire::Top top() const;
+  FramePtr frame(Channel c, Frame::Kind k, std::uint64_t seq, std::string json) const;
+  void send_to_feed(PriceFeedHandler::Tick tick);
+  void touch_feed();
+  template <class M>
+  void to_feed(M msg);
+
+  SymbolInfoPtr info_;
+  ContextPtr ctx_;
+  SymbolMetrics metrics_;
+  ob::OrderBook book_;
+  std::unordered_map<std::uint64_t, ApiOrder> api_orders_;  // resting API orders
+  SubscriberSet subscribers_;
+  std::optional<rt::Ref<PriceFeedHandler>> feed_;  // cached registry lookup
+  std::int64_t top_ts_ns_ = 0;
+  std::int64_t book_ts_ns_ = 0;
+  std::int64_t last_touch_ms_ = -1'000'000;
+  std::vector<ob::LevelView> scratch_bids_, scratch_asks_;
+};
+
+}  // namespace services

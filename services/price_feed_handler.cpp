@@ -1,0 +1,135 @@
+#include "services/price_feed_handler.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "runtime/clock.hpp"
+
+namespace services {
+
+std::int64_t wall_clock_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+PriceFeedHandler::PriceFeedHandler(SymbolInfoPtr info, ContextPtr ctx)
+    : info_(std::move(info)),
+      ctx_(std::move(ctx)),
+      metrics_(ctx_->metrics->symbol(info_->symbol)) {}
+
+PriceFeedHandler::Action PriceFeedHandler::init() {
+  if (info().restarts > 0) {
+    ctx_->events.notify(
+        {SystemEvent::Kind::process_restarted, info_->symbol, "price_feed_handler"});
+  }
+  metrics_.stale.Set(0);
+  rt::send_after(ref(), Heartbeat{}, ctx_->timing.heartbeat);
+  return ok();
+}
+
+FramePtr PriceFeedHandler::frame(Channel c, std::uint64_t seq, std::string json) const {
+  return std::make_shared<const Frame>(
+      Frame{c, Frame::Kind::update, seq, info_->symbol, std::move(json)});
+}
+
+PriceFeedHandler::Action PriceFeedHandler::handle_cast(const Tick& t) {
+  if (t.upstream_seq != 0) {
+    if (t.upstream_seq <= last_upstream_seq_) {
+      metrics_.seq_rejects.Increment();
+      return noreply();
+    }
+    if (last_upstream_seq_ != 0 && t.upstream_seq > last_upstream_seq_ + 1) {
+      metrics_.seq_gaps.Increment();
+    }
+    last_upstream_seq_ = t.upstream_seq;
+  }
+  const std::int64_t ts = t.ts_ns != 0 ? t.ts_ns : wall_clock_ns();
+  wire::Ticker& k = ticker_;
+  if (k.tick_count == 0) {
+    k.open = k.high = k.low = t.price;
+  } else {
+    k.high = std::max(k.high, t.price);
+    k.low = std::min(k.low, t.price);
+  }
+  k.last_price = t.price;
+  k.last_size = t.size;
+  k.last_side = t.side;
+  k.volume += t.size;
+  k.ts_ns = ts;
+  ++k.tick_count;
+  ++k.seq;
+  metrics_.ticks.Increment();
+  metrics_.last_update.Set(static_cast<double>(ts) / 1e9);
+  if (subscribers_.count(Channel::trades) > 0) {
+    subscribers_.publish(
+        frame(Channel::trades, k.seq, wire::tick(*info_, k.seq, t.price, t.size, t.side, ts)));
+  }
+  if (subscribers_.count(Channel::ticker) > 0) {
+    subscribers_.publish(frame(Channel::ticker, k.seq, wire::ticker(*info_, k)));
+  }
+  updated();
+  return noreply();
+}
+
+PriceFeedHandler::Action PriceFeedHandler::handle_cast(const Touch&) {
+  metrics_.last_update.Set(static_cast<double>(wall_clock_ns()) / 1e9);
+  updated();
+  return noreply();
+}
+
+void PriceFeedHandler::updated() {
+  last_update_ms_ = rt::coarse_monotonic_ms();
+  if (state_ != wire::FeedState::live) transition(wire::FeedState::live, 0);
+}
+
+void PriceFeedHandler::transition(wire::FeedState to, std::int64_t age_ms) {
+  state_ = to;
+  FramePtr status = frame(Channel::status, 0, wire::status(*info_, to, age_ms));
+  subscribers_.publish_to_all(status);
+  ctx_->events.notify(
+      {to == wire::FeedState::stale ? SystemEvent::Kind::feed_stale : SystemEvent::Kind::feed_live,
+       info_->symbol, fmt::format("last_update_age_ms={}", age_ms)});
+}
+
+PriceFeedHandler::Action PriceFeedHandler::handle_info(const Heartbeat&) {
+  if (state_ == wire::FeedState::live) {
+    const std::int64_t age = rt::coarse_monotonic_ms() - last_update_ms_;
+    if (age >= ctx_->timing.stale_after.count()) transition(wire::FeedState::stale, age);
+  }
+  rt::send_after(ref(), Heartbeat{}, ctx_->timing.heartbeat);
+  return noreply();
+}
+
+PriceFeedHandler::CallAction<Subscribed> PriceFeedHandler::handle_call(const Subscribe& s,
+                                                                       From<Subscribed>&) {
+  Channels wanted = s.channels & Channels{Channel::trades, Channel::ticker, Channel::status};
+  subscribers_.add(*this, s.who, wanted);
+  Subscribed answer;
+  if (wanted.has(Channel::ticker)) {
+    answer.current.push_back(frame(Channel::ticker, ticker_.seq, wire::ticker(*info_, ticker_)));
+  }
+  return reply(std::move(answer));
+}
+
+PriceFeedHandler::Action PriceFeedHandler::handle_cast(const Unsubscribe& u) {
+  subscribers_.remove(*this, u.who, u.channels);
+  return noreply();
+}
+
+PriceFeedHandler::CallAction<PriceFeedHandler::Report> PriceFeedHandler::handle_call(
+    const GetTicker&, From<Report>&) {
+  Report r{ticker_, state_, std::nullopt, subscribers_.size()};
+  if (state_ != wire::FeedState::idle)
+    r.last_update_age_ms = rt::coarse_monotonic_ms() - last_update_ms_;
+  return reply(std::move(r));
+}
+
+PriceFeedHandler::Action PriceFeedHandler::handle_info(const rt::Down& d) {
+  subscribers_.on_down(d);
+  return noreply();
+}
+
+}  // namespace services

@@ -1,0 +1,95 @@
+#pragma once
+// PriceFeedHandler(symbol): the symbol's trade stream and freshness.
+//
+// Keeps the last trade, tick count, session open/high/low/volume and the
+// trade `seq` (one per trade); publishes `trades` (every tick) and `ticker`
+// frames, each encoded once for all subscribers; tracks freshness: idle until
+// the first update, live on every update, stale after `stale_after` without
+// one (checked every `heartbeat`), each transition sent as `status` to every
+// subscriber, announced as a SystemEvent (log + marketd_feed_stale gauge).
+// An update is a tick, or a Touch from the symbol's OrderBookServer.
+//
+// Upstream sequence numbers (optional on ticks): a duplicate or older one is
+// rejected and counted; a jump forward is applied and counted as a gap.
+//
+// On a crash the supervisor restarts it with empty state (no trades, seq 0,
+// idle) and it re-registers; subscribers monitor it and resubscribe.
+// Thread-safety: a process; talk to it with the messages below.
+
+#include <cstdint>
+#include <optional>
+
+#include "orderbook/price.hpp"
+#include "orderbook/side.hpp"
+#include "runtime/gen_server.hpp"
+#include "services/context.hpp"
+#include "services/publication.hpp"
+#include "services/subscriber_set.hpp"
+#include "services/wire.hpp"
+
+namespace services {
+
+class PriceFeedHandler : public rt::GenServer<PriceFeedHandler> {
+ public:
+  /// A trade (cast): from the feed, or from the symbol's book when orders match.
+  struct Tick {
+    ob::Price price;
+    ob::Qty size;
+    ob::Side side = ob::Side::buy;   ///< the aggressor's side
+    std::int64_t ts_ns = 0;          ///< event time; 0 = now
+    std::uint64_t upstream_seq = 0;  ///< 0 = none
+  };
+  /// Some other update reached the symbol (cast, from its book).
+  struct Touch {};
+  /// Adds channels (trades, ticker, status) for a subscriber (call); the
+  /// answer holds the current ticker when `ticker` is asked for.
+  struct Subscribe {
+    Subscriber who;
+    Channels channels;
+    using Reply = Subscribed;
+  };
+  /// Removes channels for a subscriber (cast).
+  struct Unsubscribe {
+    rt::Pid who;
+    Channels channels;
+  };
+  /// The ticker as REST shows it (call).
+  struct Report {
+    wire::Ticker ticker;
+    wire::FeedState state = wire::FeedState::idle;
+    std::optional<std::int64_t> last_update_age_ms;  ///< nullopt while idle
+    std::size_t subscribers = 0;
+  };
+  struct GetTicker {
+    using Reply = Report;
+  };
+
+  PriceFeedHandler(SymbolInfoPtr info, ContextPtr ctx);
+
+  Action init();
+  Action handle_cast(const Tick& t);
+  Action handle_cast(const Touch&);
+  Action handle_cast(const Unsubscribe& u);
+  CallAction<Subscribed> handle_call(const Subscribe& s, From<Subscribed>&);
+  CallAction<Report> handle_call(const GetTicker&, From<Report>&);
+  Action handle_info(const rt::Down& d);
+  /// The heartbeat timer's message.
+  struct Heartbeat {};
+  Action handle_info(const Heartbeat&);
+
+ private:
+  void updated();
+  void transition(wire::FeedState to, std::int64_t age_ms);
+  FramePtr frame(Channel c, std::uint64_t seq, std::string json) const;
+
+  SymbolInfoPtr info_;
+  ContextPtr ctx_;
+  SymbolMetrics metrics_;
+  wire::Ticker ticker_;
+  std::uint64_t last_upstream_seq_ = 0;
+  wire::FeedState state_ = wire::FeedState::idle;
+  std::int64_t last_update_ms_ = 0;  // monotonic
+  SubscriberSet subscribers_;
+};
+
+}  // namespace services

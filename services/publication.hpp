@@ -1,0 +1,109 @@
+#pragma once
+// What symbol servers publish to their subscribers: frames encoded once and
+// shared immutable by every subscriber (DESIGN.md "Data rules"), and the
+// type-erased address of a subscriber process.
+// Thread-safety: Frame is immutable once published; Subscriber is a value.
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "runtime/gen_server.hpp"
+
+namespace services {
+
+/// The WebSocket channels of API.md; trades/ticker/status come from the
+/// PriceFeedHandler, top/book from the OrderBookServer.
+enum class Channel : std::uint8_t { trades, ticker, status, top, book };
+inline constexpr std::size_t kChannelCount = 5;
+
+/// "trades", "ticker", ... as on the wire.
+constexpr std::string_view to_string(Channel c) {
+  constexpr std::array<std::string_view, kChannelCount> names{"trades", "ticker", "status", "top",
+                                                              "book"};
+  return names[static_cast<std::size_t>(c)];
+}
+/// The channel named `text`, or nullopt.
+std::optional<Channel> parse_channel(std::string_view text);
+
+/// A set of channels as a bit mask.
+class Channels {
+ public:
+  constexpr Channels() = default;
+  constexpr Channels(std::initializer_list<Channel> cs) {
+    for (Channel c : cs) add(c);
+  }
+  constexpr void add(Channel c) { bits_ |= bit(c); }
+  constexpr void remove(Channels cs) { bits_ &= ~cs.bits_; }
+  constexpr bool has(Channel c) const { return (bits_ & bit(c)) != 0; }
+  constexpr bool empty() const { return bits_ == 0; }
+  constexpr Channels operator|(Channels o) const { return from_bits(bits_ | o.bits_); }
+  constexpr Channels operator&(Channels o) const { return from_bits(bits_ & o.bits_); }
+  friend constexpr bool operator==(Channels, Channels) = default;
+
+ private:
+  static constexpr std::uint8_t bit(Channel c) {
+    return static_cast<std::uint8_t>(1u << static_cast<unsigned>(c));
+  }
+  static constexpr Channels from_bits(std::uint8_t b) {
+    Channels c;
+    c.bits_ = b;
+    return c;
+  }
+  std::uint8_t bits_ = 0;
+};
+
+/// One encoded message for subscribers. `seq` is the stream seq the frame
+/// ends at (trade seq for trades/ticker, book seq for top/book, 0 for status);
+/// a session uses it for conflation and snapshot/delta continuity without
+/// parsing the JSON.
+struct Frame {
+  enum class Kind : std::uint8_t { update, snapshot };
+  Channel channel = Channel::trades;
+  Kind kind = Kind::update;
+  std::uint64_t seq = 0;
+  std::string symbol;
+  std::string json;  ///< the complete WebSocket text message
+};
+using FramePtr = std::shared_ptr<const Frame>;
+
+/// The info message a subscriber receives for every frame.
+struct Published {
+  FramePtr frame;
+};
+
+/// The address of a subscriber process of any GenServer type that handles
+/// `Published` in handle_info: a pid and how to post to it.
+class Subscriber {
+ public:
+  Subscriber() = default;
+  /// The subscriber `ref`.
+  template <class Impl>
+  static Subscriber of(const rt::Ref<Impl>& ref) {
+    return Subscriber(ref.pid(), [](const rt::Pid& pid, FramePtr f) {
+      auto typed = rt::Ref<Impl>::from(pid);
+      return typed ? rt::send(*typed, Published{std::move(f)}) : rt::SendStatus::noproc;
+    });
+  }
+  const rt::Pid& pid() const { return pid_; }
+  /// Posts `frame`; `overloaded` when the subscriber's bounded mailbox is full.
+  rt::SendStatus deliver(FramePtr frame) const { return post_(pid_, std::move(frame)); }
+
+ private:
+  using PostFn = rt::SendStatus (*)(const rt::Pid&, FramePtr);
+  Subscriber(rt::Pid pid, PostFn post) : pid_(std::move(pid)), post_(post) {}
+  rt::Pid pid_;
+  PostFn post_ = nullptr;
+};
+
+/// Subscribe/unsubscribe answers: the frames carrying the current state of
+/// the channels asked for (ticker, top, book snapshot), to be sent to the
+/// client before any update that follows in the mailbox.
+struct Subscribed {
+  std::vector<FramePtr> current;
+};
+
+}  // namespace services

@@ -1,0 +1,109 @@
+// Ingest: NDJSON batches routed to the symbol servers, with per-line verdicts.
+
+#include <gtest/gtest.h>
+
+#include "feeds/ndjson.hpp"
+#include "tests/services/service_fixture.hpp"
+
+namespace services::test {
+namespace {
+
+using testing_support::eventually;
+using IngestTest = ServiceTest;
+
+IngestReport ingest(Application& app, std::string text) {
+  return app.ingest().apply(feeds::parse_ndjson(std::move(text)));
+}
+
+TEST_F(IngestTest, UnknownSymbolsAreCreatedMirrorForL3AndL2ForLevels) {
+  auto r = ingest(
+      *app,
+      R"({"type":"add","symbol":"AAA","order_id":"A1","side":"sell","price":"10.5","qty":"2"})"
+      "\n"
+      R"({"type":"level","symbol":"BBB","side":"buy","price":"9","qty":"1.25"})"
+      "\n");
+  EXPECT_EQ(r.accepted, 2u);
+  EXPECT_EQ(r.rejected, 0u);
+  auto a = find_book(*app->context(), "AAA");
+  auto b = find_book(*app->context(), "BBB");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->info->spec.mode, ob::Mode::mirror);
+  EXPECT_EQ(b->info->spec.mode, ob::Mode::l2);
+  EXPECT_EQ(a->info->spec.tick_size(), "0.00000001");
+  auto top = rt::call(a->server, OrderBookServer::GetTop{});
+  ASSERT_TRUE(top->ask);
+  EXPECT_EQ(top->ask->price.ticks(), 1'050'000'000);
+}
+
+TEST_F(IngestTest, ABadLineIsRejectedAloneWithItsLineNumberAndTheRestApplies) {
+  create("BTC-USD", "0.01", "0.0001", ob::Mode::mirror);
+  const std::string text =
+      R"({"type":"add","symbol":"BTC-USD","order_id":"A1","side":"sell","price":"64001.00","qty":"0.5000"})"
+      "\n"
+      "\n"  // blank: skipped, not counted
+      R"({"type":"add","symbol":"BTC-USD","order_id":"A2","side":"sell","price":"64001.001","qty":"1"})"
+      "\n"
+      R"({"type":"cancel","symbol":"BTC-USD","order_id":"ZZ"})"
+      "\n"
+      R"({"type":"add","symbol":"BTC-USD","order_id":"A1","side":"buy","price":"1","qty":"1"})"
+      "\n"
+      R"({"type":"level","symbol":"BTC-USD","side":"buy","price":"1","qty":"1"})"
+      "\n"
+      "{not json\n"
+      R"({"type":"execute","symbol":"BTC-USD","order_id":"A1","qty":"0.2"})"
+      "\n"
+      R"({"type":"reduce","symbol":"BTC-USD","order_id":"A1","qty":"0.1"})"
+      "\n";
+  auto r = ingest(*app, text);
+  EXPECT_EQ(r.accepted, 3u);
+  EXPECT_EQ(r.rejected, 5u);
+  ASSERT_EQ(r.errors.size(), 5u);
+  std::vector<std::pair<std::size_t, feeds::EventError>> got;
+  for (const auto& e : r.errors) got.emplace_back(e.line, e.code);
+  using E = feeds::EventError;
+  EXPECT_EQ(got, (std::vector<std::pair<std::size_t, E>>{{3, E::invalid_price},
+                                                         {4, E::unknown_order},
+                                                         {5, E::duplicate_order},
+                                                         {6, E::mode_mismatch},
+                                                         {7, E::invalid_json}}));
+  auto top = rt::call(book("BTC-USD").server, OrderBookServer::GetTop{});
+  ASSERT_TRUE(top->ask);
+  EXPECT_EQ(top->ask->qty.lots(), 2000);  // 0.5 - 0.2 executed - 0.1 reduced
+  EXPECT_EQ(top->seq, 3u);
+  // The execute is a trade: a tick of the price feed, aggressor opposite the maker.
+  auto h = feed("BTC-USD");
+  ASSERT_TRUE(eventually(
+      [&] { return rt::call(h.server, PriceFeedHandler::GetTicker{})->ticker.tick_count == 1; }));
+  EXPECT_EQ(rt::call(h.server, PriceFeedHandler::GetTicker{})->ticker.last_side, ob::Side::buy);
+  EXPECT_EQ(app->metrics()->ingest_rejects("unknown_order").Value(), 1);
+}
+
+TEST_F(IngestTest, TicksGoToThePriceFeedInOrder) {
+  std::string text;
+  for (int i = 1; i <= 50; ++i) {
+    text += R"({"type":"tick","symbol":"ETH-USD","price":")" + std::to_string(1000 + i) +
+            R"(","size":"1","side":"buy","ts_ns":)" +
+            std::to_string(1'790'000'000'000'000'000 + i) + "}\n";
+  }
+  auto r = ingest(*app, text);
+  EXPECT_EQ(r.accepted, 50u);
+  auto h = feed("ETH-USD");
+  ASSERT_TRUE(eventually(
+      [&] { return rt::call(h.server, PriceFeedHandler::GetTicker{})->ticker.tick_count == 50; }));
+  auto t = rt::call(h.server, PriceFeedHandler::GetTicker{})->ticker;
+  EXPECT_EQ(t.last_price.ticks(), 105'000'000'000);
+  EXPECT_EQ(t.ts_ns, 1'790'000'000'000'000'050);
+}
+
+TEST_F(IngestTest, OnlyTheFirstHundredErrorsAreListedButAllAreCounted) {
+  std::string text;
+  for (int i = 0; i < 150; ++i) text += "[]\n";
+  auto r = ingest(*app, text);
+  EXPECT_EQ(r.rejected, 150u);
+  EXPECT_EQ(r.errors.size(), IngestReport::kMaxErrors);
+  EXPECT_EQ(r.errors.front().line, 1u);
+  EXPECT_EQ(r.errors.back().line, 100u);
+}
+
+}  // namespace
+}  // namespace services::test

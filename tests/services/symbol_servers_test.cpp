@@ -1,0 +1,272 @@
+// The symbol directory, PriceFeedHandler and OrderBookServer, through a
+// running Application.
+
+#include <gtest/gtest.h>
+
+#include "orderbook/decimal.hpp"
+#include "tests/services/service_fixture.hpp"
+
+namespace services::test {
+namespace {
+
+using namespace std::chrono_literals;
+using testing_support::eventually;
+using testing_support::Inbox;
+
+using SymbolServersTest = ServiceTest;
+
+ob::Price px(const SymbolInfoPtr& s, std::string_view text) {
+  return *ob::parse_price(text, s->spec.book);
+}
+ob::Qty qty(const SymbolInfoPtr& s, std::string_view text) {
+  return *ob::parse_qty(text, s->spec.book);
+}
+
+TEST_F(SymbolServersTest, CreatingASymbolStartsAndRegistersBothServers) {
+  auto info = create("BTC-USD");
+  ASSERT_TRUE(info);
+  auto b = find_book(*app->context(), "BTC-USD");
+  auto f = find_feed(*app->context(), "BTC-USD");
+  ASSERT_TRUE(b && f);
+  EXPECT_EQ(b->info->spec.tick_size(), "0.01");
+  EXPECT_EQ(f->info->spec.lot_size(), "0.0001");
+  EXPECT_NE(b->server.pid(), f->server.pid());
+  auto list = rt::call(*app->directory(), SymbolDirectory::List{});
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0]->symbol, "BTC-USD");
+}
+
+TEST_F(SymbolServersTest, EnsureIsIdempotentForTheSameSpecAndAConflictForAnother) {
+  create("ETH-USD", "0.01", "0.001");
+  auto again = app->ensure_symbol("ETH-USD", *SymbolSpec::parse("0.010", "0.0010"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->created);
+  auto other = app->ensure_symbol("ETH-USD", *SymbolSpec::parse("0.1", "0.001"));
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().code, DirectoryError::Code::conflict);
+  EXPECT_EQ(other.error().existing->spec.tick_size(), "0.01");
+  auto bad = app->ensure_symbol("eth-usd", *SymbolSpec::parse("0.1", "0.001"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, DirectoryError::Code::invalid_symbol);
+  EXPECT_EQ(app->context()->books.count(), 1u);
+}
+
+TEST_F(SymbolServersTest, TicksBuildTheTickerAndReachTradeSubscribersWithContiguousSeq) {
+  auto s = create("BTC-USD");
+  auto inbox = std::make_shared<Inbox>();
+  auto c = collector(inbox);
+  rt::cast(c, Collector::Watch{"BTC-USD", {Channel::trades, Channel::ticker}});
+  auto first = inbox->wait_for(1);  // the current ticker, before any tick
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(type_of(first[0]), "ticker");
+  EXPECT_NE(first[0].find(R"("last_price":null)"), std::string::npos);
+
+  auto h = feed("BTC-USD");
+  rt::cast(h.server, PriceFeedHandler::Tick{px(s, "100.50"), qty(s, "0.5"), ob::Side::buy,
+                                            1'790'000'000'000'000'000, 0});
+  rt::cast(h.server, PriceFeedHandler::Tick{px(s, "99.00"), qty(s, "1"), ob::Side::sell, 0, 0});
+  rt::cast(h.server, PriceFeedHandler::Tick{px(s, "101.25"), qty(s, "0.25"), ob::Side::buy, 0, 0});
+  // Each tick: a tick frame and a ticker frame.
+  auto got = inbox->wait_for(1 + 6);
+  std::vector<std::uint64_t> tick_seqs;
+  for (const auto& j : got) {
+    if (type_of(j) == "tick") tick_seqs.push_back(seq_of(j));
+  }
+  EXPECT_EQ(tick_seqs, (std::vector<std::uint64_t>{1, 2, 3}));
+  EXPECT_NE(got[1].find(R"("price":"100.50","size":"0.5000","side":"buy")"), std::string::npos);
+  EXPECT_NE(got[1].find(R"("ts":"2026-09-21T)"), std::string::npos) << got[1];
+
+  auto report = rt::call(h.server, PriceFeedHandler::GetTicker{});
+  ASSERT_TRUE(report.ok());
+  const wire::Ticker& t = report->ticker;
+  EXPECT_EQ(t.tick_count, 3u);
+  EXPECT_EQ(t.seq, 3u);
+  EXPECT_EQ(t.open, px(s, "100.50"));
+  EXPECT_EQ(t.high, px(s, "101.25"));
+  EXPECT_EQ(t.low, px(s, "99"));
+  EXPECT_EQ(t.last_price, px(s, "101.25"));
+  EXPECT_EQ(t.volume, qty(s, "1.75"));
+  EXPECT_EQ(report->state, wire::FeedState::live);
+}
+
+TEST_F(SymbolServersTest, DuplicateAndOlderUpstreamSequenceNumbersAreRejectedAndGapsCounted) {
+  auto s = create("BTC-USD");
+  auto h = feed("BTC-USD");
+  auto tick = [&](std::uint64_t useq) {
+    rt::cast(h.server, PriceFeedHandler::Tick{px(s, "1"), qty(s, "1"), ob::Side::buy, 0, useq});
+  };
+  tick(10);
+  tick(10);  // duplicate
+  tick(9);   // older
+  tick(13);  // gap of 2
+  auto report = rt::call(h.server, PriceFeedHandler::GetTicker{});
+  EXPECT_EQ(report->ticker.tick_count, 2u);
+  auto m = app->metrics()->symbol("BTC-USD");
+  EXPECT_EQ(m.seq_rejects.Value(), 2);
+  EXPECT_EQ(m.seq_gaps.Value(), 1);
+}
+
+TEST_F(SymbolServersTest, ASubscriberThatDiesIsDroppedThroughItsMonitor) {
+  create("BTC-USD");
+  auto inbox = std::make_shared<Inbox>();
+  auto c = collector(inbox);
+  rt::cast(c, Collector::Watch{"BTC-USD", {Channel::trades}});
+  auto h = feed("BTC-USD");
+  ASSERT_TRUE(eventually(
+      [&] { return rt::call(h.server, PriceFeedHandler::GetTicker{})->subscribers == 1; }));
+  ASSERT_TRUE(rt::stop(c));
+  EXPECT_TRUE(eventually(
+      [&] { return rt::call(h.server, PriceFeedHandler::GetTicker{})->subscribers == 0; }));
+}
+
+TEST_F(SymbolServersTest, ApiOrdersMatchInVenueModeAndTradesReachThePriceFeed) {
+  auto s = create("BTC-USD");
+  auto b = book("BTC-USD");
+  auto sell = rt::call(b.server, OrderBookServer::PlaceOrder{{ob::Side::sell, ob::OrderType::limit,
+                                                              ob::TimeInForce::gtc, px(s, "100"),
+                                                              qty(s, "2"), "mine-1"}});
+  ASSERT_TRUE(sell.ok() && sell->ok());
+  EXPECT_EQ((*sell)->status, ob::OrderStatus::resting);
+  const std::string maker_id = (*sell)->order_id;
+
+  auto buy = rt::call(b.server, OrderBookServer::PlaceOrder{{ob::Side::buy, ob::OrderType::limit,
+                                                             ob::TimeInForce::gtc, px(s, "101"),
+                                                             qty(s, "0.5"), ""}});
+  ASSERT_TRUE(buy.ok() && buy->ok());
+  const OrderReport& r = **buy;
+  EXPECT_EQ(r.status, ob::OrderStatus::filled);
+  ASSERT_EQ(r.trades.size(), 1u);
+  EXPECT_EQ(r.trades[0].price, px(s, "100"));  // at the resting order's price
+  EXPECT_EQ(r.trades[0].maker_order_id, maker_id);
+
+  auto resting = rt::call(b.server, OrderBookServer::GetOrder{maker_id});
+  ASSERT_TRUE(resting->ok());
+  EXPECT_EQ((*resting)->status, ob::OrderStatus::partially_filled);
+  EXPECT_EQ((*resting)->remaining, qty(s, "1.5"));
+  EXPECT_EQ((*resting)->client_order_id, "mine-1");
+
+  // The trade is a tick of the symbol's price feed.
+  auto h = feed("BTC-USD");
+  ASSERT_TRUE(eventually(
+      [&] { return rt::call(h.server, PriceFeedHandler::GetTicker{})->ticker.tick_count == 1; }));
+  auto t = rt::call(h.server, PriceFeedHandler::GetTicker{});
+  EXPECT_EQ(t->ticker.last_price, px(s, "100"));
+  EXPECT_EQ(t->ticker.last_side, ob::Side::buy);
+
+  auto cancelled = rt::call(b.server, OrderBookServer::CancelOrder{maker_id});
+  ASSERT_TRUE(cancelled->ok());
+  EXPECT_EQ((*cancelled)->status, ob::OrderStatus::cancelled);
+  EXPECT_EQ((*cancelled)->filled, qty(s, "0.5"));
+  EXPECT_EQ(rt::call(b.server, OrderBookServer::CancelOrder{maker_id})->error(),
+            ob::ErrorCode::unknown_order);
+  EXPECT_EQ(rt::call(b.server, OrderBookServer::GetOrder{"nope"})->error(),
+            ob::ErrorCode::unknown_order);
+  auto top = rt::call(b.server, OrderBookServer::GetTop{});
+  EXPECT_FALSE(top->bid || top->ask);
+  EXPECT_EQ(top->seq, 3u);  // rest, cross, cancel
+}
+
+TEST_F(SymbolServersTest, OrdersOnAMirrorOrL2SymbolAreAModeMismatch) {
+  auto s = create("MIRROR", "0.01", "1", ob::Mode::mirror);
+  auto r =
+      rt::call(book("MIRROR").server,
+               OrderBookServer::PlaceOrder{{ob::Side::buy, ob::OrderType::limit,
+                                            ob::TimeInForce::gtc, px(s, "1"), qty(s, "1"), ""}});
+  EXPECT_EQ(r->error(), ob::ErrorCode::mode_mismatch);
+}
+
+TEST_F(SymbolServersTest, BookSubscribersGetASnapshotThenUpdatesWithContiguousSeq) {
+  auto s = create("BTC-USD");
+  auto b = book("BTC-USD");
+  auto place = [&](ob::Side side, std::string_view price, std::string_view q) {
+    auto r = rt::call(b.server,
+                      OrderBookServer::PlaceOrder{{side, ob::OrderType::limit, ob::TimeInForce::gtc,
+                                                   px(s, price), qty(s, q), ""}});
+    ASSERT_TRUE(r.ok() && r->ok());
+  };
+  place(ob::Side::buy, "99", "1");
+  place(ob::Side::sell, "101", "1");
+  auto inbox = std::make_shared<Inbox>();
+  auto c = collector(inbox);
+  rt::cast(c, Collector::Watch{"BTC-USD", {Channel::book, Channel::top}});
+  auto snap = inbox->wait_for(2);
+  ASSERT_GE(snap.size(), 2u);
+  EXPECT_EQ(type_of(snap[0]), "top");
+  EXPECT_EQ(type_of(snap[1]), "book_snapshot");
+  EXPECT_EQ(seq_of(snap[1]), 2u);
+  EXPECT_NE(snap[1].find(R"("bids":[["99.00","1.0000"]],"asks":[["101.00","1.0000"]])"),
+            std::string::npos)
+      << snap[1];
+
+  place(ob::Side::buy, "98", "1");    // book only
+  place(ob::Side::buy, "100", "2");   // book + top
+  place(ob::Side::sell, "100", "2");  // trade: book + top
+  auto all = inbox->wait_for(2 + 5);
+  std::vector<std::uint64_t> book_seqs;
+  for (const auto& j : all) {
+    if (type_of(j) == "book_update") book_seqs.push_back(seq_of(j));
+  }
+  EXPECT_EQ(book_seqs, (std::vector<std::uint64_t>{3, 4, 5}));
+  EXPECT_NE(all.back().find(R"("bid":"99.00")"), std::string::npos) << all.back();
+}
+
+TEST_F(SymbolServersTest, ACrashedBookIsRestartedReRegisteredAndSubscribersResubscribe) {
+  create("BTC-USD");
+  auto inbox = std::make_shared<Inbox>();
+  auto resubscribed = std::make_shared<Inbox>();
+  auto c = collector(inbox, resubscribed);
+  rt::cast(c, Collector::Watch{"BTC-USD", {Channel::book}});
+  ASSERT_EQ(inbox->wait_for(1).size(), 1u);
+  const rt::Pid old = book("BTC-USD").server.pid();
+  rt::exit(old, rt::ExitReason::error("injected crash"));
+  ASSERT_EQ(resubscribed->wait_for(1).size(), 1u);
+  auto fresh = find_book(*app->context(), "BTC-USD");
+  ASSERT_TRUE(fresh);
+  EXPECT_NE(fresh->server.pid(), old);
+  auto frames = inbox->wait_for(2);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(type_of(frames[1]), "book_snapshot");  // the new book's state, from seq 0
+  EXPECT_EQ(seq_of(frames[1]), 0u);
+  EXPECT_TRUE(
+      eventually([&] { return app->metrics()->restarts("order_book_server").Value() == 1; }));
+}
+
+class StalenessTest : public ServiceTest {
+ protected:
+  StalenessTest() : ServiceTest(SymbolTiming{.heartbeat = 10ms, .stale_after = 100ms}) {}
+};
+
+TEST_F(StalenessTest, IdleThenLiveOnTheFirstUpdateStaleAfterSilenceAndLiveAgain) {
+  auto s = create("BTC-USD");
+  auto h = feed("BTC-USD");
+  EXPECT_EQ(rt::call(h.server, PriceFeedHandler::GetTicker{})->state, wire::FeedState::idle);
+  auto inbox = std::make_shared<Inbox>();
+  auto c = collector(inbox);
+  rt::cast(c, Collector::Watch{"BTC-USD", {Channel::status}});
+  ASSERT_TRUE(eventually(
+      [&] { return rt::call(h.server, PriceFeedHandler::GetTicker{})->subscribers == 1; }));
+
+  // A book update (not a trade) counts as an update.
+  auto r =
+      rt::call(book("BTC-USD").server,
+               OrderBookServer::PlaceOrder{{ob::Side::buy, ob::OrderType::limit,
+                                            ob::TimeInForce::gtc, px(s, "1"), qty(s, "1"), ""}});
+  ASSERT_TRUE(r->ok());
+  auto got = inbox->wait_for(2);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_NE(got[0].find(R"("state":"live")"), std::string::npos) << got[0];
+  EXPECT_NE(got[1].find(R"("state":"stale")"), std::string::npos) << got[1];
+  EXPECT_GE(std::stoll(got[1].substr(got[1].find("age_ms") + 8)), 100);
+  auto m = app->metrics()->symbol("BTC-USD");
+  EXPECT_TRUE(eventually([&] { return m.stale.Value() == 1; }));
+
+  rt::cast(h.server, PriceFeedHandler::Tick{px(s, "1"), qty(s, "1"), ob::Side::buy, 0, 0});
+  got = inbox->wait_for(3);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_NE(got[2].find(R"("state":"live")"), std::string::npos);
+  EXPECT_TRUE(eventually([&] { return m.stale.Value() == 0; }));
+}
+
+}  // namespace
+}  // namespace services::test
