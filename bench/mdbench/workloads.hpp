@@ -19,6 +19,7 @@ struct Workload {
 std::span<const Workload> all_workloads();
 
 ResultLine run_i1_idle_cpu();
+ResultLine run_i2_ingest_parse();
 ResultLine run_w1_cast_throughput();
 ResultLine run_w2_call_latency();
 ResultLine run_w3_spawn();
