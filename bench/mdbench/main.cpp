@@ -1,6 +1,8 @@
 // mdbench: runs the workloads named on the command line (all when none), one
 // result line each on stdout; exits non-zero if any workload failed validation.
 
+#include <spdlog/spdlog.h>
+
 #include <array>
 #include <cstdio>
 #include <string_view>
@@ -17,6 +19,7 @@ std::span<const Workload> all_workloads() {
       Workload{"W4b", &run_w4b_orderbook_lib}, Workload{"W5", &run_w5_fanout},
       Workload{"W6", &run_w6_restart},         Workload{"I1", &run_i1_idle_cpu},
       Workload{"I2", &run_i2_ingest_parse},
+      Workload{"I3", &run_i3_ingest_e2e},
       Workload{"W7", &run_w7_rate_limiter},
   };
   return kWorkloads;
@@ -26,6 +29,7 @@ std::span<const Workload> all_workloads() {
 
 int main(int argc, char** argv) {
   using namespace mdbench;
+  spdlog::set_level(spdlog::level::warn);  // result lines only: no per-symbol info logs
   bool all_valid = true;
   auto run_one = [&](const Workload& w) {
     ResultLine line = w.run();

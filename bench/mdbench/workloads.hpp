@@ -20,6 +20,7 @@ std::span<const Workload> all_workloads();
 
 ResultLine run_i1_idle_cpu();
 ResultLine run_i2_ingest_parse();
+ResultLine run_i3_ingest_e2e();
 ResultLine run_w1_cast_throughput();
 ResultLine run_w2_call_latency();
 ResultLine run_w3_spawn();

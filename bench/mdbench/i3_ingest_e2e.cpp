@@ -1,0 +1,112 @@
+// I3 ingest_e2e: NDJSON file -> replay pipeline (reader -> parser -> router)
+// -> ingest (symbol lookup, decimal resolution, one message per symbol per
+// batch) -> 1,000 OrderBookServers (venue mode: adds match) -> trades to their
+// PriceFeedHandlers. 2,000,000 events of the market simulator's flow (adds
+// around a random-walk mid, cancels of resting orders, marketable orders),
+// written to a file in /dev/shm (or the temp dir) first; timed from the start
+// of the replay until every book has applied its share and every trade has
+// reached its feed handler. Valid when every event is accepted and the feed
+// handlers count exactly the trades the simulator's shadow books made.
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "bench/mdbench/bench_support.hpp"
+#include "bench/mdbench/workloads.hpp"
+#include "feeds/ndjson.hpp"
+#include "feeds/replay.hpp"
+#include "feeds/simulator.hpp"
+#include "services/application.hpp"
+
+namespace mdbench {
+namespace {
+
+constexpr std::size_t kEvents = 2'000'000;
+constexpr int kSymbols = 1000;
+// Big chunks: with 1,000 symbols a 64 KiB chunk carries ~1 event per symbol.
+constexpr std::size_t kChunkBytes = 1 << 20;
+
+std::filesystem::path scratch_file() {
+  std::filesystem::path dir = std::filesystem::exists("/dev/shm")
+                                  ? std::filesystem::path("/dev/shm")
+                                  : std::filesystem::temp_directory_path();
+  return dir / fmt::format("mdbench-i3-{}.ndjson", ::getpid());
+}
+
+}  // namespace
+
+ResultLine run_i3_ingest_e2e() {
+  feeds::SimulatorOptions opts;
+  opts.symbols.clear();
+  for (const std::string& s : symbol_names("SYM", kSymbols, 4)) {
+    opts.symbols.push_back({s, "0.01", "0.0001", "100.00"});
+  }
+  opts.seed = 11;
+  feeds::MarketSimulator sim(opts);
+  const std::filesystem::path path = scratch_file();
+  std::uint64_t bytes = 0;
+  {
+    std::ofstream out(path, std::ios::binary);
+    std::string buf;
+    buf.reserve(1 << 20);
+    for (std::size_t i = 0; i < kEvents; ++i) {
+      auto step = sim.next();
+      feeds::append_ndjson(buf, opts.symbols[step.symbol].symbol, step.event,
+                           sim.spec(step.symbol));
+      if (buf.size() > (1 << 20) - 512) {
+        out.write(buf.data(), static_cast<std::streamsize>(buf.size()));
+        bytes += buf.size();
+        buf.clear();
+      }
+    }
+    out.write(buf.data(), static_cast<std::streamsize>(buf.size()));
+    bytes += buf.size();
+  }
+
+  rt::Runtime runtime;
+  services::ApplicationConfig cfg;
+  for (const auto& s : opts.symbols) {
+    cfg.symbols.push_back({s.symbol, *services::SymbolSpec::parse(s.tick_size, s.lot_size)});
+  }
+  auto app = services::Application::start(runtime, std::move(cfg));
+  ResultLine line("I3", "ingest_e2e");
+  if (!app) {
+    std::fprintf(stderr, "I3: %s\n", app.error().c_str());
+    return line.set_valid(false);
+  }
+  auto sink = std::make_shared<services::IngestSink>((*app)->ingest());
+
+  const auto t0 = Clock::now();
+  auto replay = feeds::Replay::start(runtime, path.string(), sink, {.chunk_bytes = kChunkBytes});
+  auto totals = replay
+                    ? replay->wait(std::chrono::minutes(10))
+                    : rt::Result<feeds::ReplayTotals, feeds::ReplayError>(rt::Err{replay.error()});
+  // Every trade was cast to its feed handler before the book answered; a call
+  // to each handler now is answered after those casts.
+  std::uint64_t ticks = 0;
+  for (const auto& s : opts.symbols) {
+    auto feed = services::find_feed(*(*app)->context(), s.symbol);
+    if (auto t = feed ? rt::call(feed->server, services::PriceFeedHandler::GetTicker{})
+                      : rt::CallResult<services::PriceFeedHandler::Report>(
+                            rt::Err{rt::CallError{rt::CallError::Code::noproc, {}}})) {
+      ticks += t->ticker.tick_count;
+    }
+  }
+  const double secs = elapsed_ms(t0, Clock::now()) / 1000;
+  std::filesystem::remove(path);
+  (*app)->stop();
+
+  const bool ok =
+      totals.ok() && sink->accepted() == kEvents && sink->rejected() == 0 && ticks == sim.trades();
+  if (!totals) std::fprintf(stderr, "I3: %s\n", totals.error().message.c_str());
+  return line.add("events", static_cast<std::int64_t>(kEvents))
+      .add("symbols", kSymbols)
+      .add("bytes", static_cast<std::int64_t>(bytes))
+      .add("trades", static_cast<std::int64_t>(ticks))
+      .add("elapsed_ms", static_cast<std::int64_t>(secs * 1000))
+      .add("events_per_s", static_cast<std::int64_t>(static_cast<double>(kEvents) / secs))
+      .set_valid(ok);
+}
+
+}  // namespace mdbench
