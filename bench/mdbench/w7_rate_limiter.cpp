@@ -1,9 +1,10 @@
 // W7 rate_limiter: 1,000,000 checks over 1,000 keys from 2 client processes,
 // limit 100 per 1 s window (shared/peers/elixir/README.md, "W7 rate_limiter").
-// The clients are Tasks making sequential blocking checks through the
-// RateLimiters facade: Registry routing by key, then a call to the partition's
-// RateLimiter. The peer runs one RateLimiter; ours is the "limiters"
-// PartitionSupervisor of DESIGN.md, one partition per scheduler worker.
+// The clients are Tasks, started by a coordinator process as the peer's bench
+// process does, making sequential blocking checks through the RateLimiters
+// facade (key hash -> partition -> call). The peer runs one RateLimiter; ours
+// is the "limiters" PartitionSupervisor of DESIGN.md, one partition per
+// scheduler worker.
 
 #include <cmath>
 #include <string>
@@ -29,6 +30,13 @@ struct ClientCounts {
   std::int64_t errors = 0;  // calls that got no answer (must stay 0)
 };
 
+struct Run {
+  ClientCounts total;
+  Clock::time_point t0;  // before the clients start
+  Clock::time_point t1;  // after both finished
+  bool clients_done = true;
+};
+
 }  // namespace
 
 ResultLine run_w7_rate_limiter() {
@@ -37,43 +45,54 @@ ResultLine run_w7_rate_limiter() {
   const std::vector<std::string> keys = symbol_names("key-", kKeys, 4);
   const std::int64_t per_client = kChecks / kClients;
 
-  auto t0 = Clock::now();
-  std::vector<rt::Task<ClientCounts>> clients;
-  for (int c = 0; c < kClients; ++c) {
-    clients.push_back(rt::task::async(
-        runtime,
-        [&limiters, &keys, per_client, first = c * (kKeys / kClients)] {
-          ClientCounts n;
-          for (std::int64_t i = 0; i < per_client; ++i) {
-            auto d = limiters.check(keys[static_cast<std::size_t>((first + i) % kKeys)]);
-            if (!d) {
-              ++n.errors;
-            } else if (services::allowed(*d)) {
-              ++n.ok;
-            } else {
-              ++n.limited;
-            }
-          }
-          return n;
-        },
-        {.name = "w7 client"}));
-  }
-  ClientCounts total;
-  bool clients_done = true;
-  for (auto& t : clients) {
-    auto r = rt::task::await(t, std::chrono::minutes(10));
-    clients_done = clients_done && r.ok();
-    if (!r) continue;
-    total.ok += r->ok;
-    total.limited += r->limited;
-    total.errors += r->errors;
-  }
-  auto t1 = Clock::now();
+  // As the peer's bench process: a process starts the two client Tasks (linked
+  // and monitored) and awaits them.
+  auto client = [&limiters, &keys, per_client](int first) {
+    ClientCounts n;
+    for (std::int64_t i = 0; i < per_client; ++i) {
+      auto d = limiters.check(keys[static_cast<std::size_t>((first + i) % kKeys)]);
+      if (!d) {
+        ++n.errors;
+      } else if (services::allowed(*d)) {
+        ++n.ok;
+      } else {
+        ++n.limited;
+      }
+    }
+    return n;
+  };
+  auto coordinator =
+      rt::task::async(runtime,
+                      [&] {
+                        Run run;
+                        run.t0 = Clock::now();
+                        std::vector<rt::Task<ClientCounts>> clients;
+                        for (int c = 0; c < kClients; ++c) {
+                          clients.push_back(rt::task::async(
+                              runtime, [&client, c] { return client(c * (kKeys / kClients)); },
+                              {.name = "w7 client"}));
+                        }
+                        for (auto& t : clients) {
+                          auto r = rt::task::await(t, std::chrono::minutes(10));
+                          run.clients_done = run.clients_done && r.ok();
+                          if (!r) continue;
+                          run.total.ok += r->ok;
+                          run.total.limited += r->limited;
+                          run.total.errors += r->errors;
+                        }
+                        run.t1 = Clock::now();
+                        return run;
+                      },
+                      {.name = "w7 coordinator"});
+  auto result = rt::task::await(coordinator, std::chrono::minutes(10));
+  const Run run = result.ok() ? *result : Run{.clients_done = false};
+  const ClientCounts& total = run.total;
+  const bool clients_done = run.clients_done;
 
   auto stats = limiters.stats();
   rt::stop(limiters.supervisor(), rt::ExitReason::shutdown());
 
-  const double ms = elapsed_ms(t0, t1);
+  const double ms = elapsed_ms(run.t0, run.t1);
   const std::int64_t checks = per_client * kClients;
   // Anchored per-key windows: at most `limit` per key per window started in the run.
   const auto windows = static_cast<std::int64_t>(std::floor(ms / kWindow.count())) + 1;
