@@ -75,7 +75,7 @@ std::optional<EventFailure> OrderBookServer::apply_one(const feeds::Event& e,
     return std::optional(EventFailure{0, to_event_error(c), describe(c, e)});
   };
   if (e.type == EventType::tick) {  // normally routed to the feed handler directly
-    send_to_feed(PriceFeedHandler::Tick{e.price, e.qty, e.side, ts, 0});
+    pending_.ticks.push_back(PriceFeedHandler::Tick{e.price, e.qty, e.side, ts, 0});
     return std::nullopt;
   }
   const bool l2 = book_.mode() == ob::Mode::l2;
@@ -88,7 +88,7 @@ std::optional<EventFailure> OrderBookServer::apply_one(const feeds::Event& e,
   if (e.type == EventType::add) {
     auto r = book_.add_external(e.order_id, e.side, e.price, e.qty);
     if (!r) return failed(r.error());
-    metrics_.orders.Increment();
+    ++pending_.orders;
     after_change(ts);
     return std::nullopt;
   }
@@ -97,7 +97,7 @@ std::optional<EventFailure> OrderBookServer::apply_one(const feeds::Event& e,
   switch (e.type) {
     case EventType::cancel:
       if (ob::Status s = book_.cancel(*id); !s) return failed(s.error());
-      metrics_.cancels.Increment();
+      ++pending_.cancels;
       break;
     case EventType::reduce:
       if (auto r = book_.reduce(*id, e.qty); !r) return failed(r.error());
@@ -131,7 +131,7 @@ OrderBookServer::Action OrderBookServer::handle_cast(Apply&& a) {
   if (rejected > 0) {
     spdlog::debug("symbol={} rejected={} of {} events", info_->symbol, rejected, a.events.size());
   }
-  refresh_gauges();
+  flush();
   return noreply();
 }
 
@@ -144,7 +144,7 @@ OrderBookServer::CallAction<std::vector<EventFailure>> OrderBookServer::handle_c
       failures.push_back(std::move(*f));
     }
   }
-  refresh_gauges();
+  flush();
   return reply(std::move(failures));
 }
 
@@ -155,12 +155,12 @@ void OrderBookServer::after_change(std::int64_t ts_ns) {
   if (!c.changed) return;
   book_ts_ns_ = ts_ns;
   if (c.top_changed) top_ts_ns_ = ts_ns;
+  pending_.trades += c.trades.size();
   for (const ob::Trade& t : c.trades) {
-    metrics_.trades.Increment();
-    send_to_feed(PriceFeedHandler::Tick{t.price, t.qty, t.aggressor, ts_ns, 0});
+    pending_.ticks.push_back(PriceFeedHandler::Tick{t.price, t.qty, t.aggressor, ts_ns, 0});
     if (!t.maker.external() && !book_.order(t.maker)) api_orders_.erase(t.maker.value());
   }
-  if (c.trades.empty()) touch_feed();
+  pending_.touched = true;
   if (subscribers_.count(Channel::book) > 0) {
     subscribers_.publish(frame(Channel::book, Frame::Kind::update, c.seq,
                                wire::book_update(*info_, c.seq, c.deltas)));
@@ -192,15 +192,25 @@ void OrderBookServer::to_feed(M msg) {
   }
 }
 
-void OrderBookServer::send_to_feed(PriceFeedHandler::Tick tick) {
-  to_feed(tick);
-}
-
-void OrderBookServer::touch_feed() {
-  const std::int64_t now = rt::coarse_monotonic_ms();
-  if (now - last_touch_ms_ < ctx_->timing.touch_interval.count()) return;
-  last_touch_ms_ = now;
-  to_feed(PriceFeedHandler::Touch{});
+void OrderBookServer::flush() {
+  metrics_.orders.Increment(static_cast<double>(pending_.orders));
+  metrics_.cancels.Increment(static_cast<double>(pending_.cancels));
+  metrics_.trades.Increment(static_cast<double>(pending_.trades));
+  pending_.orders = pending_.cancels = pending_.trades = 0;
+  if (!pending_.ticks.empty()) {
+    to_feed(PriceFeedHandler::Ticks{std::move(pending_.ticks)});
+    pending_.ticks = {};
+    last_touch_ms_ = rt::coarse_monotonic_ms();
+  } else if (pending_.touched) {
+    // Trades already count as updates; other changes at most every touch_interval.
+    const std::int64_t now = rt::coarse_monotonic_ms();
+    if (now - last_touch_ms_ >= ctx_->timing.touch_interval.count()) {
+      last_touch_ms_ = now;
+      to_feed(PriceFeedHandler::Touch{});
+    }
+  }
+  pending_.touched = false;
+  refresh_gauges();
 }
 
 FramePtr OrderBookServer::frame(Channel c, Frame::Kind k, std::uint64_t seq,
@@ -237,7 +247,6 @@ OrderBookServer::CallAction<ob::Result<OrderReport>> OrderBookServer::handle_cal
   const OrderRequest& o = p.order;
   auto r = book_.add(ob::NewOrder{o.side, o.price, o.qty, o.type, o.tif});
   if (!r) return reply(ob::Result<OrderReport>(r.error()));
-  metrics_.orders.Increment();
   OrderReport rep;
   rep.order_id = std::to_string(r->id.value());
   rep.client_order_id = o.client_order_id;
@@ -255,8 +264,9 @@ OrderBookServer::CallAction<ob::Result<OrderReport>> OrderBookServer::handle_cal
   if (r->remaining.positive()) {
     api_orders_.emplace(r->id.value(), ApiOrder{o.client_order_id, o.type, rep.tif, o.qty});
   }
+  ++pending_.orders;
   after_change(wall_clock_ns());
-  refresh_gauges();
+  flush();
   return reply(ob::Result<OrderReport>(std::move(rep)));
 }
 
@@ -294,12 +304,12 @@ OrderBookServer::CallAction<ob::Result<OrderReport>> OrderBookServer::handle_cal
   if (!id) return reply(ob::Result<OrderReport>(ob::ErrorCode::unknown_order));
   ob::Result<OrderReport> rep = report(*id);
   if (ob::Status s = book_.cancel(*id); !s) return reply(ob::Result<OrderReport>(s.error()));
-  metrics_.cancels.Increment();
+  ++pending_.cancels;
   api_orders_.erase(id->value());
   rep->status = ob::OrderStatus::cancelled;
   rep->remaining = ob::Qty(0);
   after_change(wall_clock_ns());
-  refresh_gauges();
+  flush();
   return reply(std::move(rep));
 }
 

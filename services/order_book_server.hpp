@@ -167,8 +167,9 @@ class OrderBookServer : public rt::GenServer<OrderBookServer> {
   std::string id_string(ob::OrderId id) const;
   wire::Top top() const;
   FramePtr frame(Channel c, Frame::Kind k, std::uint64_t seq, std::string json) const;
-  void send_to_feed(PriceFeedHandler::Tick tick);
-  void touch_feed();
+  /// Sends the feed handler what the last handler's operations produced: the
+  /// trades as one Ticks message, else a Touch; and adds up the counters.
+  void flush();
   template <class M>
   void to_feed(M msg);
 
@@ -182,6 +183,12 @@ class OrderBookServer : public rt::GenServer<OrderBookServer> {
   std::int64_t top_ts_ns_ = 0;
   std::int64_t book_ts_ns_ = 0;
   std::int64_t last_touch_ms_ = -1'000'000;
+  // What the operations of the current message produced, sent by flush().
+  struct Pending {
+    std::vector<PriceFeedHandler::Tick> ticks;
+    bool touched = false;
+    std::uint64_t orders = 0, cancels = 0, trades = 0;
+  } pending_;
   std::vector<ob::LevelView> scratch_bids_, scratch_asks_;
 };
 

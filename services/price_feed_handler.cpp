@@ -36,10 +36,20 @@ FramePtr PriceFeedHandler::frame(Channel c, std::uint64_t seq, std::string json)
 }
 
 PriceFeedHandler::Action PriceFeedHandler::handle_cast(const Tick& t) {
+  on_tick(t);
+  return noreply();
+}
+
+PriceFeedHandler::Action PriceFeedHandler::handle_cast(const Ticks& t) {
+  for (const Tick& tick : t.ticks) on_tick(tick);
+  return noreply();
+}
+
+void PriceFeedHandler::on_tick(const Tick& t) {
   if (t.upstream_seq != 0) {
     if (t.upstream_seq <= last_upstream_seq_) {
       metrics_.seq_rejects.Increment();
-      return noreply();
+      return;
     }
     if (last_upstream_seq_ != 0 && t.upstream_seq > last_upstream_seq_ + 1) {
       metrics_.seq_gaps.Increment();
@@ -71,7 +81,6 @@ PriceFeedHandler::Action PriceFeedHandler::handle_cast(const Tick& t) {
     subscribers_.publish(frame(Channel::ticker, k.seq, wire::ticker(*info_, k)));
   }
   updated();
-  return noreply();
 }
 
 PriceFeedHandler::Action PriceFeedHandler::handle_cast(const Touch&) {

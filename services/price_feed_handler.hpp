@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "orderbook/price.hpp"
 #include "orderbook/side.hpp"
@@ -38,6 +39,10 @@ class PriceFeedHandler : public rt::GenServer<PriceFeedHandler> {
     ob::Side side = ob::Side::buy;   ///< the aggressor's side
     std::int64_t ts_ns = 0;          ///< event time; 0 = now
     std::uint64_t upstream_seq = 0;  ///< 0 = none
+  };
+  /// Several trades in order (cast): what one batch of a book's events made.
+  struct Ticks {
+    std::vector<Tick> ticks;
   };
   /// Some other update reached the symbol (cast, from its book).
   struct Touch {};
@@ -68,6 +73,7 @@ class PriceFeedHandler : public rt::GenServer<PriceFeedHandler> {
 
   Action init();
   Action handle_cast(const Tick& t);
+  Action handle_cast(const Ticks& t);
   Action handle_cast(const Touch&);
   Action handle_cast(const Unsubscribe& u);
   CallAction<Subscribed> handle_call(const Subscribe& s, From<Subscribed>&);
@@ -78,6 +84,7 @@ class PriceFeedHandler : public rt::GenServer<PriceFeedHandler> {
   Action handle_info(const Heartbeat&);
 
  private:
+  void on_tick(const Tick& t);
   void updated();
   void transition(wire::FeedState to, std::int64_t age_ms);
   FramePtr frame(Channel c, std::uint64_t seq, std::string json) const;
