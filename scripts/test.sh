@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: the whole suite under AddressSanitizer +
-# UndefinedBehaviorSanitizer, then the concurrency suites (label `runtime`)
-# under ThreadSanitizer. Idempotent; build trees live in build/asan, build/tsan.
+# UndefinedBehaviorSanitizer, then the concurrent suites (labels runtime,
+# feeds, services) under ThreadSanitizer. Idempotent; build trees live in build/asan, build/tsan.
 #   scripts/test.sh            both passes
 #   scripts/test.sh --asan     ASan+UBSan pass only
 #   scripts/test.sh --tsan     TSan pass only
@@ -26,7 +26,8 @@ if [[ $mode == all || $mode == --asan ]]; then
     ctest --test-dir build/asan --output-on-failure -j "$jobs" --timeout 300
 fi
 if [[ $mode == all || $mode == --tsan ]]; then
-  build build/tsan thread marketd_runtime_tests
+  build build/tsan thread marketd_runtime_tests marketd_feeds_tests marketd_services_tests
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-    ctest --test-dir build/tsan --output-on-failure -L runtime -j "$jobs" --timeout 300
+    ctest --test-dir build/tsan --output-on-failure -L 'runtime|feeds|services' -j "$jobs" \
+    --timeout 300
 fi
