@@ -7,6 +7,8 @@
 //   OneLevel10k/<book>     10,000 orders at one level: cancel one, add one
 //   Sweep100/<book>        an order that sweeps 100 levels (3 orders each), refilled
 //   W4/<book>              the W4 stream (shared/peers/elixir/README.md)
+//   ExternalIds/<book>     upstream string ids across 1,000 books: adds, and
+//                          cancels/executes by resolve(id) (ops_per_s)
 //
 // Run: build-ob/bench/orderbook_bench [--benchmark_filter=...]
 // Thread-safety: single-threaded benchmarks.
@@ -19,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "bench/common/w4_generator.hpp"
@@ -216,6 +219,123 @@ void BM_W4(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(ops.size()) * state.iterations());
 }
 
+// Upstream ids as a feed handler sees them: many books (so their id indexes
+// do not all fit in cache), ids like the simulator's "<book>-<seq>". Warm-up
+// rests 300 orders per book; then 1,000,000 ops on random books: 50% adds
+// under new ids, 40% cancels and 10% full executes, each by resolve(id).
+struct ExtOp {
+  enum class Kind : std::uint8_t { add, cancel, execute };
+  Kind kind = Kind::add;
+  std::uint8_t side = 0;
+  std::uint32_t book = 0;
+  std::int64_t price = 0;
+  std::int64_t qty = 0;
+  std::string id;
+};
+
+struct ExtStream {
+  static constexpr std::uint32_t kBooks = 1000;
+  std::vector<ExtOp> warm, timed;
+  std::size_t live_after = 0;  // resting orders once both have run
+};
+
+const ExtStream& ext_stream() {
+  static const ExtStream s = [] {
+    ExtStream r;
+    struct Live {
+      std::string id;
+      std::int64_t qty;
+    };
+    std::vector<std::vector<Live>> live(ExtStream::kBooks);
+    std::vector<std::uint64_t> seq(ExtStream::kBooks, 1);
+    std::uint64_t x = 0x9E3779B97F4A7C15ull;
+    auto rnd = [&x] {
+      x ^= x >> 12;
+      x ^= x << 25;
+      x ^= x >> 27;
+      return x * 0x2545F4914F6CDD1Dull;
+    };
+    auto add = [&](std::uint32_t b) {
+      ExtOp op;
+      op.kind = ExtOp::Kind::add;
+      op.book = b;
+      op.side = static_cast<std::uint8_t>(rnd() & 1);
+      const auto away = static_cast<std::int64_t>(1 + rnd() % 20);
+      op.price = op.side == 0 ? 10'000 - away : 10'000 + away;
+      op.qty = static_cast<std::int64_t>(1 + rnd() % 100);
+      op.id = std::to_string(b) + "-" + std::to_string(seq[b]++);
+      live[b].push_back(Live{op.id, op.qty});
+      return op;
+    };
+    for (int i = 0; i < 300; ++i) {
+      for (std::uint32_t b = 0; b < ExtStream::kBooks; ++b) r.warm.push_back(add(b));
+    }
+    for (int i = 0; i < 1'000'000; ++i) {
+      const auto b = static_cast<std::uint32_t>(rnd() % ExtStream::kBooks);
+      const std::uint64_t u = rnd() % 100;
+      if (u < 50 || live[b].empty()) {
+        r.timed.push_back(add(b));
+        continue;
+      }
+      const std::size_t k = rnd() % live[b].size();
+      ExtOp op;
+      op.kind = u < 90 ? ExtOp::Kind::cancel : ExtOp::Kind::execute;
+      op.book = b;
+      op.qty = live[b][k].qty;
+      op.id = std::move(live[b][k].id);
+      live[b][k] = std::move(live[b].back());
+      live[b].pop_back();
+      r.timed.push_back(std::move(op));
+    }
+    for (const auto& l : live) r.live_after += l.size();
+    return r;
+  }();
+  return s;
+}
+
+template <class Book>
+inline void apply_ext(Book& b, const ExtOp& op) {
+  if (op.kind == ExtOp::Kind::add) {
+    benchmark::DoNotOptimize(
+        b.add_external(op.id, side_of(op.side), ob::Price(op.price), ob::Qty(op.qty)));
+    return;
+  }
+  const ob::Result<ob::OrderId> id = b.resolve(op.id);
+  if (op.kind == ExtOp::Kind::cancel) {
+    benchmark::DoNotOptimize(b.cancel(*id));
+  } else {
+    benchmark::DoNotOptimize(b.execute(*id, ob::Qty(op.qty)));
+  }
+}
+
+template <class Book>
+void BM_ExternalIds(benchmark::State& state) {
+  const ExtStream& s = ext_stream();
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::vector<std::unique_ptr<Book>> books;
+    for (std::uint32_t b = 0; b < ExtStream::kBooks; ++b) {
+      books.push_back(std::make_unique<Book>(ob::Mode::mirror));
+    }
+    for (const ExtOp& op : s.warm) apply_ext(*books[op.book], op);
+    state.ResumeTiming();
+    const auto t0 = std::chrono::steady_clock::now();
+    for (const ExtOp& op : s.timed) apply_ext(*books[op.book], op);
+    const auto t1 = std::chrono::steady_clock::now();
+    state.PauseTiming();
+    std::size_t live = 0;
+    for (const auto& b : books) live += b->order_count();
+    if (live != s.live_after) {
+      state.SkipWithError("unexpected live order count");  // an op failed
+    }
+    const double secs = std::chrono::duration<double>(t1 - t0).count();
+    state.counters["ops_per_s"] = static_cast<double>(s.timed.size()) / secs;
+    state.counters["ns_per_op"] = secs * 1e9 / static_cast<double>(s.timed.size());
+    books.clear();
+    state.ResumeTiming();
+  }
+}
+
 using Fast = ob::OrderBook;
 using Naive = ob::ReferenceBook;
 
@@ -238,6 +358,14 @@ BENCHMARK(BM_Sweep100<Naive>)
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_W4<Fast>)->Name("W4/fast")->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_W4<Naive>)->Name("W4/naive")->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ExternalIds<Fast>)
+    ->Name("ExternalIds/fast")
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ExternalIds<Naive>)
+    ->Name("ExternalIds/naive")
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
