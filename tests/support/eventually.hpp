@@ -28,10 +28,10 @@ inline bool eventually(const std::function<bool()>& pred,
 class Inbox {
  public:
   void push(std::string s) {
-    {
-      std::lock_guard g(m_);
-      items_.push_back(std::move(s));
-    }
+    // Notify under the lock: a waiter that returns may destroy the inbox at
+    // once, so the notify must be over before the lock is released.
+    std::lock_guard g(m_);
+    items_.push_back(std::move(s));
     cv_.notify_all();
   }
   /// Waits until at least `n` items arrived; returns a copy of them all.
