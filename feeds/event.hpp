@@ -109,6 +109,7 @@ struct ParsedEvent {
   std::string_view price;
   std::string_view qty;
   std::optional<std::int64_t> ts_ns;
+  std::optional<std::int64_t> seq;  ///< the upstream sequence number, when the feed sends one
 
   friend bool operator==(const ParsedEvent&, const ParsedEvent&) = default;
 };
@@ -122,7 +123,8 @@ struct Event {
   ob::Qty qty;  ///< tick: size; level: the level's new total (0 removes)
   std::string order_id;
   std::string new_order_id;
-  std::int64_t ts_ns = 0;  ///< event time; 0 = stamp receipt time
+  std::int64_t ts_ns = 0;          ///< event time; 0 = stamp receipt time
+  std::uint64_t upstream_seq = 0;  ///< the feed's sequence number; 0 = none
 
   friend bool operator==(const Event&, const Event&) = default;
 };

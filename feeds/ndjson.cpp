@@ -47,12 +47,13 @@ enum Key : std::uint8_t {
   k_qty,
   k_size,
   k_ts_ns,
+  k_seq,
   kKeyCount,
   k_unknown = kKeyCount,
 };
 
 constexpr std::array<std::string_view, kKeyCount> kKeyNames = {
-    "type", "symbol", "side", "order_id", "new_order_id", "price", "qty", "size", "ts_ns"};
+    "type", "symbol", "side", "order_id", "new_order_id", "price", "qty", "size", "ts_ns", "seq"};
 
 /// One known key of a line as read: its JSON kind and, for strings, the text.
 struct Slot {
@@ -86,6 +87,7 @@ Key match_raw_key(const char* raw) {
       return key_is(raw, "symbol") ? k_symbol
              : key_is(raw, "side") ? k_side
              : key_is(raw, "size") ? k_size
+             : key_is(raw, "seq")  ? k_seq
                                    : k_unknown;
     case 'o':
       return key_is(raw, "order_id") ? k_order_id : k_unknown;
@@ -153,7 +155,7 @@ class LineReader {
       SIMDJSON_TRY(v.type().get(s.kind));
       if (s.kind == od::json_type::string) {
         SIMDJSON_TRY(read_string(v, s.text));
-      } else if (k == k_ts_ns && s.kind == od::json_type::number) {
+      } else if ((k == k_ts_ns || k == k_seq) && s.kind == od::json_type::number) {
         SIMDJSON_TRY(read_integer(v, s));
       } else {
         SIMDJSON_TRY(skim(v, 1));
@@ -376,6 +378,7 @@ class EventBuilder {
         break;
     }
     if (!err) err = ts_ns(e.ts_ns);
+    if (!err) err = upstream_seq(e.seq);
     return err;
   }
 
@@ -463,6 +466,18 @@ class EventBuilder {
     return std::nullopt;
   }
 
+  std::optional<FieldError> upstream_seq(std::optional<std::int64_t>& out) const {
+    std::optional<FieldError> err;
+    const Slot* s = present(k_seq, false, err);
+    if (!s) return err;
+    if (s->kind != od::json_type::number || !s->int64 || s->number <= 0) {
+      return fail(EventError::invalid_field, k_seq,
+                  "expected a positive integer (upstream sequence)");
+    }
+    out = s->number;
+    return std::nullopt;
+  }
+
   const Slots& s_;
 };
 
@@ -497,6 +512,14 @@ void append_field(std::string& out, std::string_view name) {
   out += ",\"";
   out += name;
   out += "\":";
+}
+
+template <class Int>
+void append_integer_field(std::string& out, std::string_view name, Int value) {
+  append_field(out, name);
+  char digits[24];
+  const auto r = std::to_chars(digits, digits + sizeof digits, value);
+  out.append(digits, r.ptr);
 }
 
 void append_string_field(std::string& out, std::string_view name, std::string_view value) {
@@ -617,6 +640,7 @@ rt::Result<Event, FieldError> resolve(const ParsedEvent& p, const ob::BookSpec& 
   e.order_id = p.order_id;
   e.new_order_id = p.new_order_id;
   e.ts_ns = p.ts_ns.value_or(0);
+  e.upstream_seq = static_cast<std::uint64_t>(p.seq.value_or(0));
 
   const bool needs_price =
       p.type != EventType::cancel && p.type != EventType::reduce && p.type != EventType::execute;
@@ -737,12 +761,8 @@ void append_ndjson(std::string& out, std::string_view symbol, const Event& e,
       append_qty_field(out, "qty", e, spec);
       break;
   }
-  if (e.ts_ns > 0) {
-    append_field(out, "ts_ns");
-    char digits[24];
-    const auto r = std::to_chars(digits, digits + sizeof digits, e.ts_ns);
-    out.append(digits, r.ptr);
-  }
+  if (e.ts_ns > 0) append_integer_field(out, "ts_ns", e.ts_ns);
+  if (e.upstream_seq > 0) append_integer_field(out, "seq", e.upstream_seq);
   out += "}\n";
 }
 

@@ -75,7 +75,7 @@ std::optional<EventFailure> OrderBookServer::apply_one(const feeds::Event& e,
     return std::optional(EventFailure{0, to_event_error(c), describe(c, e)});
   };
   if (e.type == EventType::tick) {  // normally routed to the feed handler directly
-    pending_.ticks.push_back(PriceFeedHandler::Tick{e.price, e.qty, e.side, ts, 0});
+    pending_.ticks.push_back(PriceFeedHandler::Tick{e.price, e.qty, e.side, ts, e.upstream_seq});
     return std::nullopt;
   }
   const bool l2 = book_.mode() == ob::Mode::l2;

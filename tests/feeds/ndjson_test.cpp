@@ -44,6 +44,13 @@ TEST(NdjsonParse, TickAsInTheApi) {
   EXPECT_EQ(e.ts_ns, 1790000000000000000);
 }
 
+TEST(NdjsonParse, AnUpstreamSequenceNumberIsKeptWhenGiven) {
+  ParsedEvent e = parse_one(
+      R"({"type":"tick","symbol":"BTC-USD","price":"1","size":"1","side":"buy","seq":42})");
+  EXPECT_EQ(e.seq, 42);
+  EXPECT_FALSE(parse_one(R"({"type":"cancel","symbol":"S","order_id":"1"})").seq.has_value());
+}
+
 TEST(NdjsonParse, L3MessagesAndLevelAsInTheApi) {
   ParsedEvent add = parse_one(
       R"({"type":"add","symbol":"BTC-USD","order_id":"A1","side":"sell","price":"64001.00","qty":"0.5000"})");
@@ -306,6 +313,11 @@ INSTANTIATE_TEST_SUITE_P(
             EventError::invalid_field, "ts_ns:"},
         Bad{R"({"type":"cancel","symbol":"S","order_id":"1","ts_ns":99999999999999999999})",
             EventError::invalid_field, "ts_ns:"},
+        // seq (optional upstream sequence number)
+        Bad{R"({"type":"cancel","symbol":"S","order_id":"1","seq":0})", EventError::invalid_field,
+            "seq:"},
+        Bad{R"({"type":"cancel","symbol":"S","order_id":"1","seq":"7"})", EventError::invalid_field,
+            "seq:"},
         // duplicate keys
         Bad{R"({"type":"cancel","symbol":"S","order_id":"1","order_id":"2"})",
             EventError::invalid_field, "order_id: duplicate key"},

@@ -63,6 +63,7 @@ Event random_event(std::mt19937_64& rng) {
       break;
   }
   if (rng() % 2) e.ts_ns = static_cast<std::int64_t>(rng() >> 1);
+  if (rng() % 2) e.upstream_seq = 1 + (rng() >> 2);
   return e;
 }
 

@@ -95,6 +95,20 @@ TEST_F(IngestTest, TicksGoToThePriceFeedInOrder) {
   EXPECT_EQ(t.ts_ns, 1'790'000'000'000'000'050);
 }
 
+TEST_F(IngestTest, UpstreamSequenceNumbersOfTicksAreCheckedByTheFeedHandler) {
+  auto tick = [](int seq) {
+    return R"({"type":"tick","symbol":"SEQ","price":"1","size":"1","side":"sell","seq":)" +
+           std::to_string(seq) + "}\n";
+  };
+  auto r = ingest(*app, tick(1) + tick(2) + tick(2) + tick(1) + tick(5));
+  EXPECT_EQ(r.accepted, 5u);  // well-formed lines; the feed handler judges the sequence
+  auto h = feed("SEQ");
+  auto m = app->metrics()->symbol("SEQ");
+  ASSERT_TRUE(eventually([&] { return m.seq_rejects.Value() == 2; }));
+  EXPECT_EQ(m.seq_gaps.Value(), 1);
+  EXPECT_EQ(rt::call(h.server, PriceFeedHandler::GetTicker{})->ticker.tick_count, 3u);
+}
+
 TEST_F(IngestTest, OnlyTheFirstHundredErrorsAreListedButAllAreCounted) {
   std::string text;
   for (int i = 0; i < 150; ++i) text += "[]\n";
