@@ -53,17 +53,22 @@ rt::Result<std::unique_ptr<Application>, std::string> Application::start(rt::Run
   rt::ChildSpec directory =
       rt::child<SymbolDirectory>(std::string(kDirectory), a.context_, symbols);
   directory.options.register_as = a.names_.via(std::string(kDirectory));
+  if (a.config_.rate_limit.window.count() <= 0)
+    return rt::Err{std::string("rate limit window must be > 0")};
+  auto [limiters, limiters_spec] = RateLimiters::child_spec(a.config_.rate_limit, partitions);
+  a.limiters_.emplace(std::move(limiters));
   rt::ChildSpec feeds = rt::child<rt::Supervisor>(std::string(kFeeds), rt::SupervisorSpec{});
   feeds.type = rt::ChildType::supervisor;
   feeds.shutdown = rt::Shutdown::infinity();
   feeds.options.register_as = a.names_.via(std::string(kFeeds));
 
-  auto root = rt::start<rt::Supervisor>(
-      runtime, {.name = "marketd"},
-      rt::SupervisorSpec{rt::Strategy::one_for_one,
-                         3,
-                         std::chrono::seconds(5),
-                         {std::move(symbols_spec), std::move(directory), std::move(feeds)}});
+  auto root =
+      rt::start<rt::Supervisor>(runtime, {.name = "marketd"},
+                                rt::SupervisorSpec{rt::Strategy::one_for_one,
+                                                   3,
+                                                   std::chrono::seconds(5),
+                                                   {std::move(symbols_spec), std::move(directory),
+                                                    std::move(limiters_spec), std::move(feeds)}});
   if (!root) {
     (void)events->stop();
     return rt::Err{"process tree: " + root.error().to_string()};

@@ -6,6 +6,7 @@
 //   ├── PartitionSupervisor "symbols" of DynamicSupervisors (PriceFeedHandler
 //   │     and OrderBookServer per symbol, started on demand)
 //   ├── SymbolDirectory "directory"
+//   ├── PartitionSupervisor "limiters" of RateLimiters (routed by client key)
 //   └── Supervisor "feeds" (one_for_one): simulator / replay / upstream sources
 //
 // Beside the tree, owned by this object because every process refers to
@@ -26,6 +27,7 @@
 #include "runtime/supervisor.hpp"
 #include "services/context.hpp"
 #include "services/ingest.hpp"
+#include "services/rate_limiter.hpp"
 #include "services/simulator_feed.hpp"
 #include "services/symbol_directory.hpp"
 
@@ -43,6 +45,8 @@ struct ApplicationConfig {
   /// Spec of symbols created by ingest (API.md: tick and lot 0.00000001).
   SymbolSpec ingest_default = *SymbolSpec::parse("0.00000001", "0.00000001", ob::Mode::mirror);
   std::vector<SymbolDefinition> symbols;
+  /// Per-client request limits (API.md "Rate limiting"; limit 0 disables).
+  RateLimitConfig rate_limit;
   /// The embedded simulator feed, started under `feeds` when set.
   std::optional<SimulatorFeedOptions> simulator;
 };
@@ -64,6 +68,8 @@ class Application {
   const ContextPtr& context() const { return context_; }
   const std::shared_ptr<Metrics>& metrics() const { return context_->metrics; }
   const Ingest& ingest() const { return *ingest_; }
+  /// The rate limiter partitions' client API.
+  const RateLimiters& limiters() const { return *limiters_; }
   /// The directory process (empty for the moment it is being restarted).
   std::optional<rt::Ref<SymbolDirectory>> directory() const;
   /// Creates a symbol (or returns the identical existing one) through the directory.
@@ -88,6 +94,7 @@ class Application {
   Names names_;
   ContextPtr context_;
   std::optional<Ingest> ingest_;
+  std::optional<RateLimiters> limiters_;
   rt::Ref<rt::Supervisor> root_;
   std::atomic<bool> ready_{false};
   bool stopped_ = false;

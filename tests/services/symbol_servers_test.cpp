@@ -270,3 +270,40 @@ TEST_F(StalenessTest, IdleThenLiveOnTheFirstUpdateStaleAfterSilenceAndLiveAgain)
 
 }  // namespace
 }  // namespace services::test
+
+namespace services::test {
+namespace {
+
+TEST(ApplicationTest, TheTreeStartsInOrderServesLimitsAndStopsInReverse) {
+  rt::Runtime runtime{rt::Runtime::Options{rt::Scheduler::Options{.workers = 2}}};
+  ApplicationConfig cfg;
+  cfg.partitions = 2;
+  cfg.rate_limit.limit = 2;
+  cfg.symbols = {{"BTC-USD", *SymbolSpec::parse("0.01", "0.0001")}};
+  auto app = Application::start(runtime, std::move(cfg));
+  ASSERT_TRUE(app.ok()) << app.error();
+  EXPECT_TRUE((*app)->ready());
+  auto children = rt::which_children((*app)->root());
+  std::vector<std::string> ids;
+  for (const auto& c : children) ids.push_back(c.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"symbols", "directory", "limiters", "feeds"}));
+  EXPECT_TRUE(find_book(*(*app)->context(), "BTC-USD"));
+  EXPECT_TRUE(allowed(*(*app)->limiters().check("10.0.0.1")));
+  EXPECT_TRUE(allowed(*(*app)->limiters().check("10.0.0.1")));
+  EXPECT_FALSE(allowed(*(*app)->limiters().check("10.0.0.1")));
+  (*app)->stop();
+  EXPECT_FALSE((*app)->ready());
+  EXPECT_TRUE(testing_support::eventually([&] { return runtime.process_count() == 0; }));
+}
+
+TEST(ApplicationTest, AConfiguredSymbolWithABadNameFailsTheStartWithItsName) {
+  rt::Runtime runtime{rt::Runtime::Options{rt::Scheduler::Options{.workers = 2}}};
+  ApplicationConfig cfg;
+  cfg.symbols = {{"btc", *SymbolSpec::parse("0.01", "0.0001")}};
+  auto app = Application::start(runtime, std::move(cfg));
+  ASSERT_FALSE(app.ok());
+  EXPECT_NE(app.error().find("btc"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace services::test
