@@ -40,7 +40,7 @@ OrderBook::Top OrderBook::top() const {
 
 void OrderBook::begin_op() {
   change_.clear();
-  if (!retired_.empty()) retired_.clear();
+  external_.clear_retired();
 }
 
 void OrderBook::end_op(const Top& before) {
@@ -116,19 +116,11 @@ void OrderBook::unlink(std::uint32_t o) {
   l.total -= n.qty;
 }
 
-void OrderBook::retire_external(std::uint32_t o) {
-  std::string& name = external_names_[o];
-  auto it = external_.find(std::string_view(name));
-  if (it != external_.end()) external_.erase(it);
-  retired_.emplace_back(orders_[o].id, std::move(name));
-  name.clear();
-}
-
 void OrderBook::remove_order(std::uint32_t o) {
   unlink(o);
   Order& n = orders_[o];
   ids_.erase(n.id, o);
-  if ((n.id & OrderId::kExternalBit) != 0) retire_external(o);
+  if ((n.id & OrderId::kExternalBit) != 0) external_.retire(o, n.id);
   n.next = free_order_;
   free_order_ = o;
   --side_orders_[static_cast<std::size_t>(n.side)];
@@ -249,53 +241,38 @@ Result<AddResult> OrderBook::add_external(std::string_view external_id, Side sid
                                           Qty qty) {
   if (mode_ == Mode::l2) return ErrorCode::mode_mismatch;
   if (external_id.empty()) return ErrorCode::invalid_field;
-  if (external_.find(external_id) != external_.end()) return ErrorCode::duplicate_order;
+  const std::uint64_t hash = external_.hash(external_id);  // once: find, then attach
+  if (external_.find(external_id, hash) != external_.kNone) return ErrorCode::duplicate_order;
   if (Status s = check_l3(price, qty); !s) return s.error();
   if (level_overflows(side, price, qty, kNil)) return ErrorCode::invalid_quantity;
   begin_op();
   const Top before = top();
   const std::uint64_t id = next_external_++;
   AddResult r = place(id, side, price, qty, OrderType::limit, TimeInForce::gtc);
-  attach_external(id, std::string(external_id));
+  attach_external(id, external_id, hash);
   end_op(before);
   return r;
 }
 
-void OrderBook::attach_external(std::uint64_t id, std::string name) {
+void OrderBook::attach_external(std::uint64_t id, std::string_view name, std::uint64_t hash) {
   if (last_rested_ == kNil) {
-    retired_.emplace_back(id, std::move(name));  // filled at once: still nameable for trades
+    external_.retire_unattached(id, name);  // filled at once: still nameable for trades
     return;
   }
-  if (external_names_.size() <= last_rested_) external_names_.resize(last_rested_ + 1);
-  external_.emplace(name, id);
-  external_names_[last_rested_] = std::move(name);
-}
-
-std::string OrderBook::take_retired_name(std::uint64_t id) {
-  for (auto& [rid, name] : retired_) {
-    if (rid == id) {
-      std::string s = std::move(name);
-      rid = 0;
-      return s;
-    }
-  }
-  return {};
+  external_.attach(last_rested_, name, hash);
 }
 
 Result<OrderId> OrderBook::resolve(std::string_view external_id) const {
-  auto it = external_.find(external_id);
-  if (it == external_.end()) return ErrorCode::unknown_order;
-  return OrderId(it->second);
+  const std::uint32_t o = external_.find(external_id);
+  if (o == external_.kNone) return ErrorCode::unknown_order;
+  return OrderId(orders_[o].id);
 }
 
 std::string_view OrderBook::external_id(OrderId id) const {
   if (!id.external()) return {};
   const std::uint32_t o = find(id);
-  if (o != kNil) return external_names_[o];
-  for (const auto& [rid, name] : retired_) {
-    if (rid == id.value()) return name;
-  }
-  return {};
+  if (o != kNil) return external_.name(o);
+  return external_.retired_name(id.value());
 }
 
 Status OrderBook::cancel(OrderId id) {
@@ -380,7 +357,8 @@ Result<AddResult> OrderBook::modify(OrderId id, Price price, Qty qty) {
   const Top before = top();
   take(o, n.qty);  // leaves the queue; the id is re-used below
   AddResult r = place(id.value(), side, price, qty, OrderType::limit, TimeInForce::gtc);
-  if (id.external()) attach_external(id.value(), take_retired_name(id.value()));
+  // Same id, maybe another slot: the name moves back from the retired list.
+  if (id.external() && last_rested_ != kNil) external_.reattach(last_rested_, id.value());
   end_op(before);
   return r;
 }
@@ -399,9 +377,11 @@ Result<AddResult> OrderBook::replace_impl(OrderId id, std::string_view new_ext, 
   if (mode_ == Mode::l2) return ErrorCode::mode_mismatch;
   const std::uint32_t o = find(id);
   if (o == kNil) return ErrorCode::unknown_order;
+  std::uint64_t new_hash = 0;
   if (external) {
     if (new_ext.empty()) return ErrorCode::invalid_field;
-    if (external_.find(new_ext) != external_.end()) return ErrorCode::duplicate_order;
+    new_hash = external_.hash(new_ext);
+    if (external_.find(new_ext, new_hash) != external_.kNone) return ErrorCode::duplicate_order;
   }
   if (Status s = check_l3(price, qty); !s) return s.error();
   const Side side = orders_[o].side;
@@ -411,7 +391,7 @@ Result<AddResult> OrderBook::replace_impl(OrderId id, std::string_view new_ext, 
   take(o, orders_[o].qty);
   const std::uint64_t new_id = external ? next_external_++ : next_id_++;
   AddResult r = place(new_id, side, price, qty, OrderType::limit, TimeInForce::gtc);
-  if (external) attach_external(new_id, std::string(new_ext));
+  if (external) attach_external(new_id, new_ext, new_hash);
   end_op(before);
   return r;
 }
@@ -526,11 +506,13 @@ void OrderBook::level_orders(Side side, Price price, std::vector<OrderView>& out
 }
 
 std::size_t OrderBook::memory_bytes() const {
-  return orders_.capacity() * sizeof(Order) + ids_.bytes() + bids_.bytes() + asks_.bytes();
+  return orders_.capacity() * sizeof(Order) + ids_.bytes() + bids_.bytes() + asks_.bytes() +
+         external_.bytes();
 }
 
 std::optional<std::string> OrderBook::check_invariants() const {
   std::size_t orders_seen = 0;
+  std::size_t external_seen = 0;
   for (int s = 0; s < 2; ++s) {
     const Side side = s == 0 ? Side::buy : Side::sell;
     const std::string where = std::string(to_string(side)) + " ";
@@ -558,9 +540,9 @@ std::optional<std::string> OrderBook::check_invariants() const {
         if (ord.level != li || ord.side != side) return at + ": order in the wrong level";
         if (!ord.qty.positive()) return at + ": order with no quantity";
         if (find_slot(ord.id) != o) return at + ": id index disagrees";
-        if (((ord.id & OrderId::kExternalBit) != 0) &&
-            (o >= external_names_.size() || external_names_[o].empty())) {
-          return at + ": upstream order without its id";
+        if ((ord.id & OrderId::kExternalBit) != 0) {
+          if (external_.name(o).empty()) return at + ": upstream order without its id";
+          ++external_seen;
         }
         sum += ord.qty;
         prev = o;
@@ -574,10 +556,12 @@ std::optional<std::string> OrderBook::check_invariants() const {
     if (levels != lad.size()) return where + "level count mismatch";
   }
   if (orders_seen != order_count() || ids_.size() != order_count()) return "order count mismatch";
-  for (const auto& [name, id] : external_) {
-    const std::uint32_t o = find_slot(id);
-    if (o == kNil || external_names_[o] != name) return "upstream id index disagrees";
-  }
+  // Every index entry names a live upstream order in its slot, once each.
+  const bool index_ok = external_.check([this](std::uint32_t o) {
+    return o < orders_.size() && (orders_[o].id & OrderId::kExternalBit) != 0 &&
+           find_slot(orders_[o].id) == o;
+  });
+  if (!index_ok || external_.size() != external_seen) return "upstream id index disagrees";
   if (mode_ == Mode::venue) {
     const auto b = best(Side::buy);
     const auto a = best(Side::sell);

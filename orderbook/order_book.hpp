@@ -28,9 +28,9 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "orderbook/detail/external_ids.hpp"
 #include "orderbook/detail/id_index.hpp"
 #include "orderbook/detail/price_ladder.hpp"
 #include "orderbook/events.hpp"
@@ -147,10 +147,6 @@ class OrderBook {
     Qty bid_qty, ask_qty;
     bool operator==(const Top&) const = default;
   };
-  struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
 
   static std::int64_t key_of(Side s, Price p) { return s == Side::buy ? -p.ticks() : p.ticks(); }
   static Price price_of(Side s, std::int64_t key) { return Price(s == Side::buy ? -key : key); }
@@ -179,9 +175,7 @@ class OrderBook {
   }
   std::uint32_t allocate_order();
   void take(std::uint32_t o, Qty qty);
-  void retire_external(std::uint32_t o);
-  void attach_external(std::uint64_t id, std::string name);
-  std::string take_retired_name(std::uint64_t id);
+  void attach_external(std::uint64_t id, std::string_view name, std::uint64_t hash);
   Result<AddResult> replace_impl(OrderId id, std::string_view new_ext, bool external, Price price,
                                  Qty qty);
 
@@ -197,10 +191,8 @@ class OrderBook {
   TradeId next_trade_ = 1;
   std::uint64_t seq_ = 0;
   ChangeSet change_;
-  // Upstream ids: string -> internal id, and per order slot the string back.
-  std::unordered_map<std::string, std::uint64_t, StringHash, std::equal_to<>> external_;
-  std::vector<std::string> external_names_;
-  std::vector<std::pair<std::uint64_t, std::string>> retired_;  // removed by the last op
+  // Upstream ids: per order slot the string, indexed by its hash.
+  detail::ExternalIds<> external_;
   std::vector<std::int64_t> scratch_keys_;
   std::vector<std::uint32_t> scratch_levels_;
   std::uint32_t last_rested_ = detail::kNil;  // the order slot the last place() filled
