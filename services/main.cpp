@@ -17,6 +17,10 @@
 
 namespace {
 
+// Replay reads big chunks: a batch then carries many events per symbol, which
+// is what makes ingest fast with many symbols (docs/PERFORMANCE.md, I3).
+constexpr std::size_t kReplayChunkBytes = 4 << 20;
+
 /// Logs what the service is doing now and then.
 class Reporter : public rt::GenServer<Reporter> {
  public:
@@ -104,7 +108,7 @@ int main(int argc, char** argv) {
   if (!replay_path.empty()) {
     sink = std::make_shared<services::IngestSink>((*app)->ingest());
     auto started = feeds::Replay::start(
-        runtime, replay_path, sink, {.paced = paced},
+        runtime, replay_path, sink, {.paced = paced, .chunk_bytes = kReplayChunkBytes},
         [sink](const rt::Result<feeds::ReplayTotals, feeds::ReplayError>& done) {
           if (done) {
             spdlog::info("event=replay_done lines={} accepted={} rejected={}", done->lines,
