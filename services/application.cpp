@@ -55,7 +55,10 @@ rt::Result<std::unique_ptr<Application>, std::string> Application::start(rt::Run
   directory.options.register_as = a.names_.via(std::string(kDirectory));
   if (a.config_.rate_limit.window.count() <= 0)
     return rt::Err{std::string("rate limit window must be > 0")};
-  auto [limiters, limiters_spec] = RateLimiters::child_spec(a.config_.rate_limit, partitions);
+  auto [limiters, limiters_spec] = RateLimiters::child_spec(
+      a.config_.rate_limit, a.config_.limiter_partitions != 0
+                                ? a.config_.limiter_partitions
+                                : RateLimiters::default_partitions(runtime));
   a.limiters_.emplace(std::move(limiters));
   rt::ChildSpec feeds = rt::child<rt::Supervisor>(std::string(kFeeds), rt::SupervisorSpec{});
   feeds.type = rt::ChildType::supervisor;

@@ -41,6 +41,8 @@ struct SymbolDefinition {
 
 struct ApplicationConfig {
   std::size_t partitions = 0;  ///< symbol partitions; 0 = scheduler workers
+  /// Rate limiter partitions; 0 = RateLimiters::default_partitions.
+  std::size_t limiter_partitions = 0;
   SymbolTiming timing;
   /// Spec of symbols created by ingest (API.md: tick and lot 0.00000001).
   SymbolSpec ingest_default = *SymbolSpec::parse("0.00000001", "0.00000001", ob::Mode::mirror);

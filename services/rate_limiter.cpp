@@ -115,6 +115,10 @@ std::size_t RateLimiter::sweep_now() {
 
 // ---- RateLimiters -----------------------------------------------------------------------
 
+std::size_t RateLimiters::default_partitions(rt::Runtime& runtime) {
+  return kPartitionsPerWorker * runtime.scheduler().workers();
+}
+
 rt::Result<RateLimiters, rt::StartError> RateLimiters::start(rt::Runtime& runtime,
                                                              RateLimitConfig config,
                                                              std::size_t partitions,
@@ -125,6 +129,7 @@ rt::Result<RateLimiters, rt::StartError> RateLimiters::start(rt::Runtime& runtim
                                   {}}};
   }
   if (options.name.empty()) options.name = "limiters";
+  if (partitions == 0) partitions = default_partitions(runtime);
   auto started = rt::PartitionSupervisor::start(
       runtime,
       {.partitions = partitions,

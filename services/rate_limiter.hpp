@@ -181,7 +181,15 @@ class RateLimiter : public rt::GenServer<RateLimiter> {
 /// The "limiters" PartitionSupervisor and the client API that routes keys to it.
 class RateLimiters {
  public:
-  /// Starts `partitions` RateLimiter servers (0 = scheduler workers) under a
+  /// Partitions per scheduler worker when none are given. Callers (API
+  /// threads) meet on one partition with probability ~ callers / partitions;
+  /// a meeting turns a sub-microsecond call into a wait for another worker,
+  /// so partitions (a few hundred bytes each) outnumber workers widely.
+  static constexpr std::size_t kPartitionsPerWorker = 16;
+  /// The default partition count for `runtime`.
+  static std::size_t default_partitions(rt::Runtime& runtime);
+
+  /// Starts `partitions` RateLimiter servers (0 = default_partitions) under a
   /// PartitionSupervisor (named "limiters" unless `options` names it).
   static rt::Result<RateLimiters, rt::StartError> start(rt::Runtime& runtime,
                                                         RateLimitConfig config,

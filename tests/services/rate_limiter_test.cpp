@@ -236,9 +236,10 @@ TEST_F(RateLimitersTest, LimitZeroDisablesWithoutTouchingTheServers) {
   EXPECT_EQ(s.tracked_keys, 0u);
 }
 
-TEST_F(RateLimitersTest, DefaultsToOnePartitionPerSchedulerWorker) {
+TEST_F(RateLimitersTest, DefaultsToManyPartitionsPerSchedulerWorker) {
   auto limiters = start(10, 0);
-  EXPECT_EQ(limiters.partitions(), runtime.scheduler().workers());
+  EXPECT_EQ(limiters.partitions(),
+            RateLimiters::kPartitionsPerWorker * runtime.scheduler().workers());
 }
 
 TEST_F(RateLimitersTest, EachKeyLivesInTheOnePartitionItsHashPicks) {
