@@ -9,6 +9,7 @@ namespace services {
 namespace {
 constexpr std::string_view kDirectory = "directory";
 constexpr std::string_view kFeeds = "feeds";
+constexpr std::string_view kIngest = "ingest";
 }  // namespace
 
 Application::Application(ApplicationConfig config) : config_(std::move(config)) {}
@@ -25,6 +26,10 @@ std::optional<rt::Ref<Impl>> Application::named(std::string_view name) const {
 
 std::optional<rt::Ref<SymbolDirectory>> Application::directory() const {
   return named<SymbolDirectory>(kDirectory);
+}
+
+std::optional<rt::Ref<IngestServer>> Application::ingest_server() const {
+  return named<IngestServer>(kIngest);
 }
 
 rt::Result<std::unique_ptr<Application>, std::string> Application::start(rt::Runtime& runtime,
@@ -60,25 +65,29 @@ rt::Result<std::unique_ptr<Application>, std::string> Application::start(rt::Run
                                 ? a.config_.limiter_partitions
                                 : RateLimiters::default_partitions(runtime));
   a.limiters_.emplace(std::move(limiters));
+  // Ingest exists before the tree (the server child refers to it).
+  a.ingest_.emplace(
+      a.context_, [&a] { return a.directory(); }, a.config_.ingest_default);
+  rt::ChildSpec ingest = rt::child<IngestServer>(std::string(kIngest), std::cref(*a.ingest_));
+  ingest.options.register_as = a.names_.via(std::string(kIngest));
+  ingest.options.mailbox_capacity = 64;
   rt::ChildSpec feeds = rt::child<rt::Supervisor>(std::string(kFeeds), rt::SupervisorSpec{});
   feeds.type = rt::ChildType::supervisor;
   feeds.shutdown = rt::Shutdown::infinity();
   feeds.options.register_as = a.names_.via(std::string(kFeeds));
 
-  auto root =
-      rt::start<rt::Supervisor>(runtime, {.name = "marketd"},
-                                rt::SupervisorSpec{rt::Strategy::one_for_one,
-                                                   3,
-                                                   std::chrono::seconds(5),
-                                                   {std::move(symbols_spec), std::move(directory),
-                                                    std::move(limiters_spec), std::move(feeds)}});
+  auto root = rt::start<rt::Supervisor>(
+      runtime, {.name = "marketd"},
+      rt::SupervisorSpec{rt::Strategy::one_for_one,
+                         3,
+                         std::chrono::seconds(5),
+                         {std::move(symbols_spec), std::move(directory), std::move(limiters_spec),
+                          std::move(ingest), std::move(feeds)}});
   if (!root) {
     (void)events->stop();
     return rt::Err{"process tree: " + root.error().to_string()};
   }
   a.root_ = *root;
-  a.ingest_.emplace(
-      a.context_, [&a] { return a.directory(); }, a.config_.ingest_default);
 
   for (const SymbolDefinition& d : a.config_.symbols) {
     auto made = a.ensure_symbol(d.symbol, d.spec);

@@ -7,6 +7,7 @@
 //   │     and OrderBookServer per symbol, started on demand)
 //   ├── SymbolDirectory "directory"
 //   ├── PartitionSupervisor "limiters" of RateLimiters (routed by client key)
+//   ├── IngestServer "ingest" (applies POST /ingest batches off the io threads)
 //   └── Supervisor "feeds" (one_for_one): simulator / replay / upstream sources
 //
 // Beside the tree, owned by this object because every process refers to
@@ -70,6 +71,8 @@ class Application {
   const ContextPtr& context() const { return context_; }
   const std::shared_ptr<Metrics>& metrics() const { return context_->metrics; }
   const Ingest& ingest() const { return *ingest_; }
+  /// The process that applies ingest batches for asynchronous callers.
+  std::optional<rt::Ref<IngestServer>> ingest_server() const;
   /// The rate limiter partitions' client API.
   const RateLimiters& limiters() const { return *limiters_; }
   /// The directory process (empty for the moment it is being restarted).

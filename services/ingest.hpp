@@ -60,6 +60,26 @@ class Ingest {
   SymbolSpec default_spec_;
 };
 
+/// A process that applies batches for callers that must not block (the
+/// API's POST /ingest uses rt::async_call on it): Ingest::apply's waits then
+/// happen on a runtime worker, which the runtime backs with a spare thread.
+/// Batches are applied one at a time, in arrival order; its mailbox bound
+/// turns a flood of requests into `overloaded` answers.
+class IngestServer : public rt::GenServer<IngestServer> {
+ public:
+  struct Apply {
+    std::shared_ptr<const feeds::ParsedBatch> batch;
+    using Reply = IngestReport;
+  };
+  explicit IngestServer(const Ingest& ingest) : ingest_(ingest) {}
+  CallAction<IngestReport> handle_call(const Apply& a, From<IngestReport>&) {
+    return reply(ingest_.apply(*a.batch));
+  }
+
+ private:
+  const Ingest& ingest_;
+};
+
 /// Hands replayed (or other NDJSON-source) batches to Ingest::apply, which
 /// waits for the books: the replay pipeline's back-pressure reaches them.
 class IngestSink final : public feeds::EventSink {

@@ -286,7 +286,7 @@ TEST(ApplicationTest, TheTreeStartsInOrderServesLimitsAndStopsInReverse) {
   auto children = rt::which_children((*app)->root());
   std::vector<std::string> ids;
   for (const auto& c : children) ids.push_back(c.id);
-  EXPECT_EQ(ids, (std::vector<std::string>{"symbols", "directory", "limiters", "feeds"}));
+  EXPECT_EQ(ids, (std::vector<std::string>{"symbols", "directory", "limiters", "ingest", "feeds"}));
   EXPECT_TRUE(find_book(*(*app)->context(), "BTC-USD"));
   EXPECT_TRUE(allowed(*(*app)->limiters().check("10.0.0.1")));
   EXPECT_TRUE(allowed(*(*app)->limiters().check("10.0.0.1")));
