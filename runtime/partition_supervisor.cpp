@@ -6,6 +6,9 @@ namespace rt {
 
 namespace {
 
+// How long a new incarnation waits for the previous one's partitions to exit.
+constexpr std::chrono::milliseconds kPreviousIncarnationGrace{5000};
+
 // register_as for a process that takes `key` in the routing registry.
 template <class Reg>
 std::function<std::optional<Pid>(Process&)> register_in(std::shared_ptr<Reg> registry,
@@ -34,6 +37,12 @@ std::pair<PartitionSupervisor, ChildSpec> PartitionSupervisor::child_spec(
                                                    StartOptions opts) -> Result<Pid, StartError> {
     SupervisorSpec sup{Strategy::one_for_one, spec.max_restarts, spec.max_seconds, {}};
     for (std::size_t i = 0; i < spec.partitions; ++i) {
+      // After a crash of the whole PartitionSupervisor its old partitions are
+      // still exiting (exit signals travel asynchronously): wait for them to
+      // let go of their names instead of failing with already_started.
+      if (std::optional<Pid> old = registry->whereis(i)) {
+        if (Process* p = old->get()) p->await_exit(kPreviousIncarnationGrace);
+      }
       ChildSpec c = spec.child(i);
       if (c.id.empty()) c.id = fmt::format("partition {}", i);
       c.options.register_as = register_in(registry, i);
