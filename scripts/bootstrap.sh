@@ -17,6 +17,7 @@ PACKAGES=(
   libgoogle-perftools-dev
   zlib1g-dev
   curl
+  prometheus  # promtool, for the black-box smoke test of /metrics
 )
 
 missing=()

@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DMARKETD_BUILD_TESTS=OFF >/dev/null
 cmake --build build/release -j "$(nproc)" --target marketd
-exec build/release/services/marketd "$@"
+exec build/release/api/marketd "$@"

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: the whole suite under AddressSanitizer +
 # UndefinedBehaviorSanitizer, then the concurrent suites (labels runtime,
-# feeds, services) under ThreadSanitizer. Idempotent; build trees live in build/asan, build/tsan.
+# feeds, services, api) under ThreadSanitizer. Idempotent; build trees live in build/asan, build/tsan.
 #   scripts/test.sh            both passes
 #   scripts/test.sh --asan     ASan+UBSan pass only
 #   scripts/test.sh --tsan     TSan pass only
+# The ASan pass ends with the black-box smoke test (scripts/smoke.sh) of the
+# real marketd binary, built with the sanitizers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -24,10 +26,12 @@ if [[ $mode == all || $mode == --asan ]]; then
   build build/asan address,undefined
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build/asan --output-on-failure -j "$jobs" --timeout 300
+  ASAN_OPTIONS=detect_leaks=1 bash scripts/smoke.sh build/asan/api/marketd
 fi
 if [[ $mode == all || $mode == --tsan ]]; then
-  build build/tsan thread marketd_runtime_tests marketd_feeds_tests marketd_services_tests
+  build build/tsan thread marketd_runtime_tests marketd_feeds_tests marketd_services_tests \
+    marketd_api_tests
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-    ctest --test-dir build/tsan --output-on-failure -L 'runtime|feeds|services' -j "$jobs" \
+    ctest --test-dir build/tsan --output-on-failure -L 'runtime|feeds|services|api' -j "$jobs" \
     --timeout 300
 fi

@@ -36,6 +36,7 @@ rt::Result<std::unique_ptr<Application>, std::string> Application::start(rt::Run
                                                                          ApplicationConfig config) {
   std::unique_ptr<Application> app(new Application(std::move(config)));  // private constructor
   Application& a = *app;
+  a.runtime_ = &runtime;
   const std::size_t partitions =
       a.config_.partitions != 0 ? a.config_.partitions : runtime.scheduler().workers();
 

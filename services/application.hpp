@@ -69,6 +69,7 @@ class Application {
   bool ready() const { return ready_.load(std::memory_order_acquire); }
 
   const ContextPtr& context() const { return context_; }
+  rt::Runtime& runtime() const { return *runtime_; }
   const std::shared_ptr<Metrics>& metrics() const { return context_->metrics; }
   const Ingest& ingest() const { return *ingest_; }
   /// The process that applies ingest batches for asynchronous callers.
@@ -93,6 +94,7 @@ class Application {
   std::optional<rt::Ref<Impl>> named(std::string_view name) const;
 
   ApplicationConfig config_;
+  rt::Runtime* runtime_ = nullptr;
   // Declared first, destroyed last: every process in the tree refers to them.
   SymbolRegistry feeds_;
   SymbolRegistry books_;

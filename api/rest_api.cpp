@@ -1,0 +1,712 @@
+#include "api/rest_api.hpp"
+
+#include <fmt/format.h>
+#include <prometheus/text_serializer.h>
+#include <simdjson.h>
+
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/verb.hpp>
+
+#include <charconv>
+#include <optional>
+#include <vector>
+
+#include "feeds/ndjson.hpp"
+#include "feeds/symbol.hpp"
+#include "orderbook/decimal.hpp"
+#include "runtime/asio_call.hpp"
+#include "services/wire.hpp"
+
+namespace api {
+
+// GCC 12 mishandles temporaries that live across a co_await (double
+// destruction of aggregates built inside the awaited expression), so every
+// call is first made into a named awaitable and then awaited.
+
+namespace net = boost::asio;
+namespace http = boost::beast::http;
+namespace od = simdjson::ondemand;
+using services::wire::append_price_member;
+using services::wire::append_qty_member;
+using services::wire::append_time;
+
+std::string error_body(std::string_view code, std::string_view message) {
+  std::string out = R"({"error":{"code":")";
+  out += code;
+  out += R"(","message":)";
+  feeds::append_json_string(out, message);
+  out += "}}";
+  return out;
+}
+
+namespace {
+
+Response json_response(const Request& req, http::status status, std::string body) {
+  Response res{status, req.version()};
+  res.set(http::field::content_type, "application/json");
+  res.set(http::field::server, "marketd");
+  res.body() = std::move(body);
+  return res;
+}
+
+Response error_response(const Request& req, http::status status, std::string_view code,
+                        std::string_view message) {
+  return json_response(req, status, error_body(code, message));
+}
+
+/// A call into a process failed: say why in API.md's terms.
+Response call_failed(const Request& req, const rt::CallError& e) {
+  switch (e.code) {
+    case rt::CallError::Code::timeout:
+      return error_response(req, http::status::gateway_timeout, "timeout",
+                            "the server process did not answer in time");
+    case rt::CallError::Code::overloaded:
+      return error_response(req, http::status::service_unavailable, "overloaded",
+                            "the server process is overloaded; try again later");
+    default:
+      return error_response(req, http::status::service_unavailable, "overloaded",
+                            "the server process is restarting; try again");
+  }
+}
+
+std::string_view to_wire(ob::OrderStatus s) {
+  switch (s) {
+    case ob::OrderStatus::resting:
+      return "resting";
+    case ob::OrderStatus::partially_filled:
+      return "partially_filled";
+    case ob::OrderStatus::filled:
+      return "filled";
+    case ob::OrderStatus::cancelled:
+      return "cancelled";
+  }
+  return "resting";
+}
+
+void append_string_member(std::string& out, std::string_view name, std::string_view value) {
+  out += ",\"";
+  out += name;
+  out += "\":";
+  feeds::append_json_string(out, value);
+}
+
+// ---- response bodies ---------------------------------------------------------------
+
+std::string symbol_json(const services::SymbolInfo& s,
+                        const std::optional<services::PriceFeedHandler::Report>& feed) {
+  std::string out = R"({"symbol":")" + s.symbol + '"';
+  append_string_member(out, "mode", ob::to_string(s.spec.mode));
+  append_string_member(out, "tick_size", s.spec.tick_size());
+  append_string_member(out, "lot_size", s.spec.lot_size());
+  append_string_member(
+      out, "state",
+      services::wire::to_string(feed ? feed->state : services::wire::FeedState::idle));
+  const bool traded = feed && feed->ticker.tick_count > 0;
+  append_price_member(out, "last_price",
+                      traded ? std::optional(feed->ticker.last_price) : std::nullopt, s.spec);
+  out += '}';
+  return out;
+}
+
+std::string ticker_json(const services::SymbolInfo& s,
+                        const services::PriceFeedHandler::Report& r) {
+  const services::wire::Ticker& t = r.ticker;
+  const bool traded = t.tick_count > 0;
+  auto price = [&](ob::Price p) { return traded ? std::optional(p) : std::nullopt; };
+  std::string out = R"({"symbol":")" + s.symbol + '"';
+  fmt::format_to(std::back_inserter(out), R"(,"seq":{})", t.seq);
+  append_price_member(out, "last_price", price(t.last_price), s.spec);
+  if (traded) {
+    append_qty_member(out, "last_size", t.last_size, s.spec);
+    append_string_member(out, "last_side", ob::to_string(t.last_side));
+  } else {
+    out += R"(,"last_size":null,"last_side":null)";
+  }
+  append_time(out, t.ts_ns);
+  fmt::format_to(std::back_inserter(out), R"(,"tick_count":{})", t.tick_count);
+  append_qty_member(out, "volume", t.volume, s.spec);
+  append_price_member(out, "high", price(t.high), s.spec);
+  append_price_member(out, "low", price(t.low), s.spec);
+  append_price_member(out, "open", price(t.open), s.spec);
+  append_string_member(out, "state", services::wire::to_string(r.state));
+  if (r.last_update_age_ms) {
+    fmt::format_to(std::back_inserter(out), R"(,"last_update_age_ms":{}}})", *r.last_update_age_ms);
+  } else {
+    out += R"(,"last_update_age_ms":null})";
+  }
+  return out;
+}
+
+void append_level(std::string& out, std::string_view name, const std::optional<ob::LevelView>& l,
+                  const services::SymbolSpec& spec) {
+  out += ",\"";
+  out += name;
+  out += "\":";
+  if (!l) {
+    out += "null";
+    return;
+  }
+  out += R"({"price":")";
+  ob::append_price(out, l->price, spec.book);
+  out += R"(","qty":")";
+  ob::append_qty(out, l->qty, spec.book);
+  fmt::format_to(std::back_inserter(out), R"(","orders":{}}})", l->orders);
+}
+
+std::string top_json(const services::SymbolInfo& s, const services::wire::Top& t) {
+  std::string out = R"({"symbol":")" + s.symbol + '"';
+  fmt::format_to(std::back_inserter(out), R"(,"seq":{})", t.seq);
+  append_level(out, "bid", t.bid, s.spec);
+  append_level(out, "ask", t.ask, s.spec);
+  if (t.bid && t.ask) {
+    out += R"(,"spread":")" + ob::format_spread(t.bid->price, t.ask->price, s.spec.book) + '"';
+    out += R"(,"mid":")" + ob::format_mid(t.bid->price, t.ask->price, s.spec.book) + '"';
+  } else {
+    out += R"(,"spread":null,"mid":null)";
+  }
+  append_time(out, t.ts_ns);
+  out += '}';
+  return out;
+}
+
+void append_side_levels(std::string& out, std::string_view name,
+                        const std::vector<ob::LevelView>& levels,
+                        const services::SymbolSpec& spec) {
+  out += ",\"";
+  out += name;
+  out += "\":[";
+  for (std::size_t i = 0; i < levels.size(); ++i) {
+    out += i == 0 ? "[\"" : ",[\"";
+    ob::append_price(out, levels[i].price, spec.book);
+    out += "\",\"";
+    ob::append_qty(out, levels[i].qty, spec.book);
+    out += "\"]";
+  }
+  out += ']';
+}
+
+std::string depth_json(const services::SymbolInfo& s, const services::Depth& d) {
+  std::string out = R"({"symbol":")" + s.symbol + '"';
+  out.reserve(64 + 32 * (d.bids.size() + d.asks.size()));
+  fmt::format_to(std::back_inserter(out), R"(,"seq":{})", d.seq);
+  append_side_levels(out, "bids", d.bids, s.spec);
+  append_side_levels(out, "asks", d.asks, s.spec);
+  out += '}';
+  return out;
+}
+
+std::string order_json(const services::SymbolInfo& s, const services::OrderReport& o) {
+  std::string out = R"({"order_id":)";
+  feeds::append_json_string(out, o.order_id);
+  if (!o.client_order_id.empty()) append_string_member(out, "client_order_id", o.client_order_id);
+  append_string_member(out, "symbol", s.symbol);
+  append_string_member(out, "side", ob::to_string(o.side));
+  append_string_member(out, "type", o.type == ob::OrderType::limit ? "limit" : "market");
+  append_string_member(out, "tif",
+                       o.tif == ob::TimeInForce::gtc   ? "gtc"
+                       : o.tif == ob::TimeInForce::ioc ? "ioc"
+                                                       : "fok");
+  if (o.price) append_price_member(out, "price", o.price, s.spec);
+  append_qty_member(out, "qty", o.qty, s.spec);
+  append_string_member(out, "status", to_wire(o.status));
+  append_qty_member(out, "filled_qty", o.filled, s.spec);
+  append_qty_member(out, "remaining_qty", o.remaining, s.spec);
+  out += R"(,"trades":[)";
+  for (std::size_t i = 0; i < o.trades.size(); ++i) {
+    const services::OrderFill& f = o.trades[i];
+    out += i == 0 ? R"({"trade_id":")" : R"(,{"trade_id":")";
+    out += std::to_string(f.trade_id);
+    out += '"';
+    append_price_member(out, "price", f.price, s.spec);
+    append_qty_member(out, "qty", f.qty, s.spec);
+    append_string_member(out, "maker_order_id", f.maker_order_id);
+    out += '}';
+  }
+  out += "]}";
+  return out;
+}
+
+std::string ingest_json(const services::IngestReport& r) {
+  std::string out =
+      fmt::format(R"({{"accepted":{},"rejected":{},"errors":[)", r.accepted, r.rejected);
+  for (std::size_t i = 0; i < r.errors.size(); ++i) {
+    const feeds::LineError& e = r.errors[i];
+    fmt::format_to(std::back_inserter(out), R"({}{{"line":{},"code":"{}","message":)",
+                   i == 0 ? "" : ",", e.line, feeds::to_string(e.code));
+    feeds::append_json_string(out, e.message);
+    out += '}';
+  }
+  out += "]}";
+  return out;
+}
+
+// ---- request bodies ------------------------------------------------------------------
+
+/// A JSON object body read into named string fields. Fields must be strings;
+/// a non-string value is remembered as `wrong_type` for its field.
+struct BodyFields {
+  struct Field {
+    bool present = false;
+    bool is_string = false;
+    std::string text;
+  };
+  std::vector<std::pair<std::string_view, Field>> fields;
+  const Field& get(std::string_view name) const {
+    static const Field kAbsent;
+    for (const auto& [n, f] : fields) {
+      if (n == name) return f;
+    }
+    return kAbsent;
+  }
+};
+
+/// Parses an object body for the given field names; nullopt if not a JSON object.
+std::optional<BodyFields> parse_object(std::string_view body,
+                                       std::initializer_list<std::string_view> names) {
+  thread_local od::parser parser;
+  simdjson::padded_string padded(body);
+  od::document doc;
+  if (parser.iterate(padded).get(doc)) return std::nullopt;
+  od::object obj;
+  if (doc.get_object().get(obj)) return std::nullopt;
+  BodyFields out;
+  for (std::string_view n : names) out.fields.emplace_back(n, BodyFields::Field{});
+  for (auto field : obj) {
+    std::string_view key;
+    if (field.unescaped_key().get(key)) return std::nullopt;
+    od::value v;
+    if (field.value().get(v)) return std::nullopt;
+    BodyFields::Field* slot = nullptr;
+    for (auto& [n, f] : out.fields) {
+      if (n == key) slot = &f;
+    }
+    od::json_type type;
+    if (v.type().get(type)) return std::nullopt;
+    if (slot == nullptr || type != od::json_type::string) {
+      if (slot != nullptr) slot->present = true;  // present, but not a string
+      continue;                                   // On-Demand skips the value
+    }
+    std::string_view text;
+    if (v.get_string().get(text)) return std::nullopt;
+    *slot = BodyFields::Field{true, true, std::string(text)};
+  }
+  // Anything after the object (OUT_OF_BOUNDS means nothing follows) is not JSON.
+  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) return std::nullopt;
+  return out;
+}
+
+// ---- routing -------------------------------------------------------------------------
+
+/// /api/v1/symbols/{s}/{rest...} split into segments.
+std::vector<std::string_view> segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    auto end = path.find('/');
+    out.push_back(path.substr(0, end));
+    if (end == std::string_view::npos) break;
+    path.remove_prefix(end);
+  }
+  return out;
+}
+
+std::optional<std::string_view> query_param(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view kv = query.substr(0, amp);
+    auto eq = kv.find('=');
+    if (kv.substr(0, eq) == name) {
+      return eq == std::string_view::npos ? std::string_view{} : kv.substr(eq + 1);
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+// ---- the handler -----------------------------------------------------------------------
+
+RestApi::RestApi(services::Application& app, ApiMetrics& metrics, RestOptions options)
+    : app_(app), metrics_(metrics), options_(options) {}
+
+net::awaitable<Response> RestApi::handle(const Request& req, std::string client_key) const {
+  const auto started = std::chrono::steady_clock::now();
+  auto ex = co_await net::this_coro::executor;
+  const std::string_view target(req.target().data(), req.target().size());
+  const auto qmark = target.find('?');
+  const std::string_view path = target.substr(0, qmark);
+  const std::string_view query =
+      qmark == std::string_view::npos ? std::string_view{} : target.substr(qmark + 1);
+  const http::verb method = req.method();
+  const std::vector<std::string_view> seg = segments(path);
+  std::string route = "other";
+
+  auto finish = [&](Response res) {
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    metrics_.requests(route, res.result_int()).Increment();
+    metrics_.latency(route).Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    return res;
+  };
+  auto method_not_allowed = [&](std::string_view allow) {
+    Response res = error_response(req, http::status::method_not_allowed, "method_not_allowed",
+                                  fmt::format("{} is not allowed here", req.method_string()));
+    res.set(http::field::allow, allow);
+    return res;
+  };
+
+  // ---- service endpoints (not rate limited) ----
+  if (seg.size() == 1 && (seg[0] == "healthz" || seg[0] == "readyz" || seg[0] == "metrics")) {
+    route = "/" + std::string(seg[0]);
+    if (method != http::verb::get) co_return finish(method_not_allowed("GET"));
+    if (seg[0] == "healthz")
+      co_return finish(json_response(req, http::status::ok, R"({"status":"ok"})"));
+    if (seg[0] == "readyz") {
+      const bool ready = app_.ready();
+      co_return finish(json_response(req,
+                                     ready ? http::status::ok : http::status::service_unavailable,
+                                     ready ? R"({"status":"ready"})" : R"({"status":"starting"})"));
+    }
+    prometheus::TextSerializer serializer;
+    Response res{http::status::ok, req.version()};
+    res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    res.body() = serializer.Serialize(app_.metrics()->registry()->Collect());
+    co_return finish(std::move(res));
+  }
+
+  const bool api = seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1";
+  if (!api)
+    co_return finish(error_response(req, http::status::not_found, "not_found", "no such route"));
+
+  // ---- which route ----
+  enum class R { symbols, symbol, ticker, top, depth, orders, order, ingest, none };
+  R r = R::none;
+  if (seg.size() == 3 && seg[2] == "symbols") r = R::symbols;
+  if (seg.size() == 3 && seg[2] == "ingest") r = R::ingest;
+  if (seg.size() == 4 && seg[2] == "symbols") r = R::symbol;
+  if (seg.size() == 5 && seg[2] == "symbols") {
+    if (seg[4] == "ticker") r = R::ticker;
+    if (seg[4] == "top") r = R::top;
+    if (seg[4] == "depth") r = R::depth;
+    if (seg[4] == "orders") r = R::orders;
+  }
+  if (seg.size() == 6 && seg[2] == "symbols" && seg[4] == "orders") r = R::order;
+  static constexpr std::string_view kRouteNames[] = {"/api/v1/symbols",
+                                                     "/api/v1/symbols/{symbol}",
+                                                     "/api/v1/symbols/{symbol}/ticker",
+                                                     "/api/v1/symbols/{symbol}/top",
+                                                     "/api/v1/symbols/{symbol}/depth",
+                                                     "/api/v1/symbols/{symbol}/orders",
+                                                     "/api/v1/symbols/{symbol}/orders/{id}",
+                                                     "/api/v1/ingest"};
+  if (r == R::none)
+    co_return finish(error_response(req, http::status::not_found, "not_found", "no such route"));
+  route = std::string(kRouteNames[static_cast<int>(r)]);
+
+  // ---- rate limit: every /api/v1 request counts ----
+  const services::RateLimiters& limiters = app_.limiters();
+  std::optional<std::uint32_t> remaining;
+  if (limiters.enabled()) {
+    auto decision_op =
+        limiters.async_check(ex, client_key, 1, options_.call_timeout, net::use_awaitable);
+    auto decision = co_await std::move(decision_op);
+    if (!decision) co_return finish(call_failed(req, decision.error()));
+    if (auto* limited = std::get_if<services::RateLimited>(&*decision)) {
+      metrics_.rate_limited.Increment();
+      Response res = error_response(req, http::status::too_many_requests, "rate_limited",
+                                    "too many requests; retry later");
+      res.set(http::field::retry_after, std::to_string(limited->retry_after_seconds()));
+      res.set("X-RateLimit-Limit", std::to_string(limiters.config().limit));
+      res.set("X-RateLimit-Remaining", "0");
+      co_return finish(std::move(res));
+    }
+    remaining = std::get<services::RateOk>(*decision).remaining;
+  }
+  auto counted = [&](Response res) {
+    if (remaining) {
+      res.set("X-RateLimit-Limit", std::to_string(limiters.config().limit));
+      res.set("X-RateLimit-Remaining", std::to_string(*remaining));
+    }
+    return finish(std::move(res));
+  };
+  auto fail = [&](http::status s, std::string_view code, std::string_view message) {
+    return counted(error_response(req, s, code, message));
+  };
+  const services::ServiceContext& ctx = *app_.context();
+
+  // ---- /symbols ----
+  if (r == R::symbols) {
+    if (method != http::verb::get) co_return counted(method_not_allowed("GET"));
+    auto dir = app_.directory();
+    if (!dir)
+      co_return fail(http::status::service_unavailable, "overloaded", "directory restarting");
+    auto list_op = rt::async_call(ex, *dir, services::SymbolDirectory::List{},
+                                  options_.call_timeout, net::use_awaitable);
+    auto list = co_await std::move(list_op);
+    if (!list) co_return counted(call_failed(req, list.error()));
+    std::string out = R"({"symbols":[)";
+    bool first = true;
+    for (const services::SymbolInfoPtr& s : *list) {
+      std::optional<services::PriceFeedHandler::Report> feed;
+      if (auto h = services::find_feed(ctx, s->symbol)) {
+        auto t_op = rt::async_call(ex, h->server, services::PriceFeedHandler::GetTicker{},
+                                   options_.call_timeout, net::use_awaitable);
+        auto t = co_await std::move(t_op);
+        if (t) feed = std::move(*t);
+      }
+      if (!first) out += ',';
+      first = false;
+      out += symbol_json(*s, feed);
+    }
+    out += "]}";
+    co_return counted(json_response(req, http::status::ok, std::move(out)));
+  }
+
+  // ---- /ingest ----
+  if (r == R::ingest) {
+    if (method != http::verb::post) co_return counted(method_not_allowed("POST"));
+    auto server = app_.ingest_server();
+    if (!server)
+      co_return fail(http::status::service_unavailable, "overloaded", "ingest restarting");
+    auto batch = std::make_shared<const feeds::ParsedBatch>(feeds::parse_ndjson(req.body()));
+    auto report_op = rt::async_call(ex, *server, services::IngestServer::Apply{batch},
+                                    options_.call_timeout, net::use_awaitable);
+    auto report = co_await std::move(report_op);
+    if (!report) co_return counted(call_failed(req, report.error()));
+    co_return counted(json_response(req, http::status::ok, ingest_json(*report)));
+  }
+
+  // ---- /symbols/{symbol}... ----
+  const std::string symbol(seg[3]);
+  if (!feeds::is_valid_symbol(symbol)) {
+    co_return fail(http::status::bad_request, "invalid_symbol",
+                   "a symbol matches ^[A-Z0-9][A-Z0-9._-]{0,31}$");
+  }
+
+  if (r == R::symbol) {
+    if (method == http::verb::get) {
+      auto book = services::find_book(ctx, symbol);
+      if (!book) co_return fail(http::status::not_found, "unknown_symbol", "no such symbol");
+      std::optional<services::PriceFeedHandler::Report> feed;
+      if (auto h = services::find_feed(ctx, symbol)) {
+        auto t_op = rt::async_call(ex, h->server, services::PriceFeedHandler::GetTicker{},
+                                   options_.call_timeout, net::use_awaitable);
+        auto t = co_await std::move(t_op);
+        if (t) feed = std::move(*t);
+      }
+      co_return counted(json_response(req, http::status::ok, symbol_json(*book->info, feed)));
+    }
+    if (method != http::verb::put) co_return counted(method_not_allowed("GET, PUT"));
+    auto body = parse_object(req.body(), {"tick_size", "lot_size", "mode"});
+    if (!body)
+      co_return fail(http::status::bad_request, "invalid_json", "the body must be a JSON object");
+    const auto& tick = body->get("tick_size");
+    const auto& lot = body->get("lot_size");
+    const auto& mode_field = body->get("mode");
+    if (!tick.present || !tick.is_string) {
+      co_return fail(http::status::bad_request, "invalid_price",
+                     "tick_size: expected a decimal string");
+    }
+    if (!lot.present || !lot.is_string) {
+      co_return fail(http::status::bad_request, "invalid_quantity",
+                     "lot_size: expected a decimal string");
+    }
+    ob::Mode mode = ob::Mode::venue;
+    if (mode_field.present) {
+      auto m = mode_field.is_string ? services::parse_mode(mode_field.text) : std::nullopt;
+      if (!m) co_return fail(http::status::bad_request, "bad_request", "mode: venue, mirror or l2");
+      mode = *m;
+    }
+    auto spec = services::SymbolSpec::parse(tick.text, lot.text, mode);
+    if (!spec) {
+      co_return spec.error() == ob::ErrorCode::invalid_price
+          ? fail(http::status::bad_request, "invalid_price",
+                 "tick_size: a decimal > 0, at most 18 decimals")
+          : fail(http::status::bad_request, "invalid_quantity",
+                 "lot_size: a decimal > 0, at most 18 decimals");
+    }
+    auto dir = app_.directory();
+    if (!dir)
+      co_return fail(http::status::service_unavailable, "overloaded", "directory restarting");
+    auto made_op = rt::async_call(ex, *dir, services::SymbolDirectory::Ensure{symbol, *spec, false},
+                                  options_.call_timeout, net::use_awaitable);
+    auto made = co_await std::move(made_op);
+    if (!made) co_return counted(call_failed(req, made.error()));
+    if (!*made) {
+      const services::DirectoryError& e = made->error();
+      if (e.code == services::DirectoryError::Code::conflict) {
+        co_return fail(http::status::conflict, "conflict", "the symbol exists with another spec");
+      }
+      co_return fail(http::status::service_unavailable, "overloaded", e.detail);
+    }
+    co_return counted(json_response(req,
+                                    (*made)->created ? http::status::created : http::status::ok,
+                                    symbol_json(*(*made)->info, std::nullopt)));
+  }
+
+  if (r == R::ticker) {
+    if (method != http::verb::get) co_return counted(method_not_allowed("GET"));
+    auto h = services::find_feed(ctx, symbol);
+    if (!h) co_return fail(http::status::not_found, "unknown_symbol", "no such symbol");
+    auto t_op = rt::async_call(ex, h->server, services::PriceFeedHandler::GetTicker{},
+                               options_.call_timeout, net::use_awaitable);
+    auto t = co_await std::move(t_op);
+    if (!t) co_return counted(call_failed(req, t.error()));
+    co_return counted(json_response(req, http::status::ok, ticker_json(*h->info, *t)));
+  }
+
+  auto book = services::find_book(ctx, symbol);
+  if (!book) co_return fail(http::status::not_found, "unknown_symbol", "no such symbol");
+  const services::SymbolInfo& info = *book->info;
+
+  if (r == R::top) {
+    if (method != http::verb::get) co_return counted(method_not_allowed("GET"));
+    auto t_op = rt::async_call(ex, book->server, services::OrderBookServer::GetTop{},
+                               options_.call_timeout, net::use_awaitable);
+    auto t = co_await std::move(t_op);
+    if (!t) co_return counted(call_failed(req, t.error()));
+    co_return counted(json_response(req, http::status::ok, top_json(info, *t)));
+  }
+
+  if (r == R::depth) {
+    if (method != http::verb::get) co_return counted(method_not_allowed("GET"));
+    std::size_t levels = 10;
+    if (auto p = query_param(query, "levels")) {
+      auto [end, ec] = std::from_chars(p->data(), p->data() + p->size(), levels);
+      if (ec != std::errc{} || end != p->data() + p->size() || levels < 1 || levels > 1000) {
+        co_return fail(http::status::bad_request, "bad_request",
+                       "levels: an integer from 1 to 1000");
+      }
+    }
+    auto d_op = rt::async_call(ex, book->server, services::OrderBookServer::GetDepth{levels},
+                               options_.call_timeout, net::use_awaitable);
+    auto d = co_await std::move(d_op);
+    if (!d) co_return counted(call_failed(req, d.error()));
+    co_return counted(json_response(req, http::status::ok, depth_json(info, *d)));
+  }
+
+  auto order_failed = [&](ob::ErrorCode e) {
+    switch (e) {
+      case ob::ErrorCode::unknown_order:
+        return fail(http::status::not_found, "unknown_order", "no resting order with that id");
+      case ob::ErrorCode::mode_mismatch:
+        return fail(http::status::conflict, "mode_mismatch",
+                    fmt::format("orders need a venue symbol; {} is {}", info.symbol,
+                                ob::to_string(info.spec.mode)));
+      case ob::ErrorCode::invalid_price:
+        return fail(http::status::bad_request, "invalid_price", "price: not accepted by the book");
+      case ob::ErrorCode::invalid_quantity:
+        return fail(http::status::bad_request, "invalid_quantity", "qty: not accepted by the book");
+      case ob::ErrorCode::duplicate_order:
+        return fail(http::status::conflict, "duplicate_order", "an order with that id rests");
+      case ob::ErrorCode::invalid_field:
+        break;
+    }
+    return fail(http::status::bad_request, "bad_request", "rejected by the book");
+  };
+
+  if (r == R::order) {
+    const std::string id(seg[5]);
+    if (method == http::verb::get) {
+      auto o_op = rt::async_call(ex, book->server, services::OrderBookServer::GetOrder{id},
+                                 options_.call_timeout, net::use_awaitable);
+      auto o = co_await std::move(o_op);
+      if (!o) co_return counted(call_failed(req, o.error()));
+      if (!*o) co_return order_failed(o->error());
+      co_return counted(json_response(req, http::status::ok, order_json(info, **o)));
+    }
+    if (method != http::verb::delete_) co_return counted(method_not_allowed("GET, DELETE"));
+    auto o_op = rt::async_call(ex, book->server, services::OrderBookServer::CancelOrder{id},
+                               options_.call_timeout, net::use_awaitable);
+    auto o = co_await std::move(o_op);
+    if (!o) co_return counted(call_failed(req, o.error()));
+    if (!*o) co_return order_failed(o->error());
+    co_return counted(json_response(req, http::status::ok, order_json(info, **o)));
+  }
+
+  // r == R::orders
+  if (method != http::verb::post) co_return counted(method_not_allowed("POST"));
+  auto body = parse_object(req.body(), {"side", "qty", "price", "type", "tif", "client_order_id"});
+  if (!body)
+    co_return fail(http::status::bad_request, "invalid_json", "the body must be a JSON object");
+  services::OrderRequest o;
+  const auto& side = body->get("side");
+  if (!side.present || !side.is_string || (side.text != "buy" && side.text != "sell")) {
+    co_return fail(http::status::bad_request, "bad_request", "side: \"buy\" or \"sell\"");
+  }
+  o.side = side.text == "buy" ? ob::Side::buy : ob::Side::sell;
+  const auto& type = body->get("type");
+  if (type.present) {
+    if (!type.is_string || (type.text != "limit" && type.text != "market")) {
+      co_return fail(http::status::bad_request, "bad_request", "type: \"limit\" or \"market\"");
+    }
+    o.type = type.text == "limit" ? ob::OrderType::limit : ob::OrderType::market;
+  }
+  const auto& tif = body->get("tif");
+  if (tif.present) {
+    if (!tif.is_string || (tif.text != "gtc" && tif.text != "ioc" && tif.text != "fok")) {
+      co_return fail(http::status::bad_request, "bad_request", "tif: \"gtc\", \"ioc\" or \"fok\"");
+    }
+    o.tif = tif.text == "gtc"   ? ob::TimeInForce::gtc
+            : tif.text == "ioc" ? ob::TimeInForce::ioc
+                                : ob::TimeInForce::fok;
+  }
+  if (o.type == ob::OrderType::market) {
+    if (tif.present && o.tif != ob::TimeInForce::ioc) {
+      co_return fail(http::status::bad_request, "bad_request", "tif: a market order is always ioc");
+    }
+    o.tif = ob::TimeInForce::ioc;
+  }
+  const auto& qty = body->get("qty");
+  if (!qty.present || !qty.is_string) {
+    co_return fail(http::status::bad_request, "invalid_quantity", "qty: expected a decimal string");
+  }
+  auto q = ob::parse_qty(qty.text, info.spec.book);
+  if (!q) {
+    co_return fail(http::status::bad_request, "invalid_quantity",
+                   fmt::format("qty: a decimal > 0 on the lot {}", info.spec.lot_size()));
+  }
+  o.qty = *q;
+  const auto& price = body->get("price");
+  if (o.type == ob::OrderType::market) {
+    if (price.present)
+      co_return fail(http::status::bad_request, "bad_request",
+                     "price: not allowed on a market order");
+  } else {
+    if (!price.present || !price.is_string) {
+      co_return fail(http::status::bad_request, "invalid_price",
+                     "price: expected a decimal string");
+    }
+    auto p = ob::parse_price(price.text, info.spec.book);
+    if (!p) {
+      co_return fail(http::status::bad_request, "invalid_price",
+                     fmt::format("price: a decimal > 0 on the tick {}", info.spec.tick_size()));
+    }
+    o.price = *p;
+  }
+  const auto& client_id = body->get("client_order_id");
+  if (client_id.present) {
+    if (!client_id.is_string || client_id.text.size() > 64) {
+      co_return fail(http::status::bad_request, "bad_request",
+                     "client_order_id: a string of at most 64 bytes");
+    }
+    o.client_order_id = client_id.text;
+  }
+  auto placed_op = rt::async_call(ex, book->server, services::OrderBookServer::PlaceOrder{o},
+                                  options_.call_timeout, net::use_awaitable);
+  auto placed = co_await std::move(placed_op);
+  if (!placed) co_return counted(call_failed(req, placed.error()));
+  if (!*placed) co_return order_failed(placed->error());
+  co_return counted(json_response(req, http::status::created, order_json(info, **placed)));
+}
+
+}  // namespace api

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Black-box smoke test: starts the real marketd binary on a free port with the
+# simulator, curls the service and REST endpoints, checks /metrics with
+# promtool, and stops it with SIGTERM (it must exit 0).
+#   scripts/smoke.sh [path/to/marketd]
+set -euo pipefail
+bin=${1:-build/release/api/marketd}
+log=$(mktemp)
+"$bin" --listen 127.0.0.1:0 --rate 500 >"$log" 2>&1 &  # port 0: any free port
+pid=$!
+trap 'kill $pid 2>/dev/null || true; rm -f "$log"' EXIT
+fail() { echo "smoke: $*" >&2; cat "$log" >&2; exit 1; }
+
+port=""
+for _ in $(seq 1 100); do  # the serving line says which port was bound
+  port=$(sed -n 's/.*event=serving listen=127.0.0.1:\([0-9]*\).*/\1/p' "$log")
+  [[ -n $port ]] && break
+  kill -0 $pid 2>/dev/null || fail "marketd exited at start"
+  sleep 0.1
+done
+[[ -n $port ]] || fail "marketd did not start serving"
+base="http://127.0.0.1:$port"
+curl -fsS "$base/readyz" >/dev/null || fail "readyz"
+curl -fsS "$base/healthz" | grep -q '"ok"' || fail "healthz"
+curl -fsS "$base/api/v1/symbols" | grep -q '"BTC-USD"' || fail "symbols"
+curl -fsS "$base/api/v1/symbols/BTC-USD/top" | grep -q '"seq"' || fail "top"
+curl -fsS "$base/api/v1/symbols/BTC-USD/depth?levels=5" | grep -q '"bids"' || fail "depth"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$base/api/v1/symbols/NOPE/top")
+[[ $code == 404 ]] || fail "unknown symbol gave $code"
+curl -fsS "$base/metrics" >"$log.metrics" || fail "metrics"
+promtool check metrics <"$log.metrics" || fail "promtool check metrics"
+rm -f "$log.metrics"
+kill -TERM $pid
+wait $pid || fail "marketd exited $? on SIGTERM"
+trap - EXIT
+rm -f "$log"
+echo "smoke: ok (port $port)"

@@ -1,0 +1,246 @@
+// The REST contract of API.md, through a real server on an ephemeral port.
+
+#include <gtest/gtest.h>
+
+#include "tests/api/api_fixture.hpp"
+#include "tests/support/eventually.hpp"
+
+namespace api::test {
+namespace {
+
+namespace http = boost::beast::http;
+using http::verb;
+using testing_support::eventually;
+
+class RestTest : public ApiTest {
+ protected:
+  RestTest() : ApiTest(config()) {}
+  static services::ApplicationConfig config() {
+    services::ApplicationConfig cfg;
+    cfg.rate_limit.limit = 0;  // rate limiting has its own test
+    cfg.symbols = {{"BTC-USD", *services::SymbolSpec::parse("0.01", "0.0001")},
+                   {"MIR", *services::SymbolSpec::parse("0.01", "1", ob::Mode::mirror)}};
+    return cfg;
+  }
+  Client c = client();
+};
+
+TEST_F(RestTest, ServiceEndpointsAnswer) {
+  auto h = c.get("/healthz");
+  EXPECT_EQ(h.result(), http::status::ok);
+  EXPECT_EQ(h.body(), R"({"status":"ok"})");
+  EXPECT_EQ(c.get("/readyz").result(), http::status::ok);
+  auto m = c.get("/metrics");
+  EXPECT_EQ(m.result(), http::status::ok);
+  EXPECT_NE(m[http::field::content_type].find("version=0.0.4"), std::string::npos);
+  EXPECT_NE(m.body().find("marketd_symbols 2"), std::string::npos);
+  EXPECT_NE(m.body().find("marketd_http_requests_total{"), std::string::npos);
+  EXPECT_EQ(c.request(verb::post, "/healthz").result(), http::status::method_not_allowed);
+}
+
+TEST_F(RestTest, SymbolsAreListedCreatedIdempotentlyAndConflicting) {
+  auto list = c.get("/api/v1/symbols");
+  ASSERT_EQ(list.result(), http::status::ok);
+  EXPECT_NE(
+      list.body().find(
+          R"({"symbol":"BTC-USD","mode":"venue","tick_size":"0.01","lot_size":"0.0001","state":"idle","last_price":null})"),
+      std::string::npos)
+      << list.body();
+  auto made =
+      c.request(verb::put, "/api/v1/symbols/ETH-USD", R"({"tick_size":"0.01","lot_size":"0.001"})");
+  EXPECT_EQ(made.result(), http::status::created) << made.body();
+  EXPECT_NE(made.body().find(R"("mode":"venue")"), std::string::npos);
+  auto again = c.request(verb::put, "/api/v1/symbols/ETH-USD",
+                         R"({"tick_size":"0.010","lot_size":"0.001","mode":"venue"})");
+  EXPECT_EQ(again.result(), http::status::ok);
+  auto other =
+      c.request(verb::put, "/api/v1/symbols/ETH-USD", R"({"tick_size":"0.1","lot_size":"0.001"})");
+  EXPECT_EQ(other.result(), http::status::conflict);
+  EXPECT_EQ(error_code_of(other), "conflict");
+  EXPECT_EQ(error_code_of(
+                c.request(verb::put, "/api/v1/symbols/eth", R"({"tick_size":"1","lot_size":"1"})")),
+            "invalid_symbol");
+  EXPECT_EQ(error_code_of(
+                c.request(verb::put, "/api/v1/symbols/X", R"({"tick_size":0.1,"lot_size":"1"})")),
+            "invalid_price");
+  EXPECT_EQ(error_code_of(c.request(verb::put, "/api/v1/symbols/X",
+                                    R"({"tick_size":"0.1","lot_size":"-1"})")),
+            "invalid_quantity");
+  EXPECT_EQ(error_code_of(c.request(verb::put, "/api/v1/symbols/X",
+                                    R"({"tick_size":"0.1","lot_size":"1","mode":"x"})")),
+            "bad_request");
+  EXPECT_EQ(error_code_of(c.request(verb::put, "/api/v1/symbols/X", "{nope")), "invalid_json");
+}
+
+TEST_F(RestTest, TickerTopAndDepthBeforeAndAfterTrading) {
+  auto t = c.get("/api/v1/symbols/BTC-USD/ticker");
+  ASSERT_EQ(t.result(), http::status::ok);
+  EXPECT_NE(t.body().find(R"("last_price":null)"), std::string::npos) << t.body();
+  EXPECT_NE(t.body().find(R"("tick_count":0,"volume":"0.0000")"), std::string::npos) << t.body();
+  EXPECT_NE(t.body().find(R"("ts":null,"ts_ns":null)"), std::string::npos);
+  EXPECT_EQ(error_code_of(c.get("/api/v1/symbols/NOPE/ticker")), "unknown_symbol");
+  EXPECT_EQ(c.get("/api/v1/symbols/NOPE/top").result(), http::status::not_found);
+
+  auto order = [&](std::string body) {
+    return c.request(verb::post, "/api/v1/symbols/BTC-USD/orders", std::move(body));
+  };
+  EXPECT_EQ(order(R"({"side":"buy","qty":"1","price":"99.99"})").result(), http::status::created);
+  EXPECT_EQ(order(R"({"side":"sell","qty":"2","price":"100.01"})").result(), http::status::created);
+  auto top = c.get("/api/v1/symbols/BTC-USD/top");
+  ASSERT_EQ(top.result(), http::status::ok);
+  EXPECT_NE(
+      top.body().find(
+          R"("seq":2,"bid":{"price":"99.99","qty":"1.0000","orders":1},"ask":{"price":"100.01","qty":"2.0000","orders":1},"spread":"0.02","mid":"100.000")"),
+      std::string::npos)
+      << top.body();
+  auto depth = c.get("/api/v1/symbols/BTC-USD/depth?levels=5");
+  EXPECT_EQ(
+      depth.body(),
+      R"({"symbol":"BTC-USD","seq":2,"bids":[["99.99","1.0000"]],"asks":[["100.01","2.0000"]]})");
+  for (const char* bad : {"0", "1001", "abc", "", "5x"}) {
+    auto r = c.get(std::string("/api/v1/symbols/BTC-USD/depth?levels=") + bad);
+    EXPECT_EQ(r.result(), http::status::bad_request) << bad;
+    EXPECT_EQ(error_code_of(r), "bad_request");
+  }
+  // A crossing order trades at the resting price and becomes a tick.
+  auto cross = order(R"({"side":"buy","qty":"0.5","type":"market"})");
+  ASSERT_EQ(cross.result(), http::status::created) << cross.body();
+  EXPECT_NE(cross.body().find(R"("status":"filled")"), std::string::npos) << cross.body();
+  EXPECT_NE(cross.body().find(R"("price":"100.01","qty":"0.5000","maker_order_id":"2")"),
+            std::string::npos)
+      << cross.body();
+  ASSERT_TRUE(eventually([&] {
+    return c.get("/api/v1/symbols/BTC-USD/ticker").body().find(R"("tick_count":1)") !=
+           std::string::npos;
+  }));
+  EXPECT_NE(c.get("/api/v1/symbols/BTC-USD/ticker")
+                .body()
+                .find(R"("last_price":"100.01","last_size":"0.5000","last_side":"buy")"),
+            std::string::npos);
+}
+
+TEST_F(RestTest, OrdersArePlacedLookedUpCancelledAndValidated) {
+  const std::string orders = "/api/v1/symbols/BTC-USD/orders";
+  auto placed =
+      c.request(verb::post, orders,
+                R"({"side":"sell","qty":"1.5","price":"101","client_order_id":"my \"id\""})");
+  ASSERT_EQ(placed.result(), http::status::created) << placed.body();
+  EXPECT_NE(
+      placed.body().find(
+          R"("order_id":"1","client_order_id":"my \"id\"","symbol":"BTC-USD","side":"sell","type":"limit","tif":"gtc","price":"101.00","qty":"1.5000","status":"resting","filled_qty":"0.0000","remaining_qty":"1.5000","trades":[])"),
+      std::string::npos)
+      << placed.body();
+  EXPECT_EQ(c.get(orders + "/1").result(), http::status::ok);
+  auto cancelled = c.request(verb::delete_, orders + "/1");
+  EXPECT_EQ(cancelled.result(), http::status::ok);
+  EXPECT_NE(cancelled.body().find(R"("status":"cancelled")"), std::string::npos);
+  EXPECT_EQ(error_code_of(c.request(verb::delete_, orders + "/1")), "unknown_order");
+  EXPECT_EQ(c.get(orders + "/1").result(), http::status::not_found);
+
+  auto code = [&](const std::string& body) {
+    return error_code_of(c.request(verb::post, orders, body));
+  };
+  EXPECT_EQ(code(R"({"side":"up","qty":"1","price":"1"})"), "bad_request");
+  EXPECT_EQ(code(R"({"qty":"1","price":"1"})"), "bad_request");
+  EXPECT_EQ(code(R"({"side":"buy","qty":1,"price":"1"})"), "invalid_quantity");
+  EXPECT_EQ(code(R"({"side":"buy","price":"1"})"), "invalid_quantity");
+  EXPECT_EQ(code(R"({"side":"buy","qty":"0","price":"1"})"), "invalid_quantity");
+  EXPECT_EQ(code(R"({"side":"buy","qty":"0.00001","price":"1"})"), "invalid_quantity");
+  EXPECT_EQ(code(R"({"side":"buy","qty":"1"})"), "invalid_price");
+  EXPECT_EQ(code(R"({"side":"buy","qty":"1","price":1.5})"), "invalid_price");
+  EXPECT_EQ(code(R"({"side":"buy","qty":"1","price":"1.001"})"), "invalid_price");
+  EXPECT_EQ(code(R"({"side":"buy","qty":"1","price":"-1"})"), "invalid_price");
+  EXPECT_EQ(code(R"({"side":"buy","qty":"1","type":"market","price":"1"})"), "bad_request");
+  EXPECT_EQ(code(R"({"side":"buy","qty":"1","type":"market","tif":"gtc"})"), "bad_request");
+  EXPECT_EQ(code(R"({"side":"buy","qty":"1","price":"1","tif":"day"})"), "bad_request");
+  EXPECT_EQ(code(R"({"side":"buy","qty":"1","price":"1","type":"stop"})"), "bad_request");
+  EXPECT_EQ(code("[1,2]"), "invalid_json");
+  EXPECT_EQ(code(R"({"side":"buy"} trailing)"), "invalid_json");
+  auto mirror = c.request(verb::post, "/api/v1/symbols/MIR/orders",
+                          R"({"side":"buy","qty":"1","price":"1"})");
+  EXPECT_EQ(mirror.result(), http::status::conflict);
+  EXPECT_EQ(error_code_of(mirror), "mode_mismatch");
+  // Nothing of the above reached the book.
+  EXPECT_NE(c.get("/api/v1/symbols/BTC-USD/top").body().find(R"("bid":null,"ask":null)"),
+            std::string::npos);
+}
+
+TEST_F(RestTest, IngestReportsAcceptedRejectedAndLineErrors) {
+  auto r = c.request(
+      verb::post, "/api/v1/ingest",
+      R"({"type":"add","symbol":"NEW","order_id":"A1","side":"sell","price":"10","qty":"1"})"
+      "\n\n"
+      R"({"type":"cancel","symbol":"NEW","order_id":"B9"})"
+      "\n"
+      "garbage\n");
+  ASSERT_EQ(r.result(), http::status::ok) << r.body();
+  EXPECT_NE(
+      r.body().find(R"({"accepted":1,"rejected":2,"errors":[{"line":3,"code":"unknown_order")"),
+      std::string::npos)
+      << r.body();
+  EXPECT_NE(r.body().find(R"({"line":4,"code":"invalid_json")"), std::string::npos);
+  EXPECT_EQ(c.get("/api/v1/symbols/NEW/top").result(), http::status::ok);
+}
+
+TEST_F(RestTest, UnknownRoutesWrongMethodsAndOversizedBodies) {
+  EXPECT_EQ(error_code_of(c.get("/nope")), "not_found");
+  EXPECT_EQ(error_code_of(c.get("/api/v1/nope")), "not_found");
+  auto wrong = c.request(verb::delete_, "/api/v1/symbols");
+  EXPECT_EQ(wrong.result(), http::status::method_not_allowed);
+  EXPECT_EQ(wrong[http::field::allow], "GET");
+  EXPECT_EQ(error_code_of(c.get("/api/v1/symbols/bad%20sym/top")), "invalid_symbol");
+  Client big = client();
+  auto r = big.request(verb::post, "/api/v1/ingest", std::string(2u << 20, 'x'));
+  EXPECT_EQ(r.result(), http::status::payload_too_large);
+  EXPECT_EQ(error_code_of(r), "payload_too_large");
+}
+
+class RateLimitTest : public ApiTest {
+ protected:
+  RateLimitTest() : ApiTest(config()) {}
+  static services::ApplicationConfig config() {
+    services::ApplicationConfig cfg;
+    cfg.rate_limit.limit = 3;
+    cfg.rate_limit.window = std::chrono::seconds(30);
+    return cfg;
+  }
+};
+
+TEST_F(RateLimitTest, OverTheLimitIs429WithRetryAfterAndServiceEndpointsDoNotCount) {
+  Client c = client();
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(c.get("/healthz").result(), http::status::ok);
+  for (int i = 2; i >= 0; --i) {
+    auto r = c.get("/api/v1/symbols");
+    ASSERT_EQ(r.result(), http::status::ok);
+    EXPECT_EQ(r["X-RateLimit-Limit"], "3");
+    EXPECT_EQ(r["X-RateLimit-Remaining"], std::to_string(i));
+  }
+  auto limited = c.get("/api/v1/symbols");
+  EXPECT_EQ(limited.result(), http::status::too_many_requests);
+  EXPECT_EQ(error_code_of(limited), "rate_limited");
+  EXPECT_EQ(limited["X-RateLimit-Remaining"], "0");
+  EXPECT_GE(std::stoi(std::string(limited[http::field::retry_after])), 1);
+  // Another key has its own budget.
+  auto other = c.request(verb::get, "/api/v1/symbols", {}, {{"X-Api-Key", "k2"}});
+  EXPECT_EQ(other.result(), http::status::ok);
+}
+
+class SlowClientTest : public ApiTest {
+ protected:
+  SlowClientTest() : ApiTest({}, ServerConfig{.read_timeout = std::chrono::milliseconds(200)}) {}
+};
+
+TEST_F(SlowClientTest, AClientThatNeverFinishesItsHeadersIsCutOff) {
+  Client c = client();
+  boost::asio::write(c.stream().socket(),
+                     boost::asio::buffer(std::string("GET /healthz HTTP/1.1\r\nHost: x\r\n")));
+  char byte = 0;
+  boost::system::error_code ec;
+  c.stream().socket().read_some(boost::asio::buffer(&byte, 1),
+                                ec);  // returns when the server closes
+  EXPECT_EQ(ec, boost::asio::error::eof);
+  EXPECT_TRUE(eventually([&] { return server->connections() == 0; }));
+}
+
+}  // namespace
+}  // namespace api::test
