@@ -14,6 +14,7 @@
 #include <optional>
 #include <vector>
 
+#include "api/runtime_metrics.hpp"
 #include "feeds/ndjson.hpp"
 #include "feeds/symbol.hpp"
 #include "orderbook/decimal.hpp"
@@ -379,7 +380,9 @@ net::awaitable<Response> RestApi::handle(const Request& req, std::string client_
     prometheus::TextSerializer serializer;
     Response res{http::status::ok, req.version()};
     res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-    res.body() = serializer.Serialize(app_.metrics()->registry()->Collect());
+    std::vector<prometheus::MetricFamily> families = app_.metrics()->registry()->Collect();
+    for (auto& f : collect_runtime_metrics(app_.runtime())) families.push_back(std::move(f));
+    res.body() = serializer.Serialize(families);
     co_return finish(std::move(res));
   }
 

@@ -35,6 +35,9 @@ TEST_F(RestTest, ServiceEndpointsAnswer) {
   EXPECT_NE(m[http::field::content_type].find("version=0.0.4"), std::string::npos);
   EXPECT_NE(m.body().find("marketd_symbols 2"), std::string::npos);
   EXPECT_NE(m.body().find("marketd_http_requests_total{"), std::string::npos);
+  EXPECT_NE(m.body().find("# TYPE marketd_processes gauge"), std::string::npos);
+  EXPECT_NE(m.body().find("marketd_call_timeouts_total"), std::string::npos);
+  EXPECT_NE(m.body().find("marketd_scheduler_utilisation"), std::string::npos);
   EXPECT_EQ(c.request(verb::post, "/healthz").result(), http::status::method_not_allowed);
 }
 
