@@ -5,8 +5,17 @@
 //
 // The HTTP layer accepts the upgrade request for `/ws` and hands the stream
 // over with start_ws_session(); from then on the session owns the connection.
-// Thread-safety: start_ws_session may be called from any io thread; a
-// WsSessions registry is thread-safe.
+//
+// Lifetime: a session ends when either side does. The client closing (or the
+// connection failing) ends the session process, so servers drop it on Down;
+// the process ending closes the connection with a code chosen by its exit
+// reason: 1001 on shutdown (close_all_ws_sessions), 1013 for a slow consumer,
+// 1008 for a client over its message rate, 1011 on an internal error.
+// Teardown order: the stream's io context must outlive the Runtime (as for
+// rt::async_call): a session ending posts to it from a runtime thread.
+// Thread-safety: start_ws_session may be called from any io thread (the
+// stream's executor must be a strand, or an io_context run by one thread, as
+// Beast requires); close_all_ws_sessions from any thread.
 
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
@@ -15,6 +24,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <string>
 
 #include "api/api_metrics.hpp"
 #include "runtime/registry.hpp"
@@ -27,14 +37,16 @@ namespace api {
 struct WsOptions {
   std::size_t send_queue_limit = 4u << 20;  ///< bytes queued for the client before conflation/close
   unsigned messages_per_second = 50;        ///< client messages; beyond: error rate_limited
-  std::chrono::seconds abuse_close_after{5};  ///< still over the rate this long: close 1008
-  std::size_t max_subscriptions = 1000;       ///< (channel, symbol) pairs per connection
-  std::chrono::seconds heartbeat_after{5};    ///< idle this long: a heartbeat message
-  std::size_t max_message_bytes = 64u << 10;  ///< a bigger client frame: error, then ignored
+  std::chrono::milliseconds abuse_close_after{5000};  ///< still over the rate this long: close 1008
+  std::size_t max_subscriptions = 1000;               ///< (channel, symbol) pairs per connection
+  std::chrono::milliseconds heartbeat_after{5000};    ///< nothing sent this long: a heartbeat
+  std::size_t max_message_bytes = 64u << 10;      ///< a bigger client message: close 1009 (too big)
+  std::chrono::milliseconds close_timeout{5000};  ///< handshakes (opening, closing) finish by then
+  std::size_t mailbox_capacity = 1u << 16;        ///< frames waiting for the session process
 };
 
-/// Every live session, so shutdown can close them all with 1001 (duplicate
-/// key registry: key "ws", one entry per session process).
+/// Every live session, so shutdown can close them all with 1001. Must be a
+/// duplicate-key registry: key "ws", one entry per session process.
 using WsSessions = rt::Registry<std::string>;
 
 /// What sessions need from the server.
@@ -47,12 +59,14 @@ struct WsEnvironment {
 };
 
 /// Takes over an upgraded connection: completes the WebSocket handshake with
-/// `upgrade` and runs the session until the client or the server closes it.
+/// `upgrade` (permessage-deflate off) and runs the session until the client
+/// or the server closes it. Call it from the stream's executor.
 void start_ws_session(boost::beast::tcp_stream stream,
                       boost::beast::http::request<boost::beast::http::string_body> upgrade,
                       std::shared_ptr<const WsEnvironment> env);
 
 /// Closes every live session with code 1001 (going away); returns how many.
+/// Does not wait: a session is gone from `sessions` once its process exited.
 std::size_t close_all_ws_sessions(WsSessions& sessions);
 
 }  // namespace api

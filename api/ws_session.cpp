@@ -1,0 +1,1285 @@
+#include "api/ws_session.hpp"
+
+#include <simdjson.h>
+#include <spdlog/spdlog.h>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/role.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/websocket/error.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/beast/websocket/stream.hpp>
+#include <boost/beast/websocket/teardown.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "runtime/clock.hpp"
+#include "runtime/gen_server.hpp"
+#include "services/publication.hpp"
+#include "services/symbol_directory.hpp"
+#include "services/wire.hpp"
+
+namespace api {
+
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace websocket = beast::websocket;
+namespace od = simdjson::ondemand;
+
+using services::Channel;
+using services::Channels;
+using services::Frame;
+using services::FramePtr;
+
+const Channels kFeedChannels{Channel::trades, Channel::ticker, Channel::status};
+const Channels kBookChannels{Channel::top, Channel::book};
+
+// Exit reasons of a session process, each mapped to a close code.
+constexpr std::string_view kGoingAway = "going_away";          // 1001
+constexpr std::string_view kSlowConsumer = "slow_consumer";    // 1013 (also sent by servers)
+constexpr std::string_view kPolicyViolation = "rate_limited";  // 1008
+constexpr std::string_view kClientClosed = "client_closed";    // nothing left to close
+
+constexpr std::uint16_t kNoClose = 0;
+
+std::uint16_t close_code_for(const rt::ExitReason& why) {
+  if (why.is(rt::ExitReason::Kind::shutdown_term)) {
+    const std::string_view term = why.detail();
+    if (term == kSlowConsumer) return websocket::close_code::try_again_later;
+    if (term == kPolicyViolation) return websocket::close_code::policy_error;
+    if (term == kClientClosed) return kNoClose;
+    return websocket::close_code::going_away;
+  }
+  if (why.is_normal()) return websocket::close_code::going_away;
+  return websocket::close_code::internal_error;
+}
+
+// ---- CoalescingStream ---------------------------------------------------------------
+
+// The next layer under the websocket stream: it gathers the frames of several
+// messages into one socket write. Every write is appended to a buffer and
+// completes at once; the buffer goes to the socket in one write, either when
+// the session's writer releases a hold (after queueing a whole batch of
+// messages) or, outside a hold, as soon as nothing else is being written (the
+// stream's own control frames: pong, close). A write is never interleaved
+// with another because there is only one writer to the socket: the flush.
+// Bytes appended beyond kHardCap while a flush is stuck fail the write (a
+// client that floods pings without reading); the session's queue bounds the
+// rest. Thread-safety: used only on the connection's executor.
+class CoalescingStream {
+ public:
+  using executor_type = beast::tcp_stream::executor_type;
+  using next_layer_type = beast::tcp_stream;
+
+  explicit CoalescingStream(beast::tcp_stream&& next) : next_(std::move(next)) {}
+
+  executor_type get_executor() noexcept { return next_.get_executor(); }
+  next_layer_type& next_layer() noexcept { return next_; }
+  const next_layer_type& next_layer() const noexcept { return next_; }
+
+  /// Keeps the owner alive while a flush is in flight.
+  void set_owner(std::weak_ptr<void> owner) { owner_ = std::move(owner); }
+  /// Writes from now on are only gathered, until flush() or release().
+  void hold() { held_ = true; }
+  /// Ends a hold without waiting for the write (a close must not wait for the writer).
+  void release() {
+    held_ = false;
+    start_flush();
+  }
+  /// Ends a hold: writes what was gathered; `done` runs on the executor once
+  /// everything gathered so far reached the socket (or failed).
+  void flush(std::function<void(beast::error_code)> done) {
+    held_ = false;
+    done_ = std::move(done);
+    if (!flushing_ && pending_.empty()) {
+      net::post(next_.get_executor(), [d = std::exchange(done_, nullptr), ec = failed_] { d(ec); });
+      return;
+    }
+    start_flush();
+  }
+
+  template <class MutableBufferSequence, class ReadHandler>
+  auto async_read_some(const MutableBufferSequence& buffers, ReadHandler&& handler) {
+    return next_.async_read_some(buffers, std::forward<ReadHandler>(handler));
+  }
+
+  template <class ConstBufferSequence, class WriteHandler>
+  auto async_write_some(const ConstBufferSequence& buffers, WriteHandler&& handler) {
+    return net::async_initiate<WriteHandler, void(beast::error_code, std::size_t)>(
+        [this](auto h, const ConstBufferSequence& bs) {
+          beast::error_code ec = failed_;
+          std::size_t n = 0;
+          if (!ec && pending_.size() > kHardCap) ec = net::error::no_buffer_space;
+          if (!ec) {
+            n = net::buffer_size(bs);
+            const std::size_t at = pending_.size();
+            pending_.resize(at + n);
+            net::buffer_copy(net::buffer(pending_.data() + at, n), bs);
+            if (!held_) start_flush();
+          }
+          auto ex = net::get_associated_executor(h, next_.get_executor());
+          net::post(ex, beast::bind_front_handler(std::move(h), ec, n));
+        },
+        handler, buffers);
+  }
+
+ private:
+  static constexpr std::size_t kHardCap = 1u << 20;
+
+  void start_flush() {
+    if (flushing_ || pending_.empty() || failed_) return;
+    std::shared_ptr<void> keep = owner_.lock();
+    if (!keep) return;
+    flushing_ = true;
+    sending_.swap(pending_);
+    pending_.clear();
+    net::async_write(
+        next_, net::buffer(sending_),
+        [this, keep = std::move(keep)](beast::error_code ec, std::size_t) { on_flushed(ec); });
+  }
+
+  void on_flushed(beast::error_code ec) {
+    flushing_ = false;
+    sending_.clear();
+    if (ec) {
+      failed_ = ec;
+      pending_.clear();
+    } else if (!pending_.empty() && !held_) {
+      start_flush();
+      return;
+    }
+    if (done_ && (ec || pending_.empty() || held_)) std::exchange(done_, nullptr)(ec);
+  }
+
+  beast::tcp_stream next_;
+  std::string pending_;  // gathered, not yet written
+  std::string sending_;  // being written
+  bool held_ = false;
+  bool flushing_ = false;
+  beast::error_code failed_;
+  std::function<void(beast::error_code)> done_;
+  std::weak_ptr<void> owner_;
+};
+
+// The websocket stream's teardown goes to the TCP stream below (found by ADL).
+template <class TeardownHandler>
+void async_teardown(beast::role_type role, CoalescingStream& s, TeardownHandler&& handler) {
+  using beast::websocket::async_teardown;
+  async_teardown(role, s.next_layer(), std::forward<TeardownHandler>(handler));
+}
+
+// deflateSupported = false: permessage-deflate is compiled out.
+using WsStream = websocket::stream<CoalescingStream, false>;
+
+class Connection;
+
+// ---- Outbox -------------------------------------------------------------------------
+
+// The meeting point of a session process and its connection: the bounded send
+// queue with API.md's slow-consumer policy, and the flow control of client
+// messages. The process pushes, the connection's writer takes whole batches;
+// a short mutex guards it (no call, allocation-heavy work or I/O under it,
+// except the rare conflation pass).
+// Thread-safety: thread-safe.
+class Outbox {
+ public:
+  /// What a push did when it found the queue over its limit.
+  struct Pushed {
+    std::size_t conflated = 0;               ///< frames dropped for newer state
+    std::vector<std::string> books_dropped;  ///< symbols whose book frames were dropped
+    bool over_limit = false;                 ///< still over after conflation: close 1013
+  };
+  enum class Next : std::uint8_t { batch, idle, close };
+
+  Outbox(net::any_io_executor executor, std::size_t limit)
+      : executor_(std::move(executor)), limit_(limit) {}
+
+  /// Set once, before the session process starts.
+  void attach(std::weak_ptr<Connection> connection) { connection_ = std::move(connection); }
+
+  // Process side.
+
+  /// Queues a frame for the client; `conflatable` frames may be replaced by newer state.
+  Pushed push(FramePtr frame, bool conflatable);
+  /// The process ended: drop what is queued and close with `code` (kNoClose: just drop).
+  void close(std::uint16_t code);
+  /// A client message was handled; resumes a paused reader.
+  void inbound_handled();
+  /// Milliseconds (coarse monotonic) of the last push.
+  std::int64_t last_push_ms() const {
+    std::lock_guard g(m_);
+    return last_push_ms_;
+  }
+
+  // Connection side.
+
+  /// Moves every queued frame into `batch` (adding their size to `bytes`), or
+  /// says there is nothing (the writer goes idle) or that the session closed.
+  Next take(std::vector<FramePtr>& batch, std::size_t& bytes, std::uint16_t& close_code);
+  /// A batch of `bytes` reached the socket.
+  void sent(std::size_t bytes) {
+    std::lock_guard g(m_);
+    inflight_bytes_ -= bytes;
+  }
+  /// A client message goes to the process; false: stop reading until resumed.
+  bool inbound_arrived() {
+    std::lock_guard g(m_);
+    if (++inbound_ < kMaxInbound) return true;
+    read_paused_ = true;
+    return false;
+  }
+
+ private:
+  // Client messages waiting for the process before the reader pauses.
+  static constexpr std::size_t kMaxInbound = 32;
+  struct Item {
+    FramePtr frame;
+    bool conflatable = false;
+  };
+  void conflate(Pushed& out);  // holds m_
+  void wake();                 // posts on_wake to the connection
+  void post_to_connection(void (Connection::*fn)());
+
+  net::any_io_executor executor_;
+  const std::size_t limit_;
+  std::weak_ptr<Connection> connection_;
+  mutable std::mutex m_;
+  std::deque<Item> queue_;
+  std::size_t queued_bytes_ = 0;
+  std::size_t conflatable_bytes_ = 0;  // of queued_bytes_
+  std::size_t inflight_bytes_ = 0;     // taken by the writer, not yet on the socket
+  bool writer_busy_ = false;           // a wake is posted or a batch is being written
+  bool closed_ = false;
+  std::uint16_t close_code_ = kNoClose;
+  std::size_t inbound_ = 0;
+  bool read_paused_ = false;
+  std::int64_t last_push_ms_ = rt::coarse_monotonic_ms();
+};
+
+// ---- Connection ---------------------------------------------------------------------
+
+// The I/O side of a session: owns the websocket stream, reads client
+// messages into the session process's mailbox and writes the Outbox's
+// batches. Every member runs on the stream's executor.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(beast::tcp_stream&& stream, std::shared_ptr<const WsEnvironment> env);
+  ~Connection();
+
+  net::any_io_executor executor() { return ws_.get_executor(); }
+  void run(http::request<http::string_body> upgrade);
+  /// The Outbox has frames (or a close) for the writer.
+  void on_wake();
+  /// The session process ended: close with the code it chose.
+  void on_close_requested();
+  /// The session process caught up with client messages.
+  void on_resume_read() {
+    paused_.reset();
+    do_read();
+  }
+
+ private:
+  void on_accept(beast::error_code ec);
+  void do_read();
+  void on_read(beast::error_code ec, std::size_t bytes);
+  void on_write(beast::error_code ec, std::size_t bytes);
+  void on_flushed(beast::error_code ec);
+  void start_close(std::uint16_t code);
+  void finish(beast::error_code ec, std::string_view where);
+
+  WsStream ws_;
+  std::shared_ptr<const WsEnvironment> env_;
+  std::shared_ptr<Outbox> outbox_;
+  beast::flat_buffer read_buffer_;
+  rt::Pid session_;
+  std::vector<FramePtr> batch_;  // being written
+  std::size_t batch_next_ = 0;
+  std::size_t batch_bytes_ = 0;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool counted_ = false;  // in the ws_connections gauge
+  bool finished_ = false;
+  // Set while reading is paused: no pending operation keeps us alive then.
+  std::shared_ptr<Connection> paused_;
+};
+
+// ---- WsSession (the process) --------------------------------------------------------
+
+/// A parsed client message (API.md "Client → server").
+struct ClientRequest {
+  enum class Type : std::uint8_t { subscribe, unsubscribe, ping };
+  Type type = Type::ping;
+  std::optional<std::int64_t> id;
+  std::vector<std::string> channels;
+  std::vector<std::string> symbols;
+};
+
+/// Why a client message is refused: API.md's error code and a message.
+struct ClientError {
+  std::string_view code;
+  std::string message;
+  std::optional<std::int64_t> id;
+};
+
+class WsSession : public rt::GenServer<WsSession> {
+ public:
+  /// A client text message, its buffer padded for simdjson.
+  struct ClientText {
+    std::string text;
+    bool binary = false;
+  };
+  struct HeartbeatCheck {};
+  struct Retry {
+    std::string symbol;
+  };
+  /// A process's exit hook: closes the connection with the code the exit reason maps to.
+  class CloseOnExit final : public rt::ExitHook {
+   public:
+    CloseOnExit(std::shared_ptr<Outbox> out, ApiMetrics& m) : out_(std::move(out)), metrics_(m) {}
+    void on_process_exit(rt::Process& p) noexcept override;
+
+   private:
+    std::shared_ptr<Outbox> out_;
+    ApiMetrics& metrics_;
+  };
+
+  WsSession(std::shared_ptr<Outbox> out, std::shared_ptr<const WsEnvironment> env)
+      : out_(out), env_(std::move(env)), on_exit_(std::move(out), env_->metrics) {}
+
+  Action init();
+  Action handle_info(const services::Published& p);
+  Action handle_info(ClientText&& c);
+  Action handle_info(const HeartbeatCheck&);
+  Action handle_info(const Retry& r);
+  Action handle_info(const rt::Down& d);
+  Action handle_info(const rt::ExitSignal& s);
+
+ private:
+  // One symbol's subscription and the servers it is subscribed with.
+  struct Sub {
+    Channels channels;
+    std::optional<rt::Ref<services::PriceFeedHandler>> feed;
+    rt::MonitorRef feed_monitor;
+    std::optional<rt::Ref<services::OrderBookServer>> book;
+    rt::MonitorRef book_monitor;
+    bool feed_synced = false;  // the feed answered our Subscribe
+    bool book_synced = false;  // the book answered with the snapshot we sent
+    std::uint64_t ticker_seq = 0, top_seq = 0, book_seq = 0;  // last sent
+    bool retry_pending = false;
+    std::chrono::milliseconds retry_delay{0};
+  };
+  using Subs = std::unordered_map<std::string, Sub, rt::TransparentHash, std::equal_to<>>;
+
+  /// Queues a frame; the Action is stop(slow_consumer) when the queue stays over its limit.
+  [[nodiscard]] bool push(FramePtr frame, bool conflatable);
+  [[nodiscard]] bool push_control(std::string json);
+  Action after_push(bool ok) {
+    return ok ? noreply() : stop(rt::ExitReason::shutdown(std::string(kSlowConsumer)));
+  }
+  Action handle_request(const ClientRequest& r);
+  Action subscribe(const ClientRequest& r, std::vector<Channel> channels);
+  Action unsubscribe(const ClientRequest& r, std::vector<Channel> channels);
+  /// Subscribes `symbol` where it is not in sync yet; false when over the limit.
+  bool sync(const std::string& symbol, Sub& s, Channels fresh);
+  bool sync_feed(const std::string& symbol, Sub& s, Channels ask);
+  bool sync_book(const std::string& symbol, Sub& s, Channels ask);
+  void schedule_retry(const std::string& symbol, Sub& s);
+  /// Resubscribes the books the Outbox dropped frames of (a fresh snapshot each).
+  bool resync_books(std::vector<std::string> symbols);
+  bool error(const ClientError& e);
+  /// True when the client is within its rate; sets `close` when it stayed over too long.
+  bool within_rate(bool& close);
+  void arm_heartbeat(std::chrono::milliseconds after);
+
+  std::shared_ptr<Outbox> out_;
+  std::shared_ptr<const WsEnvironment> env_;
+  CloseOnExit on_exit_;
+  Subs subs_;
+  std::size_t subscriptions_ = 0;  // (channel, symbol) pairs
+  std::vector<std::string> resync_;
+  // Client rate: a one-second window, and since when windows were over the limit.
+  std::int64_t window_start_ms_ = -1'000'000;
+  unsigned window_count_ = 0;
+  bool window_over_ = false;
+  std::optional<std::int64_t> over_since_ms_;
+};
+
+// ---- JSON ---------------------------------------------------------------------------
+
+void append_escaped(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20) {
+      out += "\\u00";
+      out += kHex[u >> 4];
+      out += kHex[u & 0xf];
+    } else {
+      out += c;
+    }
+  }
+}
+
+void append_id(std::string& out, const std::optional<std::int64_t>& id) {
+  if (id) {
+    out += ",\"id\":";
+    out += std::to_string(*id);
+  }
+}
+
+void append_string_array(std::string& out, std::string_view name,
+                         const std::vector<std::string>& items) {
+  out += ",\"";
+  out += name;
+  out += "\":[";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i != 0) out += ',';
+    out += '"';
+    append_escaped(out, items[i]);
+    out += '"';
+  }
+  out += ']';
+}
+
+std::string error_json(const ClientError& e) {
+  std::string out = R"({"type":"error")";
+  append_id(out, e.id);
+  out += R"(,"code":")";
+  out += e.code;
+  out += R"(","message":")";
+  append_escaped(out, e.message);
+  out += "\"}";
+  return out;
+}
+
+// simdjson errors that mean "well-formed JSON of the wrong shape".
+bool is_type_error(simdjson::error_code e) {
+  return e == simdjson::INCORRECT_TYPE || e == simdjson::NUMBER_OUT_OF_RANGE ||
+         e == simdjson::NUMBER_ERROR;
+}
+
+// Reads an array of strings; a non-string element is a bad_request.
+simdjson::error_code read_strings(od::value v, std::vector<std::string>& out, bool& wrong_type) {
+  od::array a;
+  if (auto e = v.get_array().get(a)) {
+    wrong_type = is_type_error(e);
+    return wrong_type ? simdjson::SUCCESS : e;
+  }
+  for (auto element : a) {
+    od::value item;
+    SIMDJSON_TRY(std::move(element).get(item));
+    std::string_view s;
+    if (auto e = item.get_string().get(s)) {
+      if (!is_type_error(e)) return e;
+      wrong_type = true;
+      continue;
+    }
+    out.emplace_back(s);
+  }
+  return simdjson::SUCCESS;
+}
+
+/// Parses a client message (one pass, On-Demand); the error when it is refused.
+std::optional<ClientError> parse_request(const std::string& text, ClientRequest& out) {
+  thread_local od::parser parser;  // one per worker thread: sessions parse inside callbacks
+  auto invalid = [](simdjson::error_code e) {
+    return ClientError{"invalid_json", std::string("malformed JSON: ") + simdjson::error_message(e),
+                       std::nullopt};
+  };
+  od::document doc;
+  if (auto e = parser.iterate(text.data(), text.size(), text.capacity()).get(doc)) {
+    return invalid(e);
+  }
+  od::object obj;
+  if (auto e = doc.get_object().get(obj)) {
+    if (is_type_error(e))
+      return ClientError{"invalid_json", "expected a JSON object", std::nullopt};
+    return invalid(e);
+  }
+  std::optional<std::string> type;
+  bool type_wrong = false, id_wrong = false, channels_wrong = false, symbols_wrong = false;
+  bool has_channels = false, has_symbols = false;
+  for (auto field_result : obj) {
+    od::field field;
+    if (auto e = std::move(field_result).get(field)) return invalid(e);
+    std::string_view key;
+    if (auto e = field.unescaped_key().get(key)) return invalid(e);
+    od::value v = field.value();
+    simdjson::error_code e = simdjson::SUCCESS;
+    if (key == "type") {
+      std::string_view t;
+      e = v.get_string().get(t);
+      if (e == simdjson::SUCCESS) {
+        type = std::string(t);
+        type_wrong = false;
+      } else if (is_type_error(e)) {
+        type_wrong = true;
+        e = simdjson::SUCCESS;
+      }
+    } else if (key == "id") {
+      std::int64_t id = 0;
+      e = v.get_int64().get(id);
+      if (e == simdjson::SUCCESS) {
+        out.id = id;
+        id_wrong = false;
+      } else if (is_type_error(e)) {
+        out.id.reset();
+        id_wrong = true;
+        e = simdjson::SUCCESS;
+      }
+    } else if (key == "channels") {
+      has_channels = true;
+      out.channels.clear();
+      e = read_strings(v, out.channels, channels_wrong);
+    } else if (key == "symbols") {
+      has_symbols = true;
+      out.symbols.clear();
+      e = read_strings(v, out.symbols, symbols_wrong);
+    }
+    // Other members are ignored (On-Demand skips them).
+    if (e) return invalid(e);
+  }
+  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
+    return invalid(simdjson::TRAILING_CONTENT);
+  }
+  if (id_wrong) return ClientError{"bad_request", "id: must be an integer", std::nullopt};
+  if (type_wrong || !type)
+    return ClientError{"bad_request", "type: missing or not a string", out.id};
+  if (*type == "ping") {
+    out.type = ClientRequest::Type::ping;
+    return std::nullopt;
+  }
+  if (*type == "subscribe") {
+    out.type = ClientRequest::Type::subscribe;
+  } else if (*type == "unsubscribe") {
+    out.type = ClientRequest::Type::unsubscribe;
+  } else {
+    std::string message = "type: unknown message type \"";
+    append_escaped(message, *type);
+    message += '"';
+    return ClientError{"unknown_type", std::move(message), out.id};
+  }
+  if (!has_channels || channels_wrong || out.channels.empty()) {
+    return ClientError{"bad_request", "channels: must be a non-empty array of strings", out.id};
+  }
+  if (!has_symbols || symbols_wrong || out.symbols.empty()) {
+    return ClientError{"bad_request", "symbols: must be a non-empty array of strings", out.id};
+  }
+  return std::nullopt;
+}
+
+// ---- Outbox -------------------------------------------------------------------------
+
+Outbox::Pushed Outbox::push(FramePtr frame, bool conflatable) {
+  Pushed out;
+  bool wake_writer = false;
+  {
+    std::lock_guard g(m_);
+    if (closed_) return out;
+    const std::size_t size = frame->json.size();
+    queued_bytes_ += size;
+    if (conflatable) conflatable_bytes_ += size;
+    queue_.push_back(Item{std::move(frame), conflatable});
+    last_push_ms_ = rt::coarse_monotonic_ms();
+    if (queued_bytes_ + inflight_bytes_ > limit_) {
+      // Conflating cannot help when what must be sent is over the limit alone.
+      const std::size_t kept_anyway = queued_bytes_ - conflatable_bytes_ + inflight_bytes_;
+      if (kept_anyway <= limit_) conflate(out);
+      out.over_limit = queued_bytes_ + inflight_bytes_ > limit_;
+    }
+    wake_writer = !writer_busy_;
+    writer_busy_ = true;
+  }
+  if (wake_writer) wake();
+  return out;
+}
+
+void Outbox::conflate(Pushed& out) {
+  // Newest first: the last ticker/top of each symbol stays, every older one
+  // goes. A book's frames all go and it restarts from a fresh snapshot, unless
+  // its newest frame is that snapshot: then it stays (or a resync would drop
+  // its own snapshot for ever) and only the older frames go.
+  std::unordered_set<std::string_view> tickers, tops, books;
+  std::vector<bool> drop(queue_.size(), false);
+  for (std::size_t i = queue_.size(); i-- > 0;) {
+    const Item& item = queue_[i];
+    if (!item.conflatable) continue;
+    const Frame& f = *item.frame;
+    if (f.channel == Channel::book) {
+      const bool newest = books.insert(f.symbol).second;
+      if (newest && f.kind == Frame::Kind::snapshot) continue;
+      drop[i] = true;
+      if (newest) out.books_dropped.push_back(f.symbol);
+    } else {
+      drop[i] = !(f.channel == Channel::top ? tops : tickers).insert(f.symbol).second;
+    }
+  }
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < queue_.size(); ++i) {
+    if (drop[i]) {
+      const std::size_t size = queue_[i].frame->json.size();
+      queued_bytes_ -= size;
+      conflatable_bytes_ -= size;
+      ++out.conflated;
+    } else {
+      if (kept != i) queue_[kept] = std::move(queue_[i]);
+      ++kept;
+    }
+  }
+  queue_.resize(kept);
+}
+
+void Outbox::close(std::uint16_t code) {
+  {
+    std::lock_guard g(m_);
+    if (closed_) return;
+    closed_ = true;
+    close_code_ = code;
+    queue_.clear();
+    queued_bytes_ = 0;
+    conflatable_bytes_ = 0;
+    writer_busy_ = true;  // the writer stops taking batches
+  }
+  post_to_connection(&Connection::on_close_requested);
+}
+
+void Outbox::inbound_handled() {
+  bool resume = false;
+  {
+    std::lock_guard g(m_);
+    --inbound_;
+    if (read_paused_ && inbound_ <= kMaxInbound / 2) {
+      read_paused_ = false;
+      resume = true;
+    }
+  }
+  if (resume) post_to_connection(&Connection::on_resume_read);
+}
+
+Outbox::Next Outbox::take(std::vector<FramePtr>& batch, std::size_t& bytes,
+                          std::uint16_t& close_code) {
+  std::lock_guard g(m_);
+  if (closed_) {
+    close_code = close_code_;
+    return Next::close;
+  }
+  if (queue_.empty()) {
+    writer_busy_ = false;
+    return Next::idle;
+  }
+  for (Item& item : queue_) batch.push_back(std::move(item.frame));
+  queue_.clear();
+  bytes += queued_bytes_;
+  inflight_bytes_ += queued_bytes_;
+  queued_bytes_ = 0;
+  conflatable_bytes_ = 0;
+  return Next::batch;
+}
+
+void Outbox::wake() {
+  post_to_connection(&Connection::on_wake);
+}
+
+void Outbox::post_to_connection(void (Connection::*fn)()) {
+  net::post(executor_, [c = connection_, fn] {
+    if (auto conn = c.lock()) ((*conn).*fn)();
+  });
+}
+
+// ---- Connection ---------------------------------------------------------------------
+
+Connection::Connection(beast::tcp_stream&& stream, std::shared_ptr<const WsEnvironment> env)
+    : ws_(std::move(stream)),
+      env_(std::move(env)),
+      outbox_(std::make_shared<Outbox>(ws_.get_executor(), env_->options.send_queue_limit)) {}
+
+Connection::~Connection() {
+  if (counted_) env_->metrics.ws_connections.Decrement();
+  // Normally over already; after an io context stopped with handlers pending, not.
+  if (session_) rt::exit(session_, rt::ExitReason::shutdown(std::string(kClientClosed)));
+}
+
+void Connection::run(http::request<http::string_body> upgrade) {
+  ws_.next_layer().set_owner(weak_from_this());
+  outbox_->attach(weak_from_this());
+  // The websocket stream has its own timeouts (handshakes); none on the TCP stream.
+  beast::get_lowest_layer(ws_).expires_never();
+  websocket::stream_base::timeout timeouts{};
+  timeouts.handshake_timeout = env_->options.close_timeout;
+  timeouts.idle_timeout = websocket::stream_base::none();
+  timeouts.keep_alive_pings = false;
+  ws_.set_option(timeouts);
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(http::field::server, "marketd"); }));
+  ws_.read_message_max(env_->options.max_message_bytes);
+  ws_.auto_fragment(false);  // one frame per message: one append, one write
+  ws_.text(true);
+  ws_.async_accept(upgrade, beast::bind_front_handler(&Connection::on_accept, shared_from_this()));
+}
+
+void Connection::on_accept(beast::error_code ec) {
+  if (ec) return finish(ec, "accept");
+  rt::StartOptions opts;
+  opts.name = "ws_session";
+  opts.mailbox_capacity = env_->options.mailbox_capacity;
+  opts.trap_exit = true;  // servers' {shutdown, slow_consumer} arrives as a message
+  auto started = rt::start<WsSession>(env_->runtime, std::move(opts), outbox_, env_);
+  if (!started) {
+    spdlog::error("ws: session process did not start: {}", started.error().to_string());
+    return start_close(websocket::close_code::internal_error);
+  }
+  session_ = started->pid();
+  counted_ = true;
+  env_->metrics.ws_connections.Increment();
+  do_read();
+}
+
+void Connection::do_read() {
+  if (finished_) return;
+  ws_.async_read(read_buffer_, beast::bind_front_handler(&Connection::on_read, shared_from_this()));
+}
+
+void Connection::on_read(beast::error_code ec, std::size_t bytes) {
+  if (ec) return finish(ec, "read");
+  WsSession::ClientText msg;
+  msg.binary = !ws_.got_text();
+  msg.text.reserve(bytes + simdjson::SIMDJSON_PADDING);
+  const auto data = read_buffer_.cdata();
+  msg.text.assign(static_cast<const char*>(data.data()), data.size());
+  read_buffer_.consume(read_buffer_.size());
+  // Not bounded by the mailbox capacity: the Outbox's inbound count bounds it.
+  const bool more = outbox_->inbound_arrived();
+  if (rt::Process* p = session_.get()) {
+    p->post(std::make_unique<rt::InfoEnvelope<WsSession, WsSession::ClientText>>(std::move(msg)),
+            false);
+  }
+  if (more) {
+    do_read();
+  } else {
+    paused_ = shared_from_this();
+  }
+}
+
+void Connection::on_wake() {
+  if (writing_ || finished_) return;
+  std::uint16_t code = kNoClose;
+  batch_.clear();
+  batch_next_ = 0;
+  batch_bytes_ = 0;
+  switch (outbox_->take(batch_, batch_bytes_, code)) {
+    case Outbox::Next::idle:
+      return;
+    case Outbox::Next::close:
+      return start_close(code);
+    case Outbox::Next::batch:
+      break;
+  }
+  writing_ = true;
+  ws_.next_layer().hold();  // gather the whole batch into one socket write
+  on_write({}, 0);
+}
+
+void Connection::on_write(beast::error_code ec, std::size_t) {
+  if (ec) {
+    // The stream is closing or failed; the read side ends the connection.
+    writing_ = false;
+    return;
+  }
+  if (batch_next_ < batch_.size()) {
+    const std::string& json = batch_[batch_next_++]->json;
+    ws_.async_write(net::buffer(json),
+                    beast::bind_front_handler(&Connection::on_write, shared_from_this()));
+    return;
+  }
+  ws_.next_layer().flush(
+      [self = shared_from_this()](beast::error_code fec) { self->on_flushed(fec); });
+}
+
+void Connection::on_flushed(beast::error_code ec) {
+  writing_ = false;
+  if (ec) return;
+  env_->metrics.ws_messages_sent.Increment(static_cast<double>(batch_.size()));
+  outbox_->sent(batch_bytes_);
+  batch_.clear();
+  on_wake();
+}
+
+void Connection::on_close_requested() {
+  std::uint16_t code = kNoClose;
+  std::vector<FramePtr> ignored;
+  std::size_t bytes = 0;
+  if (outbox_->take(ignored, bytes, code) == Outbox::Next::close) start_close(code);
+}
+
+void Connection::start_close(std::uint16_t code) {
+  if (closing_ || finished_) return;
+  closing_ = true;
+  paused_.reset();
+  if (code == kNoClose || !ws_.is_open()) return;
+  // Does not wait for a batch in flight: Beast queues the close frame behind
+  // it, and the close handshake timeout bounds a client that does not read.
+  ws_.next_layer().release();
+  ws_.async_close(websocket::close_reason(code), [self = shared_from_this()](beast::error_code) {});
+}
+
+void Connection::finish(beast::error_code ec, std::string_view where) {
+  if (finished_) return;
+  finished_ = true;
+  paused_.reset();
+  if (ec && ec != websocket::error::closed && ec != net::error::eof &&
+      ec != net::error::operation_aborted && ec != net::error::connection_reset &&
+      ec != beast::error::timeout) {
+    spdlog::debug("ws: {}: {}", where, ec.message());
+  }
+  // The client is gone: its session ends, and the servers drop it on Down.
+  if (session_) rt::exit(session_, rt::ExitReason::shutdown(std::string(kClientClosed)));
+  if (counted_) {
+    counted_ = false;
+    env_->metrics.ws_connections.Decrement();
+  }
+}
+
+// ---- WsSession ----------------------------------------------------------------------
+
+void WsSession::CloseOnExit::on_process_exit(rt::Process& p) noexcept {
+  const std::uint16_t code = close_code_for(p.exit_reason());
+  if (code == websocket::close_code::try_again_later) metrics_.ws_slow_disconnects.Increment();
+  out_->close(code);
+}
+
+WsSession::Action WsSession::init() {
+  add_exit_hook(on_exit_);
+  if (auto r = env_->sessions.register_key("ws"); !r) {
+    return stop(rt::ExitReason::error("ws: the sessions registry must have duplicate keys"));
+  }
+  arm_heartbeat(env_->options.heartbeat_after);
+  return ok();
+}
+
+bool WsSession::push(FramePtr frame, bool conflatable) {
+  Outbox::Pushed r = out_->push(std::move(frame), conflatable);
+
+  if (r.conflated != 0)
+    env_->metrics.ws_messages_conflated.Increment(static_cast<double>(r.conflated));
+  if (r.over_limit) return false;
+  if (!r.books_dropped.empty()) return resync_books(std::move(r.books_dropped));
+  return true;
+}
+
+bool WsSession::push_control(std::string json) {
+  return push(std::make_shared<const Frame>(
+                  Frame{Channel::status, Frame::Kind::update, 0, {}, std::move(json)}),
+              false);
+}
+
+bool WsSession::error(const ClientError& e) {
+  return push_control(error_json(e));
+}
+
+bool WsSession::resync_books(std::vector<std::string> symbols) {
+  // A book whose frames were dropped continues from a fresh snapshot. Pushing
+  // the snapshots may conflate again: loop until nothing is left to resync.
+  while (!symbols.empty()) {
+    std::string symbol = std::move(symbols.back());
+    symbols.pop_back();
+    auto it = subs_.find(symbol);
+    if (it == subs_.end() || !it->second.channels.has(Channel::book)) continue;
+    Sub& s = it->second;
+    s.book_synced = false;
+    Outbox::Pushed r;
+    if (!s.book) {
+      schedule_retry(symbol, s);
+      continue;
+    }
+    auto answer = rt::call(*s.book, services::OrderBookServer::Subscribe{
+                                        services::Subscriber::of(ref()), {Channel::book}});
+    if (!answer) {
+      schedule_retry(symbol, s);
+      continue;
+    }
+    s.book_synced = true;
+    for (const FramePtr& f : answer->current) {
+      if (f->channel != Channel::book) continue;
+      s.book_seq = f->seq;
+      r = out_->push(f, true);
+      if (r.conflated != 0) {
+        env_->metrics.ws_messages_conflated.Increment(static_cast<double>(r.conflated));
+      }
+      if (r.over_limit) return false;
+      for (std::string& b : r.books_dropped) symbols.push_back(std::move(b));
+    }
+  }
+  return true;
+}
+
+WsSession::Action WsSession::handle_info(const services::Published& p) {
+  const Frame& f = *p.frame;
+  auto it = subs_.find(f.symbol);
+  if (it == subs_.end()) return noreply();  // unsubscribed; the server learns it soon
+  Sub& s = it->second;
+  switch (f.channel) {
+    case Channel::status:
+      return after_push(push(p.frame, false));
+    case Channel::trades:
+      if (!s.channels.has(Channel::trades)) return noreply();
+      return after_push(push(p.frame, false));
+    case Channel::ticker:
+      // Frames older than the state sent on subscribe are dropped.
+      if (!s.channels.has(Channel::ticker) || !s.feed_synced || f.seq <= s.ticker_seq) {
+        return noreply();
+      }
+      s.ticker_seq = f.seq;
+      return after_push(push(p.frame, true));
+    case Channel::top:
+      if (!s.channels.has(Channel::top) || !s.book_synced || f.seq <= s.top_seq) return noreply();
+      s.top_seq = f.seq;
+      return after_push(push(p.frame, true));
+    case Channel::book:
+      if (!s.channels.has(Channel::book) || !s.book_synced || f.seq <= s.book_seq) {
+        return noreply();
+      }
+      if (f.seq != s.book_seq + 1) {
+        // A missed update (the mailbox was full): start again from a snapshot.
+        return after_push(resync_books({f.symbol}));
+      }
+      s.book_seq = f.seq;
+      return after_push(push(p.frame, true));
+  }
+  return noreply();
+}
+
+bool WsSession::within_rate(bool& close) {
+  const std::int64_t now = rt::coarse_monotonic_ms();
+  if (now - window_start_ms_ >= 1000) {
+    // A window that was within the limit, or a silent one, ends an abuse spell.
+    if (!window_over_ || now - window_start_ms_ >= 2000) over_since_ms_.reset();
+    window_start_ms_ = now;
+    window_count_ = 0;
+    window_over_ = false;
+  }
+  if (++window_count_ <= env_->options.messages_per_second) return true;
+  window_over_ = true;
+  if (!over_since_ms_) over_since_ms_ = window_start_ms_;
+  close = now - *over_since_ms_ >= env_->options.abuse_close_after.count();
+  return false;
+}
+
+WsSession::Action WsSession::handle_info(ClientText&& c) {
+  out_->inbound_handled();
+  ClientRequest req;
+  std::optional<ClientError> refused;
+  if (c.binary) {
+    refused = ClientError{"invalid_json", "binary messages are not accepted", std::nullopt};
+  } else {
+    refused = parse_request(c.text, req);
+  }
+  bool close = false;
+  if (!within_rate(close)) {
+    env_->metrics.ws_rate_limited.Increment();
+    if (close) return stop(rt::ExitReason::shutdown(std::string(kPolicyViolation)));
+    return after_push(error(ClientError{
+        "rate_limited",
+        "more than " + std::to_string(env_->options.messages_per_second) + " messages per second",
+        refused ? refused->id : req.id}));
+  }
+  if (refused) return after_push(error(*refused));
+  return handle_request(req);
+}
+
+WsSession::Action WsSession::handle_request(const ClientRequest& r) {
+  if (r.type == ClientRequest::Type::ping) {
+    std::string json = R"({"type":"pong")";
+    append_id(json, r.id);
+    json += '}';
+    return after_push(push_control(std::move(json)));
+  }
+  // Every channel and symbol is checked before anything changes.
+  std::vector<Channel> channels;
+  for (const std::string& name : r.channels) {
+    std::optional<Channel> c = services::parse_channel(name);
+    if (!c) {
+      std::string message = "channels: unknown channel \"";
+      append_escaped(message, name);
+      message += '"';
+      return after_push(error(ClientError{"unknown_channel", std::move(message), r.id}));
+    }
+    if (std::find(channels.begin(), channels.end(), *c) == channels.end()) channels.push_back(*c);
+  }
+  for (const std::string& symbol : r.symbols) {
+    if (!services::find_book(*env_->services, symbol)) {
+      std::string message = "symbols: unknown symbol \"";
+      append_escaped(message, symbol);
+      message += '"';
+      return after_push(error(ClientError{"unknown_symbol", std::move(message), r.id}));
+    }
+  }
+  return r.type == ClientRequest::Type::subscribe ? subscribe(r, std::move(channels))
+                                                  : unsubscribe(r, std::move(channels));
+}
+
+WsSession::Action WsSession::subscribe(const ClientRequest& r, std::vector<Channel> channels) {
+  Channels asked;
+  for (Channel c : channels) asked.add(c);
+  // Count the pairs this adds before taking them.
+  std::size_t added = 0;
+  std::vector<std::string> symbols;
+  for (const std::string& symbol : r.symbols) {
+    if (std::find(symbols.begin(), symbols.end(), symbol) != symbols.end()) continue;
+    symbols.push_back(symbol);
+    auto it = subs_.find(symbol);
+    for (Channel c : channels) {
+      if (it == subs_.end() || !it->second.channels.has(c)) ++added;
+    }
+  }
+  if (subscriptions_ + added > env_->options.max_subscriptions) {
+    return after_push(error(ClientError{"bad_request",
+                                        "too many subscriptions (at most " +
+                                            std::to_string(env_->options.max_subscriptions) +
+                                            " channel and symbol pairs per connection)",
+                                        r.id}));
+  }
+  subscriptions_ += added;
+  std::string json = R"({"type":"subscribed")";
+  append_id(json, r.id);
+  append_string_array(json, "channels", r.channels);
+  append_string_array(json, "symbols", r.symbols);
+  json += '}';
+  // `subscribed` first: the current state the servers answer follows it.
+  if (!push_control(std::move(json))) return after_push(false);
+  for (const std::string& symbol : symbols) {
+    Sub& s = subs_[symbol];
+    s.channels = s.channels | asked;
+    if (!sync(symbol, s, asked)) return after_push(false);
+  }
+  return noreply();
+}
+
+WsSession::Action WsSession::unsubscribe(const ClientRequest& r, std::vector<Channel> channels) {
+  Channels removed;
+  for (Channel c : channels) removed.add(c);
+  for (const std::string& symbol : r.symbols) {
+    auto it = subs_.find(symbol);
+    if (it == subs_.end()) continue;
+    Sub& s = it->second;
+    for (Channel c : channels) {
+      if (s.channels.has(c)) --subscriptions_;
+    }
+    s.channels.remove(removed);
+    const rt::Pid me = self();
+    if (s.channels.empty()) {
+      // Nothing left: leave both servers (status included).
+      if (s.feed) rt::cast(*s.feed, services::PriceFeedHandler::Unsubscribe{me, kFeedChannels});
+      if (s.book) rt::cast(*s.book, services::OrderBookServer::Unsubscribe{me, kBookChannels});
+      if (s.feed_monitor) demonitor(s.feed_monitor);
+      if (s.book_monitor) demonitor(s.book_monitor);
+      subs_.erase(it);
+      continue;
+    }
+    Channels feed_gone = removed & Channels{Channel::trades, Channel::ticker};
+    if (s.feed && !feed_gone.empty()) {
+      rt::cast(*s.feed, services::PriceFeedHandler::Unsubscribe{me, feed_gone});
+    }
+    if (s.book && !(removed & kBookChannels).empty()) {
+      rt::cast(*s.book, services::OrderBookServer::Unsubscribe{me, removed & kBookChannels});
+      if ((s.channels & kBookChannels).empty()) {
+        if (s.book_monitor) demonitor(s.book_monitor);
+        s.book.reset();
+        s.book_monitor = {};
+        s.book_synced = false;
+      }
+    }
+  }
+  std::string json = R"({"type":"unsubscribed")";
+  append_id(json, r.id);
+  append_string_array(json, "channels", r.channels);
+  append_string_array(json, "symbols", r.symbols);
+  json += '}';
+  return after_push(push_control(std::move(json)));
+}
+
+bool WsSession::sync(const std::string& symbol, Sub& s, Channels fresh) {
+  // The feed always: `status` goes to every subscriber of the symbol.
+  if (!sync_feed(symbol, s, (fresh & kFeedChannels) | Channels{Channel::status})) return false;
+  if (!(fresh & kBookChannels).empty() && !sync_book(symbol, s, fresh & kBookChannels)) {
+    return false;
+  }
+  return true;
+}
+
+bool WsSession::sync_feed(const std::string& symbol, Sub& s, Channels ask) {
+  if (!s.feed || !s.feed->alive()) {
+    auto found = services::find_feed(*env_->services, symbol);
+    if (!found) {
+      s.feed_synced = false;
+      schedule_retry(symbol, s);
+      return true;
+    }
+    if (s.feed_monitor) demonitor(s.feed_monitor);
+    s.feed = found->server;
+    s.feed_monitor = monitor(found->server.pid());
+    s.feed_synced = false;
+  }
+  if (!s.feed_synced) ask = ask | (s.channels & kFeedChannels);  // everything, after a restart
+  auto answer = rt::call(
+      *s.feed, services::PriceFeedHandler::Subscribe{services::Subscriber::of(ref()), ask});
+  if (!answer) {
+    s.feed_synced = false;
+    schedule_retry(symbol, s);
+    return true;
+  }
+  if (!s.feed_synced) s.ticker_seq = 0;  // a new incarnation counts from 0
+  s.feed_synced = true;
+  for (const FramePtr& f : answer->current) {
+    if (f->channel == Channel::ticker) s.ticker_seq = f->seq;
+    if (!push(f, true)) return false;
+  }
+  return true;
+}
+
+bool WsSession::sync_book(const std::string& symbol, Sub& s, Channels ask) {
+  if (!s.book || !s.book->alive()) {
+    auto found = services::find_book(*env_->services, symbol);
+    if (!found) {
+      s.book_synced = false;
+      schedule_retry(symbol, s);
+      return true;
+    }
+    if (s.book_monitor) demonitor(s.book_monitor);
+    s.book = found->server;
+    s.book_monitor = monitor(found->server.pid());
+    s.book_synced = false;
+  }
+  if (!s.book_synced) ask = ask | (s.channels & kBookChannels);
+  auto answer =
+      rt::call(*s.book, services::OrderBookServer::Subscribe{services::Subscriber::of(ref()), ask});
+  if (!answer) {
+    s.book_synced = false;
+    schedule_retry(symbol, s);
+    return true;
+  }
+  s.book_synced = true;
+  for (const FramePtr& f : answer->current) {
+    if (f->channel == Channel::top) s.top_seq = f->seq;
+    if (f->channel == Channel::book) s.book_seq = f->seq;
+    if (!push(f, true)) return false;
+  }
+  return true;
+}
+
+void WsSession::schedule_retry(const std::string& symbol, Sub& s) {
+  if (s.retry_pending) return;
+  s.retry_pending = true;
+  // 10 ms, doubling to 1 s: a restart is usually over within the first try.
+  s.retry_delay =
+      std::clamp(s.retry_delay * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+  rt::send_after(ref(), Retry{symbol}, s.retry_delay);
+}
+
+WsSession::Action WsSession::handle_info(const Retry& r) {
+  auto it = subs_.find(r.symbol);
+  if (it == subs_.end()) return noreply();
+  Sub& s = it->second;
+  s.retry_pending = false;
+  if (!s.feed_synced && !sync_feed(r.symbol, s, Channels{Channel::status})) {
+    return after_push(false);
+  }
+  if (!(s.channels & kBookChannels).empty() && !s.book_synced &&
+      !sync_book(r.symbol, s, s.channels & kBookChannels)) {
+    return after_push(false);
+  }
+  if (s.feed_synced && (s.book_synced || (s.channels & kBookChannels).empty())) {
+    s.retry_delay = std::chrono::milliseconds(0);
+  }
+  return noreply();
+}
+
+WsSession::Action WsSession::handle_info(const rt::Down& d) {
+  for (auto& [symbol, s] : subs_) {
+    if (s.feed_monitor == d.ref) {
+      // The feed handler restarted: subscribe to its successor.
+      s.feed.reset();
+      s.feed_monitor = {};
+      s.feed_synced = false;
+      if (!sync_feed(symbol, s, Channels{Channel::status})) return after_push(false);
+      return noreply();
+    }
+    if (s.book_monitor == d.ref) {
+      // The book restarted (empty, seq 0): a fresh snapshot from its successor.
+      s.book.reset();
+      s.book_monitor = {};
+      s.book_synced = false;
+      if (!sync_book(symbol, s, s.channels & kBookChannels)) return after_push(false);
+      return noreply();
+    }
+  }
+  return noreply();
+}
+
+WsSession::Action WsSession::handle_info(const rt::ExitSignal& s) {
+  // {shutdown, slow_consumer} from a server that could not deliver a trade, or
+  // a shutdown from a process closing every session: end with that reason.
+  return stop(s.reason);
+}
+
+void WsSession::arm_heartbeat(std::chrono::milliseconds after) {
+  rt::send_after(ref(), HeartbeatCheck{}, std::max(after, std::chrono::milliseconds(1)));
+}
+
+WsSession::Action WsSession::handle_info(const HeartbeatCheck&) {
+  const auto every = env_->options.heartbeat_after;
+  const std::int64_t idle = rt::coarse_monotonic_ms() - out_->last_push_ms();
+  if (idle < every.count()) {
+    arm_heartbeat(every - std::chrono::milliseconds(idle));
+    return noreply();
+  }
+  std::string json = R"({"type":"heartbeat",)";
+  services::wire::append_time(json, services::wall_clock_ns());
+  json += '}';
+  arm_heartbeat(every);
+  return after_push(push_control(std::move(json)));
+}
+
+}  // namespace
+
+void start_ws_session(beast::tcp_stream stream, http::request<http::string_body> upgrade,
+                      std::shared_ptr<const WsEnvironment> env) {
+  auto conn = std::make_shared<Connection>(std::move(stream), std::move(env));
+  net::any_io_executor ex = conn->executor();
+  net::dispatch(ex, [conn = std::move(conn), up = std::move(upgrade)]() mutable {
+    conn->run(std::move(up));
+  });
+}
+
+std::size_t close_all_ws_sessions(WsSessions& sessions) {
+  const auto entries = sessions.lookup(std::string_view("ws"));
+  for (const auto& e : entries) {
+    rt::exit(e.pid, rt::ExitReason::shutdown(std::string(kGoingAway)));
+  }
+  return entries.size();
+}
+
+}  // namespace api

@@ -1,0 +1,620 @@
+// WebSocket sessions (API.md "WebSocket") through a tiny local acceptor that
+// hands every upgrade request to start_ws_session, talked to by Beast clients.
+
+#include <gtest/gtest.h>
+
+#include <prometheus/registry.h>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/ws_session.hpp"
+#include "orderbook/decimal.hpp"
+#include "services/application.hpp"
+#include "tests/support/eventually.hpp"
+
+namespace api::test {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace websocket = beast::websocket;
+using tcp = net::ip::tcp;
+using namespace std::chrono_literals;
+using services::OrderBookServer;
+using services::PriceFeedHandler;
+using testing_support::eventually;
+
+// ---- harness --------------------------------------------------------------------
+
+/// Accepts on 127.0.0.1:0, reads one HTTP request per connection and hands it
+/// (with the stream, on its own strand) to start_ws_session.
+class Acceptor {
+ public:
+  Acceptor(net::io_context& io, std::shared_ptr<const WsEnvironment> env, int send_buffer)
+      : io_(io),
+        acceptor_(io, {net::ip::make_address("127.0.0.1"), 0}),
+        env_(std::move(env)),
+        send_buffer_(send_buffer) {
+    accept();
+  }
+  unsigned short port() const { return acceptor_.local_endpoint().port(); }
+
+ private:
+  struct Upgrade {
+    beast::tcp_stream stream;
+    beast::flat_buffer buffer;
+    http::request<http::string_body> request;
+  };
+  void accept() {
+    acceptor_.async_accept(net::any_io_executor(net::make_strand(io_)), [this](beast::error_code ec,
+                                                                               tcp::socket socket) {
+      if (ec) return;
+      if (send_buffer_ != 0) {
+        socket.set_option(net::socket_base::send_buffer_size(send_buffer_));
+      }
+      auto up = std::make_shared<Upgrade>(Upgrade{beast::tcp_stream(std::move(socket)), {}, {}});
+      http::async_read(up->stream, up->buffer, up->request,
+                       [up, env = env_](beast::error_code rec, std::size_t) {
+                         if (rec) return;
+                         start_ws_session(std::move(up->stream), std::move(up->request), env);
+                       });
+      accept();
+    });
+  }
+  net::io_context& io_;
+  tcp::acceptor acceptor_;
+  std::shared_ptr<const WsEnvironment> env_;
+  int send_buffer_;
+};
+
+/// A WebSocket client; reads have a deadline so a missing message fails the test.
+class Client {
+ public:
+  explicit Client(unsigned short port, int receive_buffer = 0) {
+    tcp::socket& s = beast::get_lowest_layer(ws_).socket();
+    s.open(tcp::v4());
+    if (receive_buffer != 0) s.set_option(net::socket_base::receive_buffer_size(receive_buffer));
+    beast::get_lowest_layer(ws_).connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+    ws_.handshake("127.0.0.1", "/ws");
+  }
+  /// Sends one text message; false once the connection is gone.
+  bool send(const std::string& text) {
+    beast::error_code ec;
+    ws_.write(net::buffer(text), ec);
+    return !ec;
+  }
+  /// The next message; nullopt when the connection ended (see close_code()) or on timeout.
+  std::optional<std::string> read(std::chrono::milliseconds timeout = 10s) {
+    beast::flat_buffer buffer;
+    std::optional<beast::error_code> result;
+    beast::get_lowest_layer(ws_).expires_after(timeout);
+    ws_.async_read(buffer, [&](beast::error_code ec, std::size_t) { result = ec; });
+    io_.restart();
+    io_.run();
+    if (!result || *result) {
+      error_ = result.value_or(net::error::timed_out);
+      return std::nullopt;
+    }
+    return beast::buffers_to_string(buffer.data());
+  }
+  /// The next message that is not a heartbeat (nor a status, unless asked for).
+  std::string next(bool keep_status = false) {
+    for (;;) {
+      std::optional<std::string> m = read();
+      if (!m) {
+        ADD_FAILURE() << "no message: " << error_.message();
+        return {};
+      }
+      if (m->find(R"("type":"heartbeat")") != std::string::npos) continue;
+      if (!keep_status && m->find(R"("type":"status")") != std::string::npos) continue;
+      return *m;
+    }
+  }
+  /// Reads until the connection ends; the close code the server sent (0: none).
+  unsigned wait_closed(std::chrono::milliseconds timeout = 10s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (read(std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now()))) {
+    }
+    return error_ == websocket::error::closed ? ws_.reason().code : 0;
+  }
+  void close() { ws_.close(websocket::close_code::normal); }
+  void drop() { beast::get_lowest_layer(ws_).socket().close(); }
+  beast::error_code error() const { return error_; }
+
+ private:
+  net::io_context io_;
+  websocket::stream<beast::tcp_stream> ws_{io_};
+  beast::error_code error_;
+};
+
+std::string str_field(const std::string& json, std::string_view name) {
+  const std::string key = "\"" + std::string(name) + "\":\"";
+  auto at = json.find(key);
+  if (at == std::string::npos) return {};
+  at += key.size();
+  return json.substr(at, json.find('"', at) - at);
+}
+std::optional<std::int64_t> int_field(const std::string& json, std::string_view name) {
+  const std::string key = "\"" + std::string(name) + "\":";
+  auto at = json.find(key);
+  if (at == std::string::npos || at + key.size() >= json.size()) return std::nullopt;
+  const char c = json[at + key.size()];
+  if (c != '-' && (c < '0' || c > '9')) return std::nullopt;
+  return std::stoll(json.substr(at + key.size()));
+}
+std::string type_of(const std::string& json) {
+  return str_field(json, "type");
+}
+std::uint64_t seq_of(const std::string& json) {
+  return static_cast<std::uint64_t>(int_field(json, "seq").value_or(-1));
+}
+
+class WsTest : public ::testing::Test {
+ protected:
+  explicit WsTest(WsOptions options = {}, services::SymbolTiming timing = {}, int send_buffer = 0) {
+    services::ApplicationConfig cfg;
+    cfg.partitions = 2;
+    cfg.timing = timing;
+    auto started = services::Application::start(runtime, std::move(cfg));
+    if (!started) throw std::runtime_error(started.error());
+    app = std::move(*started);
+    env = std::make_shared<const WsEnvironment>(
+        WsEnvironment{runtime, app->context(), sessions, metrics, options});
+    acceptor.emplace(io, env, send_buffer);
+    for (auto& t : io_threads_) t = std::thread([this] { io.run(); });
+  }
+  ~WsTest() override {
+    close_all_ws_sessions(sessions);
+    EXPECT_TRUE(eventually([&] { return sessions.count() == 0; }));
+    app->stop();
+    runtime.kill_all(3s);
+    work_.reset();
+    io.stop();
+    for (auto& t : io_threads_) t.join();
+  }
+
+  services::SymbolInfoPtr create(const std::string& symbol) {
+    auto made = app->ensure_symbol(symbol, *services::SymbolSpec::parse("0.01", "0.0001"));
+    EXPECT_TRUE(made.ok());
+    return made ? made->info : nullptr;
+  }
+  services::BookHandle book(std::string_view symbol) {
+    return *services::find_book(*app->context(), symbol);
+  }
+  services::FeedHandle feed(std::string_view symbol) {
+    return *services::find_feed(*app->context(), symbol);
+  }
+  /// Places a limit order on `symbol`; the book seq it made.
+  std::uint64_t place(std::string_view symbol, ob::Side side, std::string_view price,
+                      std::string_view qty, ob::TimeInForce tif = ob::TimeInForce::gtc) {
+    auto b = book(symbol);
+    auto r = rt::call(b.server,
+                      OrderBookServer::PlaceOrder{{side, ob::OrderType::limit, tif,
+                                                   *ob::parse_price(price, b.info->spec.book),
+                                                   *ob::parse_qty(qty, b.info->spec.book), ""}});
+    EXPECT_TRUE(r.ok() && r->ok());
+    return rt::call(b.server, OrderBookServer::GetTop{})->seq;
+  }
+  std::size_t feed_subscribers(std::string_view symbol) {
+    auto r = rt::call(feed(symbol).server, PriceFeedHandler::GetTicker{});
+    return r ? r->subscribers : 999;
+  }
+  Client connect(int receive_buffer = 0) { return Client(acceptor->port(), receive_buffer); }
+
+  net::io_context io;  // outlives the runtime: sessions post to it until they end
+  rt::Runtime runtime{rt::Runtime::Options{rt::Scheduler::Options{.workers = 2}}};
+  prometheus::Registry registry;
+  ApiMetrics metrics{registry};
+  WsSessions sessions{WsSessions::Options{.keys = WsSessions::Keys::duplicate}};
+  std::unique_ptr<services::Application> app;
+  std::shared_ptr<const WsEnvironment> env;
+  std::optional<Acceptor> acceptor;
+
+ private:
+  net::executor_work_guard<net::io_context::executor_type> work_{io.get_executor()};
+  std::thread io_threads_[2];
+};
+
+// ---- protocol -------------------------------------------------------------------
+
+TEST_F(WsTest, SubscribeAnswersFirstThenCurrentStateThenContiguousUpdates) {
+  create("BTC-USD");
+  place("BTC-USD", ob::Side::buy, "100", "1");
+  const std::uint64_t seq = place("BTC-USD", ob::Side::sell, "101", "1");
+  Client c = connect();
+  c.send(R"({"type":"subscribe","channels":["ticker","trades","top","book"],)"
+         R"("symbols":["BTC-USD"],"id":1})");
+  const std::string subscribed = c.next();
+  EXPECT_EQ(subscribed,
+            R"({"type":"subscribed","id":1,"channels":["ticker","trades","top","book"],)"
+            R"("symbols":["BTC-USD"]})");
+  std::vector<std::string> current = {c.next(), c.next(), c.next()};
+  EXPECT_EQ(type_of(current[0]), "ticker");
+  EXPECT_EQ(type_of(current[1]), "top");
+  EXPECT_EQ(seq_of(current[1]), seq);
+  EXPECT_EQ(type_of(current[2]), "book_snapshot");
+  EXPECT_EQ(seq_of(current[2]), seq);
+  EXPECT_NE(current[2].find(R"("bids":[["100.00","1.0000"]])"), std::string::npos) << current[2];
+
+  // A crossing buy: one trade, then a resting order; book seqs go on from the snapshot.
+  place("BTC-USD", ob::Side::buy, "101", "0.4");
+  const std::uint64_t last = place("BTC-USD", ob::Side::buy, "99", "1");
+  std::vector<std::uint64_t> book_seqs;
+  int ticks = 0, tickers = 0;
+  while (book_seqs.empty() || book_seqs.back() < last || ticks == 0 || tickers == 0) {
+    const std::string m = c.next();
+    if (m.empty()) break;
+    if (type_of(m) == "book_update") book_seqs.push_back(seq_of(m));
+    if (type_of(m) == "tick") {
+      ++ticks;
+      EXPECT_EQ(seq_of(m), 1u);
+      EXPECT_EQ(str_field(m, "price"), "101.00");
+    }
+    if (type_of(m) == "ticker") ++tickers;
+  }
+  EXPECT_EQ(book_seqs, (std::vector<std::uint64_t>{seq + 1, seq + 2}));
+  EXPECT_EQ(ticks, 1);
+  EXPECT_GT(metrics.ws_messages_sent.Value(), 6);
+  EXPECT_EQ(metrics.ws_connections.Value(), 1);
+}
+
+TEST_F(WsTest, TradesSendNothingUntilTheNextTrade) {
+  create("BTC-USD");
+  place("BTC-USD", ob::Side::sell, "101", "1");
+  place("BTC-USD", ob::Side::buy, "101", "0.1");  // a trade before the subscription
+  Client c = connect();
+  c.send(R"({"type":"subscribe","channels":["trades"],"symbols":["BTC-USD"]})");
+  EXPECT_EQ(type_of(c.next()), "subscribed");
+  c.send(R"({"type":"ping","id":1})");
+  EXPECT_EQ(c.next(), R"({"type":"pong","id":1})");  // no tick in between
+  place("BTC-USD", ob::Side::buy, "101", "0.2");
+  const std::string tick = c.next();
+  EXPECT_EQ(type_of(tick), "tick");
+  EXPECT_EQ(seq_of(tick), 2u);
+  EXPECT_EQ(str_field(tick, "size"), "0.2000");
+}
+
+TEST_F(WsTest, UnsubscribeStopsOnlyTheChannelsNamed) {
+  create("BTC-USD");
+  Client c = connect();
+  c.send(R"({"type":"subscribe","channels":["top","book"],"symbols":["BTC-USD"],"id":1})");
+  EXPECT_EQ(type_of(c.next()), "subscribed");
+  EXPECT_EQ(type_of(c.next()), "top");
+  EXPECT_EQ(type_of(c.next()), "book_snapshot");
+  c.send(R"({"type":"unsubscribe","channels":["book"],"symbols":["BTC-USD"],"id":2})");
+  EXPECT_EQ(c.next(),
+            R"({"type":"unsubscribed","id":2,"channels":["book"],"symbols":["BTC-USD"]})");
+  const std::uint64_t seq = place("BTC-USD", ob::Side::buy, "100", "1");
+  const std::string top = c.next();
+  EXPECT_EQ(type_of(top), "top");
+  EXPECT_EQ(seq_of(top), seq);
+  c.send(R"({"type":"ping","id":3})");
+  EXPECT_EQ(c.next(), R"({"type":"pong","id":3})");  // no book_update came before it
+
+  c.send(R"({"type":"unsubscribe","channels":["top"],"symbols":["BTC-USD"],"id":4})");
+  EXPECT_EQ(type_of(c.next()), "unsubscribed");
+  EXPECT_TRUE(eventually([&] { return feed_subscribers("BTC-USD") == 0; }));
+  place("BTC-USD", ob::Side::buy, "100", "1");
+  c.send(R"({"type":"ping","id":5})");
+  EXPECT_EQ(c.next(true), R"({"type":"pong","id":5})");
+}
+
+TEST_F(WsTest, PingIsAnsweredWithPongAndItsId) {
+  Client c = connect();
+  c.send(R"({"type":"ping","id":3})");
+  EXPECT_EQ(c.next(), R"({"type":"pong","id":3})");
+  c.send(R"({"type":"ping"})");
+  EXPECT_EQ(c.next(), R"({"type":"pong"})");
+}
+
+TEST_F(WsTest, EveryErrorIsAnsweredAndTheConnectionStaysOpen) {
+  create("BTC-USD");
+  Client c = connect();
+  struct Case {
+    std::string request, code;
+    std::optional<std::int64_t> id;
+  };
+  const std::vector<Case> cases = {
+      {R"({"type":"subscribe","channels":["nope"],"symbols":["BTC-USD"],"id":5})",
+       "unknown_channel", 5},
+      {R"({"type":"subscribe","channels":["top"],"symbols":["NOPE"],"id":6})", "unknown_symbol", 6},
+      {R"({"type":"unsubscribe","channels":["top"],"symbols":["NOPE"],"id":7})", "unknown_symbol",
+       7},
+      {R"({"type":"subscribe",)", "invalid_json", std::nullopt},
+      {R"(not json)", "invalid_json", std::nullopt},
+      {R"({"type":"ping"} trailing)", "invalid_json", std::nullopt},
+      {R"([1,2])", "invalid_json", std::nullopt},
+      {R"({"type":"hello","id":8})", "unknown_type", 8},
+      {R"({"type":"subscribe","id":9})", "bad_request", 9},
+      {R"({"type":"subscribe","channels":[],"symbols":["BTC-USD"],"id":10})", "bad_request", 10},
+      {R"({"type":"subscribe","channels":"top","symbols":["BTC-USD"],"id":11})", "bad_request", 11},
+      {R"({"type":"subscribe","channels":["top"],"symbols":[1],"id":12})", "bad_request", 12},
+      {R"({"type":"ping","id":"x"})", "bad_request", std::nullopt},
+      {R"({"type":"ping","id":1.5})", "bad_request", std::nullopt},
+      {R"({"id":13})", "bad_request", 13},
+  };
+  for (const Case& k : cases) {
+    c.send(k.request);
+    const std::string m = c.next();
+    EXPECT_EQ(type_of(m), "error") << k.request;
+    EXPECT_EQ(str_field(m, "code"), k.code) << k.request << " -> " << m;
+    EXPECT_EQ(int_field(m, "id"), k.id) << k.request << " -> " << m;
+    EXPECT_FALSE(str_field(m, "message").empty()) << m;
+  }
+  c.send(R"({"type":"ping","id":99})");
+  EXPECT_EQ(c.next(), R"({"type":"pong","id":99})");
+  // A refused subscription subscribed nothing.
+  EXPECT_EQ(feed_subscribers("BTC-USD"), 0u);
+}
+
+TEST_F(WsTest, BinaryMessagesAreRefused) {
+  net::io_context io2;
+  websocket::stream<beast::tcp_stream> ws{io2};
+  beast::get_lowest_layer(ws).connect(
+      tcp::endpoint(net::ip::make_address("127.0.0.1"), acceptor->port()));
+  ws.handshake("127.0.0.1", "/ws");
+  ws.binary(true);
+  ws.write(net::buffer(std::string(R"({"type":"ping","id":1})")));
+  beast::flat_buffer b;
+  ws.read(b);
+  EXPECT_EQ(str_field(beast::buffers_to_string(b.data()), "code"), "invalid_json");
+}
+
+class WsHeartbeatTest : public WsTest {
+ protected:
+  WsHeartbeatTest() : WsTest(WsOptions{.heartbeat_after = 100ms}) {}
+};
+
+TEST_F(WsHeartbeatTest, AHeartbeatFollowsSilenceWithTheTime) {
+  Client c = connect();
+  const auto before = services::wall_clock_ns();
+  std::optional<std::string> m = c.read(5s);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(type_of(*m), "heartbeat") << *m;
+  EXPECT_GE(int_field(*m, "ts_ns").value_or(0), before);
+  EXPECT_EQ(str_field(*m, "ts").size(), 27u) << *m;  // 2026-11-21T10:00:00.123456Z
+  m = c.read(5s);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(type_of(*m), "heartbeat");
+}
+
+class WsStatusTest : public WsTest {
+ protected:
+  WsStatusTest() : WsTest({}, services::SymbolTiming{.heartbeat = 10ms, .stale_after = 150ms}) {}
+};
+
+TEST_F(WsStatusTest, StatusTransitionsReachSubscribersOfAnyChannel) {
+  create("BTC-USD");
+  Client c = connect();
+  c.send(R"({"type":"subscribe","channels":["top"],"symbols":["BTC-USD"]})");
+  EXPECT_EQ(type_of(c.next()), "subscribed");
+  EXPECT_EQ(type_of(c.next()), "top");
+  place("BTC-USD", ob::Side::buy, "100", "1");
+  std::vector<std::string> states;
+  while (states.size() < 2) {
+    const std::string m = c.next(true);
+    if (m.empty()) break;
+    if (type_of(m) == "status") {
+      EXPECT_EQ(str_field(m, "symbol"), "BTC-USD");
+      states.push_back(str_field(m, "state"));
+    }
+  }
+  EXPECT_EQ(states, (std::vector<std::string>{"live", "stale"}));
+}
+
+// ---- restarts ------------------------------------------------------------------
+
+TEST_F(WsTest, ACrashedBookIsResubscribedWithAFreshSnapshot) {
+  create("BTC-USD");
+  place("BTC-USD", ob::Side::buy, "100", "1");
+  const std::uint64_t seq = place("BTC-USD", ob::Side::buy, "99", "1");
+  Client c = connect();
+  c.send(R"({"type":"subscribe","channels":["book","ticker"],"symbols":["BTC-USD"]})");
+  EXPECT_EQ(type_of(c.next()), "subscribed");
+  EXPECT_EQ(type_of(c.next()), "ticker");
+  const std::string first = c.next();
+  EXPECT_EQ(type_of(first), "book_snapshot");
+  EXPECT_EQ(seq_of(first), seq);
+
+  const rt::Pid old = book("BTC-USD").server.pid();
+  rt::exit(old, rt::ExitReason::error("injected crash"));
+  const std::string fresh = c.next();
+  EXPECT_EQ(type_of(fresh), "book_snapshot");
+  EXPECT_EQ(seq_of(fresh), 0u);  // the new book starts empty at seq 0
+  EXPECT_NE(fresh.find(R"("bids":[])"), std::string::npos) << fresh;
+  ASSERT_TRUE(eventually([&] { return book("BTC-USD").server.pid() != old; }));
+  place("BTC-USD", ob::Side::sell, "105", "1");
+  const std::string update = c.next();
+  EXPECT_EQ(type_of(update), "book_update");
+  EXPECT_EQ(seq_of(update), 1u);
+}
+
+// ---- rate limit -----------------------------------------------------------------
+
+class WsRateTest : public WsTest {
+ protected:
+  WsRateTest() : WsTest(WsOptions{.abuse_close_after = 1000ms}) {}
+};
+
+TEST_F(WsRateTest, BeyondTheRateErrorsThenPersistentAbuseIsClosed1008) {
+  Client c = connect();
+  for (int i = 1; i <= 60; ++i) c.send(R"({"type":"ping","id":)" + std::to_string(i) + "}");
+  int pongs = 0, limited = 0;
+  for (int i = 1; i <= 60; ++i) {
+    const std::string m = c.next();
+    if (type_of(m) == "pong") ++pongs;
+    if (str_field(m, "code") == "rate_limited") {
+      ++limited;
+      EXPECT_EQ(int_field(m, "id"), i);
+    }
+  }
+  EXPECT_EQ(pongs, 50);
+  EXPECT_EQ(limited, 10);
+  // Keep going over the limit: closed with 1008 after abuse_close_after.
+  unsigned code = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (code == 0 && std::chrono::steady_clock::now() < deadline) {
+    bool open = true;
+    for (int i = 0; i < 60 && open; ++i) open = c.send(R"({"type":"ping"})");
+    for (int i = 0; i < 60 && open; ++i) {
+      if (!c.read()) open = false;
+    }
+    if (!open) code = c.error() == websocket::error::closed ? 1 : 2;
+    std::this_thread::sleep_for(50ms);  // pacing the flood, not synchronisation
+  }
+  ASSERT_EQ(code, 1u) << c.error().message();
+  EXPECT_GE(metrics.ws_rate_limited.Value(), 10);
+  EXPECT_TRUE(eventually([&] { return sessions.count() == 0; }));
+}
+
+// ---- slow consumers ------------------------------------------------------------
+
+class WsSlowTest : public WsTest {
+ protected:
+  static constexpr std::size_t kLimit = 256u << 10;
+  // Heartbeats wake the fast client's reader once everything has arrived.
+  WsSlowTest()
+      : WsTest(WsOptions{.send_queue_limit = kLimit, .heartbeat_after = 200ms}, {}, 4096) {}
+};
+
+TEST_F(WsSlowTest, ASlowReaderIsConflatedThenClosed1013WhileOthersKeepUp) {
+  create("BTC-USD");
+  place("BTC-USD", ob::Side::sell, "200", "1000");  // liquidity for the trades later
+  const std::string subscribe =
+      R"({"type":"subscribe","channels":["book","top","trades"],"symbols":["BTC-USD"]})";
+  Client slow = connect(4096);
+  slow.send(subscribe);
+  for (int i = 0; i < 3; ++i) slow.next();  // subscribed, top, book_snapshot
+  Client fast = connect();
+  fast.send(subscribe);
+  EXPECT_EQ(type_of(fast.next()), "subscribed");
+  EXPECT_EQ(type_of(fast.next()), "top");
+  const std::string snapshot = fast.next();
+  ASSERT_EQ(type_of(snapshot), "book_snapshot");
+
+  // The fast client reads on its own thread and checks every book seq follows the last.
+  std::atomic<std::uint64_t> fast_book_seq{seq_of(snapshot)};
+  std::atomic<std::int64_t> fast_trade_seq{0};
+  std::atomic<bool> fast_ok{true};
+  std::atomic<std::uint64_t> want_book{~0ull};
+  std::atomic<std::int64_t> want_trade{-1};
+  std::thread reader([&] {  // joined by `stop_reader` on every path out
+    while (fast_book_seq < want_book || fast_trade_seq < want_trade) {
+      std::optional<std::string> m = fast.read(20s);
+      if (!m) {
+        fast_ok = false;
+        return;
+      }
+      const std::string t = type_of(*m);
+      if (t == "book_update") {
+        if (seq_of(*m) != fast_book_seq + 1) fast_ok = false;
+        fast_book_seq = seq_of(*m);
+      } else if (t == "tick") {
+        if (static_cast<std::int64_t>(seq_of(*m)) != fast_trade_seq + 1) fast_ok = false;
+        fast_trade_seq = static_cast<std::int64_t>(seq_of(*m));
+      } else if (t == "book_snapshot") {
+        fast_ok = false;  // only a conflated client gets another snapshot
+      }
+    }
+  });
+
+  struct StopReader {
+    std::atomic<std::uint64_t>& book;
+    std::atomic<std::int64_t>& trade;
+    std::thread& t;
+    ~StopReader() {
+      if (!t.joinable()) return;
+      book = 0;
+      trade = 0;
+      t.join();
+    }
+  } stop_reader{want_book, want_trade, reader};
+
+  // Book and top updates on a small book: the slow client's queue is conflated.
+  std::uint64_t seq = 0;
+  for (int round = 0; round < 40 && metrics.ws_messages_conflated.Value() < 200; ++round) {
+    for (int i = 0; i < 100; ++i) {
+      seq = place("BTC-USD", ob::Side::buy, i % 2 == 0 ? "100" : "101", "1");
+    }
+    // The fast client keeps up with every round (bounded lag, never conflated).
+    ASSERT_TRUE(eventually([&] { return fast_book_seq >= seq || !fast_ok; })) << round;
+  }
+  EXPECT_GT(metrics.ws_messages_conflated.Value(), 0);
+  EXPECT_EQ(metrics.ws_slow_disconnects.Value(), 0);
+  EXPECT_EQ(sessions.count(), 2u);
+
+  // Trades are never dropped: the slow client is closed 1013 instead.
+  std::int64_t trades = 0;
+  for (int round = 0; round < 100 && metrics.ws_slow_disconnects.Value() == 0; ++round) {
+    for (int i = 0; i < 50; ++i) {
+      seq = place("BTC-USD", ob::Side::buy, "200", "0.01", ob::TimeInForce::ioc);
+      ++trades;
+    }
+    ASSERT_TRUE(eventually([&] { return fast_trade_seq >= trades || !fast_ok; })) << round;
+  }
+  // The session may still be working through its mailbox.
+  EXPECT_TRUE(eventually([&] { return metrics.ws_slow_disconnects.Value() == 1; }, 30s));
+  EXPECT_EQ(slow.wait_closed(), websocket::close_code::try_again_later);
+
+  want_book = seq;
+  want_trade = trades;
+  reader.join();
+  EXPECT_TRUE(fast_ok);
+  EXPECT_EQ(fast_book_seq, seq);
+  EXPECT_EQ(fast_trade_seq, trades);
+  EXPECT_EQ(sessions.count(), 1u);
+}
+
+// ---- endings --------------------------------------------------------------------
+
+TEST_F(WsTest, CloseAllClosesEverySessionWith1001) {
+  create("BTC-USD");
+  Client a = connect();
+  Client b = connect();
+  a.send(R"({"type":"subscribe","channels":["ticker"],"symbols":["BTC-USD"]})");
+  EXPECT_EQ(type_of(a.next()), "subscribed");
+  ASSERT_TRUE(eventually([&] { return sessions.count() == 2; }));
+  EXPECT_EQ(close_all_ws_sessions(sessions), 2u);
+  EXPECT_EQ(a.wait_closed(), websocket::close_code::going_away);
+  EXPECT_EQ(b.wait_closed(), websocket::close_code::going_away);
+  EXPECT_TRUE(eventually([&] { return sessions.count() == 0; }));
+  EXPECT_TRUE(eventually([&] { return metrics.ws_connections.Value() == 0; }));
+  EXPECT_TRUE(eventually([&] { return feed_subscribers("BTC-USD") == 0; }));
+}
+
+TEST_F(WsTest, AClientThatLeavesEndsItsSessionAndServersDropIt) {
+  create("BTC-USD");
+  Client polite = connect();
+  Client rude = connect();
+  for (Client* c : {&polite, &rude}) {
+    c->send(R"({"type":"subscribe","channels":["ticker","book"],"symbols":["BTC-USD"]})");
+    EXPECT_EQ(type_of(c->next()), "subscribed");
+  }
+  ASSERT_TRUE(eventually([&] { return feed_subscribers("BTC-USD") == 2; }));
+  EXPECT_EQ(metrics.ws_connections.Value(), 2);
+  polite.close();
+  EXPECT_TRUE(eventually([&] { return feed_subscribers("BTC-USD") == 1; }));
+  rude.drop();  // no closing handshake
+  EXPECT_TRUE(eventually([&] { return feed_subscribers("BTC-USD") == 0; }));
+  EXPECT_TRUE(eventually([&] { return sessions.count() == 0; }));
+  EXPECT_TRUE(eventually([&] { return metrics.ws_connections.Value() == 0; }));
+}
+
+}  // namespace
+}  // namespace api::test
