@@ -96,6 +96,7 @@ int main(int argc, char** argv) {
   unsigned io_threads = 1;
   bool no_simulator = false;
   services::SimulatorFeedOptions sim;
+  double tick_rate = 0;
   std::vector<std::string> symbols;
   std::string replay_path;
   bool paced = false;
@@ -119,6 +120,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1e9))
       ->capture_default_str();
   cli.add_option("--seed", sim.simulator.seed, "simulator seed (same seed, same market)")
+      ->capture_default_str();
+  cli.add_option("--tick-feed", tick_rate,
+                 "also run a synthetic trade feed of this many ticks/s over every symbol (0 = off)")
+      ->check(CLI::Range(0.0, 1e8))
       ->capture_default_str();
   cli.add_option("--symbols", symbols, "symbols to create at start: SYMBOL:TICK:LOT[:MODE] ...");
   cli.add_option("--replay", replay_path,
@@ -184,6 +189,7 @@ int main(int argc, char** argv) {
     config.symbols.push_back(std::move(*def));
   }
   if (!no_simulator) config.simulator = sim;
+  if (tick_rate > 0) config.tick_feed = services::TickFeedOptions{.rate = tick_rate};
 
   // Block the stop signals before any thread starts, then wait for one here.
   sigset_t stop_signals;

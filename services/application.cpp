@@ -102,6 +102,12 @@ rt::Result<std::unique_ptr<Application>, std::string> Application::start(rt::Run
       return rt::Err{"simulator: " + started.error().to_string()};
     }
   }
+  if (a.config_.tick_feed) {
+    rt::ChildSpec ticks = rt::child<TickFeed>("tick_feed", a.context_, *a.config_.tick_feed);
+    if (auto started = a.start_feed(std::move(ticks)); !started) {
+      return rt::Err{"tick feed: " + started.error().to_string()};
+    }
+  }
   a.ready_.store(true, std::memory_order_release);
   spdlog::info("event=ready symbols={} partitions={}", a.config_.symbols.size(), partitions);
   return app;

@@ -31,6 +31,7 @@
 #include "services/rate_limiter.hpp"
 #include "services/simulator_feed.hpp"
 #include "services/symbol_directory.hpp"
+#include "services/tick_feed.hpp"
 
 namespace services {
 
@@ -52,6 +53,8 @@ struct ApplicationConfig {
   RateLimitConfig rate_limit;
   /// The embedded simulator feed, started under `feeds` when set.
   std::optional<SimulatorFeedOptions> simulator;
+  /// A synthetic trade feed over every symbol that exists at start (load tests).
+  std::optional<TickFeedOptions> tick_feed;
 };
 
 class Application {

@@ -47,6 +47,37 @@ TEST(SimulatorFeedTest, TheDefaultSymbolsTradeAndTheirBooksFillUp) {
   (*app)->stop();
 }
 
+TEST(TickFeedTest, TradesEverySymbolThatExistsAtTheOfferedRate) {
+  rt::Runtime runtime{rt::Runtime::Options{rt::Scheduler::Options{.workers = 2}}};
+  ApplicationConfig cfg;
+  for (const char* s : {"AAA", "BBB", "CCC"}) {
+    cfg.symbols.push_back({s, *SymbolSpec::parse("0.01", "0.0001")});
+  }
+  cfg.tick_feed = TickFeedOptions{.rate = 3000, .period = 1ms};
+  auto app = Application::start(runtime, std::move(cfg));
+  ASSERT_TRUE(app.ok()) << app.error();
+  for (const char* s : {"AAA", "BBB", "CCC"}) {
+    auto feed = find_feed(*(*app)->context(), s);
+    ASSERT_TRUE(feed);
+    // Contiguous trade seqs and live state: ticks go through the book to the feed handler.
+    EXPECT_TRUE(eventually([&] {
+      auto t = rt::call(feed->server, PriceFeedHandler::GetTicker{});
+      return t && t->ticker.tick_count >= 20 && t->ticker.seq == t->ticker.tick_count &&
+             t->state == wire::FeedState::live;
+    })) << s;
+  }
+  (*app)->stop();
+}
+
+TEST(TickFeedTest, WithNoSymbolsTheStartFailsWithAReason) {
+  rt::Runtime runtime{rt::Runtime::Options{rt::Scheduler::Options{.workers = 2}}};
+  ApplicationConfig cfg;
+  cfg.tick_feed = TickFeedOptions{};
+  auto app = Application::start(runtime, std::move(cfg));
+  ASSERT_FALSE(app.ok());
+  EXPECT_NE(app.error().find("tick feed"), std::string::npos);
+}
+
 class ReplayTest : public ServiceTest {
  protected:
   std::filesystem::path path = std::filesystem::temp_directory_path() /
