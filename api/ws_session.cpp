@@ -84,9 +84,9 @@ std::uint16_t close_code_for(const rt::ExitReason& why) {
 // messages) or, outside a hold, as soon as nothing else is being written (the
 // stream's own control frames: pong, close). A write is never interleaved
 // with another because there is only one writer to the socket: the flush.
-// Bytes appended beyond kHardCap while a flush is stuck fail the write (a
-// client that floods pings without reading); the session's queue bounds the
-// rest. Thread-safety: used only on the connection's executor.
+// Outside a hold, bytes appended beyond kHardCap while a flush is stuck fail
+// the write (a client that floods pings without reading); the session's
+// queue bounds the batches. Thread-safety: used only on the connection's executor.
 class CoalescingStream {
  public:
   using executor_type = beast::tcp_stream::executor_type;
@@ -130,7 +130,8 @@ class CoalescingStream {
         [this](auto h, const ConstBufferSequence& bs) {
           beast::error_code ec = failed_;
           std::size_t n = 0;
-          if (!ec && pending_.size() > kHardCap) ec = net::error::no_buffer_space;
+          // Only writes outside a hold can pile up (control frames behind a stuck flush).
+          if (!ec && !held_ && pending_.size() > kHardCap) ec = net::error::no_buffer_space;
           if (!ec) {
             n = net::buffer_size(bs);
             const std::size_t at = pending_.size();
@@ -253,6 +254,7 @@ class Outbox {
  private:
   // Client messages waiting for the process before the reader pauses.
   static constexpr std::size_t kMaxInbound = 32;
+  static constexpr std::size_t kMaxBatchBytes = 256u << 10;
   struct Item {
     FramePtr frame;
     bool conflatable = false;
@@ -691,12 +693,20 @@ Outbox::Next Outbox::take(std::vector<FramePtr>& batch, std::size_t& bytes,
     writer_busy_ = false;
     return Next::idle;
   }
-  for (Item& item : queue_) batch.push_back(std::move(item.frame));
-  queue_.clear();
-  bytes += queued_bytes_;
-  inflight_bytes_ += queued_bytes_;
-  queued_bytes_ = 0;
-  conflatable_bytes_ = 0;
+  // At most kMaxBatchBytes (but at least one frame) per socket write, so a
+  // backlog is not copied whole into the socket buffer at once.
+  std::size_t taken = 0, n = 0;
+  for (; n < queue_.size() && (n == 0 || taken < kMaxBatchBytes); ++n) {
+    Item& item = queue_[n];
+    const std::size_t size = item.frame->json.size();
+    taken += size;
+    if (item.conflatable) conflatable_bytes_ -= size;
+    batch.push_back(std::move(item.frame));
+  }
+  queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+  bytes += taken;
+  inflight_bytes_ += taken;
+  queued_bytes_ -= taken;
   return Next::batch;
 }
 
@@ -1241,7 +1251,9 @@ WsSession::Action WsSession::handle_info(const rt::Down& d) {
 
 WsSession::Action WsSession::handle_info(const rt::ExitSignal& s) {
   // {shutdown, slow_consumer} from a server that could not deliver a trade, or
-  // a shutdown from a process closing every session: end with that reason.
+  // a shutdown from a process closing every session: end with that reason. A
+  // `normal` signal does not end a process that is not trapping, nor this one.
+  if (s.reason.is(rt::ExitReason::Kind::normal)) return noreply();
   return stop(s.reason);
 }
 
