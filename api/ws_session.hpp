@@ -13,9 +13,9 @@
 // 1008 for a client over its message rate, 1011 on an internal error.
 // Teardown order: the stream's io context must outlive the Runtime (as for
 // rt::async_call): a session ending posts to it from a runtime thread.
-// Thread-safety: start_ws_session may be called from any io thread (the
-// stream's executor must be a strand, or an io_context run by one thread, as
-// Beast requires); close_all_ws_sessions from any thread.
+// Thread-safety: both functions may be called from any thread. The session's
+// I/O runs on the stream's executor, which must be a strand (or an io_context
+// run by one thread), as Beast requires.
 
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
@@ -60,7 +60,7 @@ struct WsEnvironment {
 
 /// Takes over an upgraded connection: completes the WebSocket handshake with
 /// `upgrade` (permessage-deflate off) and runs the session until the client
-/// or the server closes it. Call it from the stream's executor.
+/// or the server closes it.
 void start_ws_session(boost::beast::tcp_stream stream,
                       boost::beast::http::request<boost::beast::http::string_body> upgrade,
                       std::shared_ptr<const WsEnvironment> env);

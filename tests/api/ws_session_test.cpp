@@ -581,6 +581,39 @@ TEST_F(WsSlowTest, ASlowReaderIsConflatedThenClosed1013WhileOthersKeepUp) {
   EXPECT_EQ(sessions.count(), 1u);
 }
 
+class WsBacklogTest : public WsTest {
+ protected:
+  WsBacklogTest() : WsTest({}, {}, 4096) {}  // the default 4 MiB queue, a small socket buffer
+};
+
+TEST_F(WsBacklogTest, ABacklogWithinTheLimitIsDeliveredWhole) {
+  create("BTC-USD");
+  Client c = connect(4096);
+  c.send(R"({"type":"subscribe","channels":["book","top"],"symbols":["BTC-USD"]})");
+  EXPECT_EQ(type_of(c.next()), "subscribed");
+  EXPECT_EQ(type_of(c.next()), "top");
+  const std::string snapshot = c.next();
+  ASSERT_EQ(type_of(snapshot), "book_snapshot");
+  // About 2 MB for a client that reads nothing meanwhile: more than one batch.
+  std::uint64_t seq = 0;
+  for (int i = 0; i < 8000; ++i) seq = place("BTC-USD", ob::Side::buy, i % 2 ? "100" : "101", "1");
+  std::uint64_t last = seq_of(snapshot);
+  std::size_t tops = 0;
+  while (last < seq) {
+    const std::string m = c.next();
+    if (m.empty()) break;
+    if (type_of(m) == "top") ++tops;
+    ASSERT_NE(type_of(m), "book_snapshot");
+    if (type_of(m) != "book_update") continue;
+    ASSERT_EQ(seq_of(m), last + 1);
+    last = seq_of(m);
+  }
+  EXPECT_EQ(last, seq);
+  EXPECT_EQ(metrics.ws_messages_conflated.Value(), 0);
+  EXPECT_EQ(metrics.ws_slow_disconnects.Value(), 0);
+  EXPECT_EQ(tops, 4000u);  // the orders at 101 change the best bid, those at 100 do not
+}
+
 // ---- endings --------------------------------------------------------------------
 
 TEST_F(WsTest, CloseAllClosesEverySessionWith1001) {
