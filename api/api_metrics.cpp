@@ -31,10 +31,10 @@ ApiMetrics::ApiMetrics(prometheus::Registry& r)
       ws_rate_limited(counters(r, "marketd_ws_rate_limited_messages_total",
                                "Client WebSocket messages refused by the per-connection limit")
                           .Add({})),
-      rate_limited(counters(r, "marketd_rate_limited_requests_total",
-                            "REST requests answered 429")
-                       .Add({})),
-      requests_(counters(r, "marketd_http_requests_total", "HTTP requests by route and status class")),
+      rate_limited(
+          counters(r, "marketd_rate_limited_requests_total", "REST requests answered 429").Add({})),
+      requests_(
+          counters(r, "marketd_http_requests_total", "HTTP requests by route and status class")),
       latency_(prometheus::BuildHistogram()
                    .Name("marketd_http_request_duration_seconds")
                    .Help("HTTP request latency by route")

@@ -22,12 +22,12 @@ class ApiMetrics {
   /// marketd_http_request_duration_seconds{route}.
   prometheus::Histogram& latency(std::string_view route);
 
-  prometheus::Gauge& ws_connections;          ///< marketd_ws_connections
-  prometheus::Counter& ws_messages_sent;      ///< marketd_ws_messages_sent_total
+  prometheus::Gauge& ws_connections;           ///< marketd_ws_connections
+  prometheus::Counter& ws_messages_sent;       ///< marketd_ws_messages_sent_total
   prometheus::Counter& ws_messages_conflated;  ///< marketd_ws_messages_conflated_total
-  prometheus::Counter& ws_slow_disconnects;   ///< marketd_ws_slow_client_disconnects_total
-  prometheus::Counter& ws_rate_limited;       ///< marketd_ws_rate_limited_messages_total
-  prometheus::Counter& rate_limited;          ///< marketd_rate_limited_requests_total
+  prometheus::Counter& ws_slow_disconnects;    ///< marketd_ws_slow_client_disconnects_total
+  prometheus::Counter& ws_rate_limited;        ///< marketd_ws_rate_limited_messages_total
+  prometheus::Counter& rate_limited;           ///< marketd_rate_limited_requests_total
 
  private:
   prometheus::Family<prometheus::Counter>& requests_;

@@ -73,6 +73,10 @@ struct ApiServer::Listener : std::enable_shared_from_this<Listener> {
         socket.close(ignored);  // over the limit: refuse at once rather than queue
         continue;
       }
+      // Small answers and frames must leave at once: Nagle plus delayed ACKs
+      // would hold them ~40 ms.
+      beast::error_code nodelay_ec;
+      socket.set_option(tcp::no_delay(true), nodelay_ec);
       auto executor = socket.get_executor();
       net::co_spawn(executor, connection(shared_from_this(), beast::tcp_stream(std::move(socket))),
                     net::detached);
