@@ -108,6 +108,7 @@ int main(int argc, char** argv) {
   std::size_t ws_queue_limit = 4u << 20;
   std::string log_level = "info";
   std::string log_format = "text";
+  bool access_log = false;
   cli.add_option("--listen", listen, "HOST:PORT to serve REST and WebSocket on")
       ->capture_default_str();
   cli.add_option("--workers", workers, "runtime scheduler threads (0 = hardware threads)")
@@ -150,6 +151,7 @@ int main(int argc, char** argv) {
   cli.add_option("--log-format", log_format, "text (key=value) or json (one object per line)")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
+  cli.add_flag("--access-log", access_log, "log one line per HTTP request");
   CLI11_PARSE(cli, argc, argv);
   configure_logging(log_level, log_format);
 
@@ -172,6 +174,7 @@ int main(int argc, char** argv) {
     server_config.port = static_cast<unsigned short>(port);
   }
   server_config.body_limit = body_limit;
+  server_config.rest.access_log = access_log;
   server_config.ws.send_queue_limit = ws_queue_limit;
 
   services::ApplicationConfig config;

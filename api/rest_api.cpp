@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <prometheus/text_serializer.h>
 #include <simdjson.h>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -353,9 +354,15 @@ net::awaitable<Response> RestApi::handle(const Request& req, std::string client_
   auto finish = [&](Response res) {
     res.keep_alive(req.keep_alive());
     res.prepare_payload();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     metrics_.requests(route, res.result_int()).Increment();
-    metrics_.latency(route).Observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    metrics_.latency(route).Observe(secs);
+    if (options_.access_log) {
+      spdlog::info("event=access method={} target=\"{}\" status={} client={} bytes={} us={}",
+                   std::string_view(req.method_string()), target, res.result_int(), client_key,
+                   res.body().size(), static_cast<std::int64_t>(secs * 1e6));
+    }
     return res;
   };
   auto method_not_allowed = [&](std::string_view allow) {

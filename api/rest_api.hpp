@@ -30,6 +30,7 @@ using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
 struct RestOptions {
   std::chrono::milliseconds call_timeout{5000};  ///< per call into a server process
+  bool access_log = false;  ///< one info line per request (method, target, status, client, µs)
 };
 
 class RestApi {
