@@ -174,28 +174,12 @@ std::string top_json(const services::SymbolInfo& s, const services::wire::Top& t
   return out;
 }
 
-void append_side_levels(std::string& out, std::string_view name,
-                        const std::vector<ob::LevelView>& levels,
-                        const services::SymbolSpec& spec) {
-  out += ",\"";
-  out += name;
-  out += "\":[";
-  for (std::size_t i = 0; i < levels.size(); ++i) {
-    out += i == 0 ? "[\"" : ",[\"";
-    ob::append_price(out, levels[i].price, spec.book);
-    out += "\",\"";
-    ob::append_qty(out, levels[i].qty, spec.book);
-    out += "\"]";
-  }
-  out += ']';
-}
-
 std::string depth_json(const services::SymbolInfo& s, const services::Depth& d) {
   std::string out = R"({"symbol":")" + s.symbol + '"';
   out.reserve(64 + 32 * (d.bids.size() + d.asks.size()));
   fmt::format_to(std::back_inserter(out), R"(,"seq":{})", d.seq);
-  append_side_levels(out, "bids", d.bids, s.spec);
-  append_side_levels(out, "asks", d.asks, s.spec);
+  services::wire::append_levels(out, "bids", d.bids, s.spec);
+  services::wire::append_levels(out, "asks", d.asks, s.spec);
   out += '}';
   return out;
 }

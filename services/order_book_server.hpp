@@ -119,15 +119,8 @@ class OrderBookServer : public rt::GenServer<OrderBookServer> {
   /// Adds channels (top, book) for a subscriber; the answer holds the current
   /// top and a book snapshot for the channels asked for. Subscribing to book
   /// again gets a fresh snapshot (how a conflated session resyncs).
-  struct Subscribe {
-    Subscriber who;
-    Channels channels;
-    using Reply = Subscribed;
-  };
-  struct Unsubscribe {
-    rt::Pid who;
-    Channels channels;
-  };
+  using Subscribe = SubscribeRequest;
+  using Unsubscribe = UnsubscribeRequest;
 
   OrderBookServer(SymbolInfoPtr info, ContextPtr ctx);
 

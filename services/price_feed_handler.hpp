@@ -48,16 +48,9 @@ class PriceFeedHandler : public rt::GenServer<PriceFeedHandler> {
   struct Touch {};
   /// Adds channels (trades, ticker, status) for a subscriber (call); the
   /// answer holds the current ticker when `ticker` is asked for.
-  struct Subscribe {
-    Subscriber who;
-    Channels channels;
-    using Reply = Subscribed;
-  };
+  using Subscribe = SubscribeRequest;
   /// Removes channels for a subscriber (cast).
-  struct Unsubscribe {
-    rt::Pid who;
-    Channels channels;
-  };
+  using Unsubscribe = UnsubscribeRequest;
   /// The ticker as REST shows it (call).
   struct Report {
     wire::Ticker ticker;

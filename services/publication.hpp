@@ -106,4 +106,17 @@ struct Subscribed {
   std::vector<FramePtr> current;
 };
 
+/// Adds channels for a subscriber (a call to a symbol server; each server
+/// takes the channels it serves and answers with their current state).
+struct SubscribeRequest {
+  Subscriber who;
+  Channels channels;
+  using Reply = Subscribed;
+};
+/// Removes channels for a subscriber (a cast).
+struct UnsubscribeRequest {
+  rt::Pid who;
+  Channels channels;
+};
+
 }  // namespace services

@@ -23,6 +23,8 @@ void append_u64(std::string& out, std::string_view name, std::uint64_t v) {
   fmt::format_to(std::back_inserter(out), R"(,"{}":{})", name, v);
 }
 
+}  // namespace
+
 void append_levels(std::string& out, std::string_view name, std::span<const ob::LevelView> levels,
                    const SymbolSpec& spec) {
   out += ",\"";
@@ -37,8 +39,6 @@ void append_levels(std::string& out, std::string_view name, std::span<const ob::
   }
   out += ']';
 }
-
-}  // namespace
 
 std::string format_rfc3339(std::int64_t ts_ns) {
   std::time_t secs = static_cast<std::time_t>(ts_ns / 1'000'000'000);

@@ -62,6 +62,9 @@ constexpr std::string_view to_string(FeedState s) {
 /// The status message sent on every live/stale transition.
 std::string status(const SymbolInfo& s, FeedState state, std::int64_t last_update_age_ms);
 
+/// Appends `,"name":[["price","qty"],…]` (best first, as given).
+void append_levels(std::string& out, std::string_view name, std::span<const ob::LevelView> levels,
+                   const SymbolSpec& spec);
 /// Appends `"price":"…"`-style members; `null` for an absent price.
 void append_price_member(std::string& out, std::string_view name, std::optional<ob::Price> p,
                          const SymbolSpec& spec);
