@@ -128,21 +128,46 @@ class CoalescingStream {
   auto async_write_some(const ConstBufferSequence& buffers, WriteHandler&& handler) {
     return net::async_initiate<WriteHandler, void(beast::error_code, std::size_t)>(
         [this](auto h, const ConstBufferSequence& bs) {
-          beast::error_code ec = failed_;
-          std::size_t n = 0;
-          // Only writes outside a hold can pile up (control frames behind a stuck flush).
-          if (!ec && !held_ && pending_.size() > kHardCap) ec = net::error::no_buffer_space;
-          if (!ec) {
-            n = net::buffer_size(bs);
-            const std::size_t at = pending_.size();
-            pending_.resize(at + n);
-            net::buffer_copy(net::buffer(pending_.data() + at, n), bs);
-            if (!held_) start_flush();
-          }
+          beast::error_code ec;
+          const std::size_t n = write_some(bs, ec);
           auto ex = net::get_associated_executor(h, next_.get_executor());
           net::post(ex, beast::bind_front_handler(std::move(h), ec, n));
         },
         handler, buffers);
+  }
+
+  // The synchronous forms make this a SyncStream, so the session's writer can
+  // append a whole batch of messages with websocket::stream::write — each a
+  // copy into the hold buffer that never blocks — instead of paying an async
+  // round trip per message (docs/PERFORMANCE.md, WebSocket fan-out).
+  template <class ConstBufferSequence>
+  std::size_t write_some(const ConstBufferSequence& bs, beast::error_code& ec) {
+    ec = failed_;
+    // Only writes outside a hold can pile up (control frames behind a stuck flush).
+    if (!ec && !held_ && pending_.size() > kHardCap) ec = net::error::no_buffer_space;
+    if (ec) return 0;
+    const std::size_t n = net::buffer_size(bs);
+    const std::size_t at = pending_.size();
+    pending_.resize(at + n);
+    net::buffer_copy(net::buffer(pending_.data() + at, n), bs);
+    if (!held_) start_flush();
+    return n;
+  }
+  template <class ConstBufferSequence>
+  std::size_t write_some(const ConstBufferSequence& bs) {
+    beast::error_code ec;
+    const std::size_t n = write_some(bs, ec);
+    if (ec) throw beast::system_error(ec);
+    return n;
+  }
+  /// Never used (all reads are asynchronous); present for the SyncStream concept.
+  template <class MutableBufferSequence>
+  std::size_t read_some(const MutableBufferSequence& b, beast::error_code& ec) {
+    return next_.socket().read_some(b, ec);
+  }
+  template <class MutableBufferSequence>
+  std::size_t read_some(const MutableBufferSequence& b) {
+    return next_.socket().read_some(b);
   }
 
  private:
@@ -305,7 +330,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_accept(beast::error_code ec);
   void do_read();
   void on_read(beast::error_code ec, std::size_t bytes);
-  void on_write(beast::error_code ec, std::size_t bytes);
   void on_flushed(beast::error_code ec);
   void start_close(std::uint16_t code);
   void finish(beast::error_code ec, std::string_view where);
@@ -316,7 +340,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   beast::flat_buffer read_buffer_;
   rt::Pid session_;
   std::vector<FramePtr> batch_;  // being written
-  std::size_t batch_next_ = 0;
   std::size_t batch_bytes_ = 0;
   bool writing_ = false;
   bool closing_ = false;
@@ -798,7 +821,6 @@ void Connection::on_wake() {
   if (writing_ || finished_) return;
   std::uint16_t code = kNoClose;
   batch_.clear();
-  batch_next_ = 0;
   batch_bytes_ = 0;
   switch (outbox_->take(batch_, batch_bytes_, code)) {
     case Outbox::Next::idle:
@@ -810,20 +832,14 @@ void Connection::on_wake() {
   }
   writing_ = true;
   ws_.next_layer().hold();  // gather the whole batch into one socket write
-  on_write({}, 0);
-}
-
-void Connection::on_write(beast::error_code ec, std::size_t) {
-  if (ec) {
-    // The stream is closing or failed; the read side ends the connection.
-    writing_ = false;
-    return;
-  }
-  if (batch_next_ < batch_.size()) {
-    const std::string& json = batch_[batch_next_++]->json;
-    ws_.async_write(net::buffer(json),
-                    beast::bind_front_handler(&Connection::on_write, shared_from_this()));
-    return;
+  beast::error_code ec;
+  for (const FramePtr& frame : batch_) {
+    ws_.write(net::buffer(frame->json), ec);  // appends to the held buffer; never blocks
+    if (ec) {
+      // The stream is closing or failed; the read side ends the connection.
+      writing_ = false;
+      return;
+    }
   }
   ws_.next_layer().flush(
       [self = shared_from_this()](beast::error_code fec) { self->on_flushed(fec); });
