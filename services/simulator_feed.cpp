@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cmath>
 #include <stdexcept>
 
 #include "runtime/clock.hpp"
@@ -14,7 +13,8 @@ SimulatorFeed::SimulatorFeed(ContextPtr ctx, DirectoryLookup directory,
     : ctx_(std::move(ctx)),
       directory_(std::move(directory)),
       options_(std::move(options)),
-      sim_(options_.simulator) {}
+      sim_(options_.simulator),
+      pacer_(options_.rate) {}
 
 SimulatorFeed::Action SimulatorFeed::init() {
   auto directory = directory_();
@@ -34,30 +34,18 @@ SimulatorFeed::Action SimulatorFeed::init() {
     books_.push_back(std::move(*book));
   }
   pending_.resize(books_.size());
-  last_step_ = std::chrono::steady_clock::now();
+  pacer_.start(RatePacer::Clock::now());
   rt::send_after(ref(), Step{}, options_.period);
   spdlog::info("event=simulator_started symbols={} rate={}", books_.size(), options_.rate);
   return ok();
 }
 
 SimulatorFeed::Action SimulatorFeed::handle_info(const Step&) {
-  const auto now = std::chrono::steady_clock::now();
-  budget_ += options_.rate * std::chrono::duration<double>(now - last_step_).count();
-  last_step_ = now;
-  // Never more than a second's worth at once, however late the step ran.
-  budget_ = std::min(budget_, std::max(options_.rate, 1.0));
-  const auto n = static_cast<std::uint64_t>(std::floor(budget_));
-  budget_ -= static_cast<double>(n);
+  const std::uint64_t n = pacer_.due(RatePacer::Clock::now());
   // A book that is behind holds the whole step back: skipping only some of
   // the events would desynchronise the simulator's shadow books.
   bool behind = false;
-  for (BookHandle& book : books_) {
-    if (!book.server.alive()) {  // restarted: find its successor
-      if (auto fresh = find_book(*ctx_, book.info->symbol)) book = std::move(*fresh);
-    }
-    rt::Process* p = book.server.pid().get();
-    behind = behind || p == nullptr || p->mailbox_depth() >= options_.max_backlog;
-  }
+  for (BookHandle& book : books_) behind = book_behind(*ctx_, book, options_.max_backlog) || behind;
   if (behind) {
     stats_.skipped += n;
   } else {

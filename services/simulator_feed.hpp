@@ -17,6 +17,7 @@
 #include "runtime/gen_server.hpp"
 #include "services/context.hpp"
 #include "services/ingest.hpp"
+#include "services/rate_pacer.hpp"
 #include "services/symbol_directory.hpp"
 
 namespace services {
@@ -52,8 +53,7 @@ class SimulatorFeed : public rt::GenServer<SimulatorFeed> {
   feeds::MarketSimulator sim_;
   std::vector<BookHandle> books_;  // by simulator symbol index
   std::vector<std::vector<feeds::Event>> pending_;
-  std::chrono::steady_clock::time_point last_step_;
-  double budget_ = 0;
+  RatePacer pacer_;
   Stats stats_;
   std::int64_t last_warning_ms_ = 0;
 };

@@ -33,6 +33,14 @@ std::optional<FeedHandle> find_feed(const ServiceContext& ctx, std::string_view 
   return FeedHandle{std::move(f->first), std::move(f->second)};
 }
 
+bool book_behind(const ServiceContext& ctx, BookHandle& book, std::int64_t max_backlog) {
+  if (!book.server.alive()) {
+    if (auto fresh = find_book(ctx, book.info->symbol)) book = std::move(*fresh);
+  }
+  rt::Process* p = book.server.pid().get();
+  return p == nullptr || p->mailbox_depth() >= max_backlog;
+}
+
 std::string feed_child_id(std::string_view symbol) {
   return fmt::format("feed {}", symbol);
 }

@@ -55,6 +55,10 @@ struct FeedHandle {
 std::optional<BookHandle> find_book(const ServiceContext& ctx, std::string_view symbol);
 /// The feed handler of `symbol`, if running.
 std::optional<FeedHandle> find_feed(const ServiceContext& ctx, std::string_view symbol);
+/// For a source that caches a book handle: replaces it with its successor if
+/// the server restarted, and says whether the book is behind (down, or its
+/// mailbox holds at least `max_backlog` messages).
+bool book_behind(const ServiceContext& ctx, BookHandle& book, std::int64_t max_backlog);
 
 class SymbolDirectory : public rt::GenServer<SymbolDirectory> {
  public:

@@ -3,12 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cmath>
 
 namespace services {
 
 TickFeed::TickFeed(ContextPtr ctx, TickFeedOptions options)
-    : ctx_(std::move(ctx)), options_(options), rng_(options.seed) {}
+    : ctx_(std::move(ctx)), options_(options), rng_(options.seed), pacer_(options.rate) {}
 
 TickFeed::Action TickFeed::init() {
   for (auto& [symbol, entry] : ctx_->books.select([](const auto&, const auto&) { return true; })) {
@@ -22,27 +21,16 @@ TickFeed::Action TickFeed::init() {
   if (symbols_.empty()) return stop(rt::ExitReason::error("tick feed: no symbols to trade"));
   std::sort(symbols_.begin(), symbols_.end(),
             [](const Walk& a, const Walk& b) { return a.book.info->symbol < b.book.info->symbol; });
-  last_step_ = std::chrono::steady_clock::now();
+  pacer_.start(RatePacer::Clock::now());
   rt::send_after(ref(), Step{}, options_.period);
   spdlog::info("event=tick_feed_started symbols={} rate={}", symbols_.size(), options_.rate);
   return ok();
 }
 
 TickFeed::Action TickFeed::handle_info(const Step&) {
-  const auto now = std::chrono::steady_clock::now();
-  budget_ += options_.rate * std::chrono::duration<double>(now - last_step_).count();
-  last_step_ = now;
-  budget_ = std::min(budget_, std::max(options_.rate, 1.0));  // at most a second's worth
-  const auto n = static_cast<std::uint64_t>(std::floor(budget_));
-  budget_ -= static_cast<double>(n);
+  const std::uint64_t n = pacer_.due(RatePacer::Clock::now());
   bool behind = false;
-  for (Walk& w : symbols_) {
-    if (!w.book.server.alive()) {
-      if (auto fresh = find_book(*ctx_, w.book.info->symbol)) w.book = std::move(*fresh);
-    }
-    rt::Process* p = w.book.server.pid().get();
-    behind = behind || p == nullptr || p->mailbox_depth() >= options_.max_backlog;
-  }
+  for (Walk& w : symbols_) behind = book_behind(*ctx_, w.book, options_.max_backlog) || behind;
   if (behind) {
     stats_.skipped += n;
   } else {

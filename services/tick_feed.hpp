@@ -14,6 +14,7 @@
 
 #include "runtime/gen_server.hpp"
 #include "services/context.hpp"
+#include "services/rate_pacer.hpp"
 #include "services/symbol_directory.hpp"
 
 namespace services {
@@ -51,8 +52,7 @@ class TickFeed : public rt::GenServer<TickFeed> {
   TickFeedOptions options_;
   std::vector<Walk> symbols_;
   std::mt19937_64 rng_;
-  std::chrono::steady_clock::time_point last_step_;
-  double budget_ = 0;
+  RatePacer pacer_;
   Stats stats_;
 };
 
