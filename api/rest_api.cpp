@@ -229,6 +229,20 @@ std::string ingest_json(const services::IngestReport& r) {
   return out;
 }
 
+/// The feed handler's report for `symbol`, or nullopt when it does not answer
+/// (a listing then shows the symbol idle rather than failing).
+net::awaitable<std::optional<services::PriceFeedHandler::Report>> feed_report(
+    const services::ServiceContext& ctx, std::string symbol, std::chrono::milliseconds timeout) {
+  auto h = services::find_feed(ctx, symbol);
+  if (!h) co_return std::nullopt;
+  auto ex = co_await net::this_coro::executor;
+  auto t_op = rt::async_call(ex, h->server, services::PriceFeedHandler::GetTicker{}, timeout,
+                             net::use_awaitable);
+  auto t = co_await std::move(t_op);
+  if (!t) co_return std::nullopt;
+  co_return std::move(*t);
+}
+
 // ---- request bodies ------------------------------------------------------------------
 
 /// A JSON object body read into named string fields. Fields must be strings;
@@ -450,13 +464,8 @@ net::awaitable<Response> RestApi::handle(const Request& req, std::string client_
     std::string out = R"({"symbols":[)";
     bool first = true;
     for (const services::SymbolInfoPtr& s : *list) {
-      std::optional<services::PriceFeedHandler::Report> feed;
-      if (auto h = services::find_feed(ctx, s->symbol)) {
-        auto t_op = rt::async_call(ex, h->server, services::PriceFeedHandler::GetTicker{},
-                                   options_.call_timeout, net::use_awaitable);
-        auto t = co_await std::move(t_op);
-        if (t) feed = std::move(*t);
-      }
+      auto feed_op = feed_report(ctx, s->symbol, options_.call_timeout);
+      auto feed = co_await std::move(feed_op);
       if (!first) out += ',';
       first = false;
       out += symbol_json(*s, feed);
@@ -490,13 +499,8 @@ net::awaitable<Response> RestApi::handle(const Request& req, std::string client_
     if (method == http::verb::get) {
       auto book = services::find_book(ctx, symbol);
       if (!book) co_return fail(http::status::not_found, "unknown_symbol", "no such symbol");
-      std::optional<services::PriceFeedHandler::Report> feed;
-      if (auto h = services::find_feed(ctx, symbol)) {
-        auto t_op = rt::async_call(ex, h->server, services::PriceFeedHandler::GetTicker{},
-                                   options_.call_timeout, net::use_awaitable);
-        auto t = co_await std::move(t_op);
-        if (t) feed = std::move(*t);
-      }
+      auto feed_op = feed_report(ctx, symbol, options_.call_timeout);
+      auto feed = co_await std::move(feed_op);
       co_return counted(json_response(req, http::status::ok, symbol_json(*book->info, feed)));
     }
     if (method != http::verb::put) co_return counted(method_not_allowed("GET, PUT"));
@@ -609,18 +613,16 @@ net::awaitable<Response> RestApi::handle(const Request& req, std::string client_
   };
 
   if (r == R::order) {
-    const std::string id(seg[5]);
-    if (method == http::verb::get) {
-      auto o_op = rt::async_call(ex, book->server, services::OrderBookServer::GetOrder{id},
-                                 options_.call_timeout, net::use_awaitable);
-      auto o = co_await std::move(o_op);
-      if (!o) co_return counted(call_failed(req, o.error()));
-      if (!*o) co_return order_failed(o->error());
-      co_return counted(json_response(req, http::status::ok, order_json(info, **o)));
+    if (method != http::verb::get && method != http::verb::delete_) {
+      co_return counted(method_not_allowed("GET, DELETE"));
     }
-    if (method != http::verb::delete_) co_return counted(method_not_allowed("GET, DELETE"));
-    auto o_op = rt::async_call(ex, book->server, services::OrderBookServer::CancelOrder{id},
-                               options_.call_timeout, net::use_awaitable);
+    const std::string id(seg[5]);
+    // Both answer with the Order: as it rests (GET) or as it was cancelled (DELETE).
+    auto o_op = method == http::verb::get
+                    ? rt::async_call(ex, book->server, services::OrderBookServer::GetOrder{id},
+                                     options_.call_timeout, net::use_awaitable)
+                    : rt::async_call(ex, book->server, services::OrderBookServer::CancelOrder{id},
+                                     options_.call_timeout, net::use_awaitable);
     auto o = co_await std::move(o_op);
     if (!o) co_return counted(call_failed(req, o.error()));
     if (!*o) co_return order_failed(o->error());

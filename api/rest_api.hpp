@@ -41,7 +41,6 @@ class RestApi {
   boost::asio::awaitable<Response> handle(const Request& req, std::string client_key) const;
 
  private:
-  struct Call;
   services::Application& app_;
   ApiMetrics& metrics_;
   RestOptions options_;
