@@ -135,9 +135,8 @@ void Process::exit_signal(const Pid& from, ExitReason reason, bool linked) {
   {
     std::lock_guard g(lock_);
     if (!alive_.load(std::memory_order_relaxed)) return;
-    Relations& rel = relations();
-    if (linked) rel.links.erase(from);
-    rel.signals.push_back(Signal{from, std::move(reason), linked});
+    if (linked) links_.erase(from);
+    relations().signals.push_back(Signal{from, std::move(reason), linked});
   }
   signals_pending_.store(true, std::memory_order_release);
   if (!scheduled_.exchange(true, std::memory_order_acq_rel)) runtime_->scheduler().schedule(this);
@@ -233,11 +232,13 @@ void Process::exit_self(ExitReason reason) {
   Pid me = self();  // keeps this object alive until we are done
   ExitReason visible = reason.is(ExitReason::Kind::kill) ? ExitReason::killed() : std::move(reason);
   std::unique_ptr<Relations> rel;
+  detail::LinkSet links;
   {
     std::lock_guard g(lock_);
     exit_reason_ = visible;
     alive_.store(false, std::memory_order_release);
     rel = std::move(relations_);
+    links = std::move(links_);
   }
   on_exit(visible);  // after alive_ flips: a failed caller never sees us alive
   for (ExitHook* h = std::exchange(hooks_, nullptr); h != nullptr;) {
@@ -246,8 +247,8 @@ void Process::exit_self(ExitReason reason) {
     h = next;
   }
   runtime_->remove(*this, crashed_);
+  links.for_each([&](const Pid& l) { l.get()->exit_signal(me, visible, /*linked=*/true); });
   if (rel) {
-    rel->links.for_each([&](const Pid& l) { l.get()->exit_signal(me, visible, /*linked=*/true); });
     for (MonitorEntry& m : rel->watchers) {
       m.other.get()->post(std::make_unique<DownEnvelope>(Down{m.ref, me, visible}), false);
     }
@@ -303,7 +304,7 @@ void Process::link(const Pid& other) {
     std::lock_guard g2(second->lock_);
     dead = !o->alive_.load(std::memory_order_relaxed);
     if (!dead) {
-      if (relations().links.insert(other)) o->relations().links.insert(self());
+      if (links_.insert(other)) o->links_.insert(self());
     }
   }
   if (dead) exit_signal(other, ExitReason::noproc(), /*linked=*/true);
@@ -316,13 +317,13 @@ void Process::unlink(const Pid& other) {
   Process* second = first == this ? o : this;
   std::lock_guard g1(first->lock_);
   std::lock_guard g2(second->lock_);
-  if (relations_) relations_->links.erase(other);
-  if (o->relations_) o->relations_->links.erase(self());
+  links_.erase(other);
+  o->links_.erase(self());
 }
 
 void Process::remove_link(Process& other) noexcept {
   std::lock_guard g(lock_);
-  if (relations_) relations_->links.erase(other.self());
+  links_.erase(other.self());
 }
 
 MonitorRef Process::monitor(const Pid& target) {

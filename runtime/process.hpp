@@ -187,9 +187,9 @@ class Process {
     MonitorRef ref;
     Pid other;
   };
-  // Relations are rare; allocated on first use so idle processes stay small.
+  // Monitors and pending signals are rare; allocated on first use so idle
+  // processes stay small. Links live in the process (links_): one is common.
   struct Relations {
-    detail::LinkSet links;
     std::vector<MonitorEntry> watchers;  // who monitors me
     std::vector<Signal> signals;         // pending exit signals
   };
@@ -209,32 +209,36 @@ class Process {
   void remove_watcher(MonitorRef ref) noexcept;
   Relations& relations();  // caller holds lock_
 
+  // Layout: no padding to cache lines (an idle process is 4 lines, not 6);
+  // what a sender touches (alive_, scheduled_, capacity_, depth_, the
+  // mailbox's tail) sits together.
   Runtime* runtime_ = nullptr;
   const void* type_tag_ = nullptr;
   std::uint64_t id_ = 0;
   std::atomic<std::uint32_t> refs_{0};
-  std::atomic<bool> alive_{false};                // true from attach() until exit
   mutable std::atomic<std::uint32_t> exited_{0};  // futex word: 1 once exited
+  std::atomic<bool> alive_{false};                // true from attach() until exit
   std::atomic<bool> scheduled_{true};             // true until start() releases the process
   std::atomic<bool> signals_pending_{false};
   bool trap_exit_ = false;
-  mutable detail::SpinLock lock_;  // guards relations_ and alive_ transitions
+  bool crashed_ = false;
+  mutable detail::SpinLock lock_;  // guards relations_, links_ and alive_ transitions
   std::uint32_t restarts_ = 0;
   std::size_t capacity_ = 0;
   std::atomic<std::int64_t> depth_{0};
   std::atomic<std::int64_t> depth_high_water_{0};
+  detail::MpscQueue mailbox_;
   std::atomic<std::uint64_t> handled_{0};
+  std::unique_ptr<Envelope> continue_;
+  ExitHook* hooks_ = nullptr;
+  std::unique_ptr<Relations> relations_;
+  detail::LinkSet links_;
+  std::vector<MonitorEntry> monitoring_;  // whom I monitor; owner thread only
   std::string name_;
   Pid parent_;
   ExitReason exit_reason_;
-  std::unique_ptr<Relations> relations_;
-  std::vector<MonitorEntry> monitoring_;  // whom I monitor; owner thread only
-  std::unique_ptr<Envelope> continue_;
-  ExitHook* hooks_ = nullptr;
-  bool crashed_ = false;
   Process* table_prev_ = nullptr;  // Runtime's process table (intrusive)
   Process* table_next_ = nullptr;
-  detail::MpscQueue mailbox_;
 };
 
 /// The process whose callback is running on this thread, or nullptr.

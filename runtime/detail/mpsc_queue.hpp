@@ -16,7 +16,7 @@ struct MpscNode {
 
 class MpscQueue {
  public:
-  MpscQueue() : head_(&stub_), tail_(&stub_) {}
+  MpscQueue() : tail_(&stub_), head_(&stub_) {}
   MpscQueue(const MpscQueue&) = delete;
   MpscQueue& operator=(const MpscQueue&) = delete;
 
@@ -57,9 +57,12 @@ class MpscQueue {
   }
 
  private:
-  MpscNode* head_;                           // consumer side
-  alignas(64) std::atomic<MpscNode*> tail_;  // producer side, on its own cache line
+  // Not padded to separate cache lines: a mailbox per process makes padding
+  // cost 104 bytes per process, and senders already share a line with the
+  // consumer through the process's depth counter.
+  std::atomic<MpscNode*> tail_;  // producer side
   MpscNode stub_;
+  MpscNode* head_;  // consumer side
 };
 
 }  // namespace rt::detail
