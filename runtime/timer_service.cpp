@@ -4,6 +4,18 @@
 
 namespace rt {
 
+/// A function timer's function, carried where a process timer carries its message.
+class TimerService::FnTask final : public Envelope {
+ public:
+  explicit FnTask(std::function<void()> fn) : fn_(std::move(fn)) {}
+  void deliver(Process& /*target*/) override { run(); }
+  void run() { fn_(); }
+  std::string_view type_name() const noexcept override { return "timer function"; }
+
+ private:
+  std::function<void()> fn_;
+};
+
 TimerService::TimerService() : thread_([this] { run(); }) {}
 
 TimerService::~TimerService() {
@@ -23,11 +35,12 @@ void TimerService::shutdown() {
 }
 
 TimerRef TimerService::start(Pid target, std::unique_ptr<Envelope> env, Clock::duration delay) {
-  return add(Pending{std::move(target), std::move(env), {}}, delay);
+  if (!target) return {};  // nobody to deliver to (an empty target marks a function timer)
+  return add(Pending{std::move(target), std::move(env)}, delay);
 }
 
 TimerRef TimerService::start(std::function<void()> fn, Clock::duration delay) {
-  return add(Pending{{}, {}, std::move(fn)}, delay);
+  return add(Pending{{}, std::make_unique<FnTask>(std::move(fn))}, delay);
 }
 
 TimerRef TimerService::add(Pending pending, Clock::duration delay) {
@@ -87,8 +100,8 @@ void TimerService::run() {
     }
     lock.unlock();
     for (Pending& p : fire) {
-      if (p.fn) {
-        p.fn();
+      if (!p.target) {
+        static_cast<FnTask&>(*p.env).run();
       } else if (Process* proc = p.target.get()) {
         proc->post(std::move(p.env), /*bounded=*/false);
       }
