@@ -4,8 +4,43 @@
 
 namespace rt {
 
+static_assert(sizeof(StartOptions) == 96,
+              "StartOptions changed: update DynamicSupervisor::Shape::same_as and start_one");
+
+bool DynamicSupervisor::Shape::same_as(const ChildSpec& spec) const {
+  const StartOptions& o = spec.options;
+  return restart == spec.restart && shutdown.kind == spec.shutdown.kind &&
+         shutdown.timeout == spec.shutdown.timeout && type == spec.type && options.name == o.name &&
+         options.mailbox_capacity == o.mailbox_capacity && options.trap_exit == o.trap_exit;
+}
+
+std::unique_ptr<DynamicSupervisor::Child> DynamicSupervisor::make_child(ChildSpec&& spec) {
+  if (!last_shape_ || !last_shape_->same_as(spec)) {
+    auto* shape = new Shape{spec.restart, spec.shutdown, spec.type, {}};
+    shape->options.name = std::move(spec.options.name);
+    shape->options.mailbox_capacity = spec.options.mailbox_capacity;
+    shape->options.trap_exit = spec.options.trap_exit;
+    last_shape_ = ShapeRef(shape);
+  }
+  return std::make_unique<Child>(Child{std::move(spec.id), std::move(spec.start),
+                                       std::move(spec.options.register_as), last_shape_, 0});
+}
+
 Result<Pid, StartError> DynamicSupervisor::start_one(Child& c) {
-  return start_supervised(runtime(), c.spec, self(), c.incarnation);
+  // As start_supervised, from the compact record.
+  const StartOptions& shared = c.shape->options;
+  StartOptions opts;
+  opts.name = shared.name.empty() ? c.id : shared.name;
+  opts.mailbox_capacity = shared.mailbox_capacity;
+  opts.trap_exit = shared.trap_exit;
+  opts.parent = self();
+  opts.link = true;
+  opts.restarts = c.incarnation;
+  if (c.register_as) {
+    // A reference to the child's own function (it outlives the start): no copy, no allocation.
+    opts.register_as = [&fn = c.register_as](Process& p) { return fn(p); };
+  }
+  return c.start(runtime(), std::move(opts));
 }
 
 DynamicSupervisor::CallAction<Result<Pid, SupervisorError>> DynamicSupervisor::handle_call(
@@ -14,8 +49,8 @@ DynamicSupervisor::CallAction<Result<Pid, SupervisorError>> DynamicSupervisor::h
   if (max_children_ && children_.size() >= *max_children_) {
     return reply(R(Err{SupervisorError{SupervisorError::Code::max_children, {}, {}}}));
   }
-  Child c{std::move(r.spec), 0};
-  auto started = start_one(c);
+  std::unique_ptr<Child> c = make_child(std::move(r.spec));
+  auto started = start_one(*c);
   if (!started)
     return reply(R(Err{SupervisorError{SupervisorError::Code::start_failed, {}, started.error()}}));
   Pid pid = *started;
@@ -29,7 +64,7 @@ DynamicSupervisor::CallAction<Result<Ok, SupervisorError>> DynamicSupervisor::ha
   auto it = children_.find(r.pid);
   if (it == children_.end())
     return reply(R(Err{SupervisorError{SupervisorError::Code::not_found, {}, {}}}));
-  Shutdown how = it->second.spec.shutdown;
+  Shutdown how = it->second->shape->shutdown;
   children_.erase(it);
   unlink(r.pid);
   shutdown_child(r.pid, how);
@@ -41,7 +76,7 @@ DynamicSupervisor::CallAction<std::vector<ChildInfo>> DynamicSupervisor::handle_
   std::vector<ChildInfo> out;
   out.reserve(children_.size());
   for (const auto& [pid, c] : children_)
-    out.push_back(ChildInfo{c.spec.id, pid, c.spec.type, c.spec.restart});
+    out.push_back(ChildInfo{c->id, pid, c->shape->type, c->shape->restart});
   return reply(std::move(out));
 }
 
@@ -51,7 +86,7 @@ DynamicSupervisor::CallAction<ChildCounts> DynamicSupervisor::handle_call(const 
   for (const auto& [pid, c] : children_) {
     ++n.specs;
     ++n.active;
-    (c.spec.type == ChildType::supervisor ? n.supervisors : n.workers)++;
+    (c->shape->type == ChildType::supervisor ? n.supervisors : n.workers)++;
   }
   return reply(n);
 }
@@ -59,10 +94,11 @@ DynamicSupervisor::CallAction<ChildCounts> DynamicSupervisor::handle_call(const 
 DynamicSupervisor::Action DynamicSupervisor::handle_info(const ExitSignal& sig) {
   auto it = children_.find(sig.from);
   if (it == children_.end()) return noreply();
-  Child c = std::move(it->second);
+  std::unique_ptr<Child> c = std::move(it->second);
   children_.erase(it);
-  const bool restart = c.spec.restart == Restart::permanent ||
-                       (c.spec.restart == Restart::transient && !sig.reason.is_normal());
+  const Restart type = c->shape->restart;
+  const bool restart =
+      type == Restart::permanent || (type == Restart::transient && !sig.reason.is_normal());
   if (!restart) return noreply();
   // A failed restart is retried (each attempt counts) until the intensity gives out.
   for (;;) {
@@ -70,13 +106,13 @@ DynamicSupervisor::Action DynamicSupervisor::handle_info(const ExitSignal& sig) 
       spdlog::error("dynamic supervisor {}: reached max restart intensity; shutting down", name());
       return stop(ExitReason::shutdown());
     }
-    ++c.incarnation;
-    auto started = start_one(c);
+    ++c->incarnation;
+    auto started = start_one(*c);
     if (started) {
       children_.emplace(*started, std::move(c));
       return noreply();
     }
-    spdlog::error("dynamic supervisor {}: restarting {} failed: {}", name(), c.spec.id,
+    spdlog::error("dynamic supervisor {}: restarting {} failed: {}", name(), c->id,
                   started.error().to_string());
   }
 }
@@ -86,7 +122,7 @@ void DynamicSupervisor::terminate(const ExitReason&) {
   all.reserve(children_.size());
   for (const auto& [pid, c] : children_) {
     unlink(pid);
-    all.emplace_back(pid, c.spec.shutdown);
+    all.emplace_back(pid, c->shape->shutdown);
   }
   children_.clear();
   shutdown_children(all);
