@@ -119,7 +119,18 @@ class Registry {
     Node(Registry* r, Key k, Entry e) : registry(r), key(std::move(k)), entry(std::move(e)) {}
     void on_process_exit(Process& p) noexcept override { registry->remove_node(p, this); }
   };
-  using Map = std::unordered_multimap<Key, std::unique_ptr<Node>, TransparentHash, std::equal_to<>>;
+  // The same hash, but not noexcept: libstdc++ then keeps each node's hash
+  // code in the node (free here: the node's size class does not change).
+  // Without it, every step along a bucket's chain -- each unique-key check,
+  // insert and rehash -- rehashes a key string to find where the bucket ends.
+  struct CachedHash {
+    using is_transparent = void;
+    template <class K>
+    std::size_t operator()(const K& k) const {  // NOLINT: deliberately not noexcept
+      return TransparentHash{}(k);
+    }
+  };
+  using Map = std::unordered_multimap<Key, std::unique_ptr<Node>, CachedHash, std::equal_to<>>;
   struct alignas(64) Partition {
     mutable detail::ReadMostlyLock mutex;
     Map map;
