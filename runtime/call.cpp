@@ -22,12 +22,20 @@ std::string CallError::to_string() const {
 
 namespace detail {
 
-bool ReplySlotBase::wait_ready(std::chrono::steady_clock::time_point deadline) {
+bool ReplySlotBase::wait_ready(std::chrono::steady_clock::time_point deadline, Process* callee) {
   // Spin first: a reply from a running server usually lands within microseconds,
-  // and a futex round trip costs more than that.
+  // and a futex round trip costs more than that. A callee that ended its turn
+  // with our request still queued (it raced the end of its turn) waits in a
+  // run queue: run it here rather than block and hand over to a spare thread.
+  Scheduler* sched = callee != nullptr ? Scheduler::current() : nullptr;
   for (int i = 0; i < 200; ++i) {  // ~10 µs: longer spins steal the core the server needs
     if (state_.load(std::memory_order_acquire) == kReady) return true;
+    if (sched != nullptr && i % 16 == 15 && sched->try_run_queued(callee)) continue;
     cpu_relax();
+  }
+  if (sched != nullptr && sched->try_run_queued(callee) &&
+      state_.load(std::memory_order_acquire) == kReady) {
+    return true;
   }
   Scheduler::BlockingScope blocking(Scheduler::current());
   for (;;) {

@@ -27,6 +27,8 @@
 
 namespace rt {
 
+class Process;
+
 /// Why a call produced no reply.
 struct CallError {
   enum class Code : unsigned char {
@@ -75,8 +77,10 @@ class ReplySlotBase {
   void publish() noexcept {
     if (state_.exchange(kReady, std::memory_order_acq_rel) == kSleeping) futex_wake(state_, 1);
   }
-  /// Waits until ready or the deadline; true if ready.
-  bool wait_ready(std::chrono::steady_clock::time_point deadline);
+  /// Waits until ready or the deadline; true if ready. While it spins, a
+  /// `callee` found waiting in a run queue is run on this thread (see
+  /// Scheduler::try_run_queued).
+  bool wait_ready(std::chrono::steady_clock::time_point deadline, Process* callee = nullptr);
 
   std::atomic<std::uint32_t> refs_{0};
   std::atomic<bool> claimed_{false};
@@ -106,10 +110,11 @@ class ReplySlot final : public ReplySlotBase {
   void on_complete(std::unique_ptr<Completion<T>> c) { completion_ = std::move(c); }
 
   /// Blocks until resolved or `timeout` elapses (then resolves with `timeout`).
-  CallResult<T> wait(std::chrono::steady_clock::duration timeout) {
+  /// `callee`, when known, is run here if it is runnable but not running.
+  CallResult<T> wait(std::chrono::steady_clock::duration timeout, Process* callee = nullptr) {
     // An inline-run callee has often answered already: skip the clock read then.
     const bool ready = state_.load(std::memory_order_acquire) == kReady;
-    if (!ready && !wait_ready(std::chrono::steady_clock::now() + timeout)) {
+    if (!ready && !wait_ready(std::chrono::steady_clock::now() + timeout, callee)) {
       if (claim()) {
         result_.emplace(Err{CallError{CallError::Code::timeout, {}}});
         publish();

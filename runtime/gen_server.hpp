@@ -616,8 +616,9 @@ CallResult<typename Req::Reply> call(const Ref<Impl>& to, Req req,
   auto posted = detail::post_call(to, std::move(req));
   if (!posted) return Err{posted.error()};
   Process* p = to.pid().get();
-  p->runtime().scheduler().try_run_inline(p);  // the callee waits in our next slot: run it here
-  CallResult<typename Req::Reply> r = (*posted)->wait(timeout);
+  // The callee usually waits in our next slot (or in a run queue): run it here.
+  p->runtime().scheduler().try_run_queued(p);
+  CallResult<typename Req::Reply> r = (*posted)->wait(timeout, p);
   if (!r && r.error().code == CallError::Code::timeout) p->runtime().count_call_timeout();
   return r;
 }

@@ -15,6 +15,7 @@ constexpr unsigned kMaxSpares = 256;
 constexpr unsigned kNextSlotStreak = 16;  // next-slot runs before the queue gets a turn
 constexpr unsigned kGlobalCheckEvery = 61;
 constexpr std::size_t kStealBatch = 16;  // larger batches bounce whole queues between workers
+constexpr std::size_t kHelpScan = 64;    // queue entries a waiting caller looks through
 
 std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -241,6 +242,37 @@ bool Scheduler::try_run_inline(Process* p) {
   auto* w = static_cast<Worker*>(tl_worker);
   if (w == nullptr || tl_scheduler != this || w->next != p || w->nest >= 8) return false;
   w->next = nullptr;
+  ++w->nest;
+  run_process(*w, p);
+  --w->nest;
+  return true;
+}
+
+bool Scheduler::try_run_queued(Process* p) {
+  auto* w = static_cast<Worker*>(tl_worker);
+  if (w == nullptr || tl_scheduler != this || w->nest >= 8) return false;
+  if (w->next == p) return try_run_inline(p);
+  // A process re-queued at the end of its turn sits at the back: look there first, and not far.
+  auto take = [p](detail::SpinLock& lock, std::deque<Process*>& q,
+                  std::atomic<std::int64_t>& size) {
+    if (size.load(std::memory_order_relaxed) <= 0) return false;
+    std::lock_guard g(lock);
+    const std::size_t scan = std::min<std::size_t>(q.size(), kHelpScan);
+    auto it = std::find(q.rbegin(), q.rbegin() + static_cast<std::ptrdiff_t>(scan), p);
+    if (it == q.rbegin() + static_cast<std::ptrdiff_t>(scan)) return false;
+    q.erase(std::next(it).base());
+    size.fetch_sub(1, std::memory_order_relaxed);
+    return true;
+  };
+  bool found = false;
+  const unsigned n = worker_count_.load(std::memory_order_acquire);
+  for (unsigned k = 0; k < n && !found; ++k) {
+    Worker& v = *workers_[(w->index + k) % n];
+    found = take(v.lock, v.queue, v.size);
+  }
+  if (!found) found = take(global_lock_, global_, global_size_);
+  if (!found) return false;
+  // The queue's reference is now ours, as if we had popped it.
   ++w->nest;
   run_process(*w, p);
   --w->nest;

@@ -52,6 +52,10 @@ class Scheduler {
   /// Runs `p` on this thread now if it is waiting in this worker's next slot
   /// (a blocking call helping its callee). True if it ran.
   bool try_run_inline(Process* p);
+  /// Runs `p` on this thread now if it waits in this worker's next slot or in
+  /// any run queue: a caller whose callee is runnable but not running runs it
+  /// itself instead of blocking until another thread picks it up. True if it ran.
+  bool try_run_queued(Process* p);
 
   /// Marks the calling worker blocked (in a call) for a scope, so that a spare
   /// thread keeps the pool at full strength. No-op on non-worker threads.
