@@ -106,6 +106,7 @@ int main(int argc, char** argv) {
   int rate_window_ms = 1000;
   std::size_t body_limit = 1u << 20;
   std::size_t ws_queue_limit = 4u << 20;
+  unsigned ws_write_interval_us = 1000;
   std::string log_level = "info";
   std::string log_format = "text";
   bool access_log = false;
@@ -145,6 +146,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   cli.add_option("--ws-queue-limit", ws_queue_limit, "bytes queued per WebSocket before conflation")
       ->capture_default_str();
+  cli.add_option("--ws-write-interval-us", ws_write_interval_us,
+                 "how long a WebSocket's messages may gather into one write (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 100'000u));
   cli.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();
@@ -176,6 +181,7 @@ int main(int argc, char** argv) {
   server_config.body_limit = body_limit;
   server_config.rest.access_log = access_log;
   server_config.ws.send_queue_limit = ws_queue_limit;
+  server_config.ws.write_interval = std::chrono::microseconds(ws_write_interval_us);
 
   services::ApplicationConfig config;
   config.timing.heartbeat = std::chrono::milliseconds(heartbeat_ms);

@@ -142,7 +142,8 @@ ApiServer::ApiServer(net::io_context& io, services::Application& app, ServerConf
       metrics_(*app.metrics()->registry()),
       ws_sessions_(WsSessions::Options{.keys = WsSessions::Keys::duplicate}),
       ws_env_(std::make_shared<const WsEnvironment>(
-          WsEnvironment{app.runtime(), app.context(), ws_sessions_, metrics_, config_.ws})),
+          WsEnvironment{app.runtime(), app.context(), ws_sessions_, metrics_, config_.ws,
+                        WriteBatcher::create(net::make_strand(io), config_.ws.write_interval)})),
       rest_(app, metrics_, config_.rest) {}
 
 rt::Result<std::unique_ptr<ApiServer>, std::string> ApiServer::start(net::io_context& io,

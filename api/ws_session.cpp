@@ -237,17 +237,28 @@ class Outbox {
     bool over_limit = false;                 ///< still over after conflation: close 1013
   };
   enum class Next : std::uint8_t { batch, idle, close };
+  /// Lets a fast lane's pushes through while open; guarded by the Outbox's
+  /// mutex, so once close_gate() returns no frame passes it any more.
+  struct Gate {
+    bool open = true;
+  };
 
-  Outbox(net::any_io_executor executor, std::size_t limit)
-      : executor_(std::move(executor)), limit_(limit) {}
+  Outbox(net::any_io_executor executor, std::shared_ptr<WriteBatcher> batcher, std::size_t limit)
+      : executor_(std::move(executor)), batcher_(std::move(batcher)), limit_(limit) {}
 
   /// Set once, before the session process starts.
-  void attach(std::weak_ptr<Connection> connection) { connection_ = std::move(connection); }
+  void attach(std::weak_ptr<Connection> connection);
 
-  // Process side.
+  // Process (and fast lane) side.
 
-  /// Queues a frame for the client; `conflatable` frames may be replaced by newer state.
-  Pushed push(FramePtr frame, bool conflatable);
+  /// Queues a frame for the client; `conflatable` frames may be replaced by
+  /// newer state. With a `gate`, the frame is dropped unless it is open.
+  Pushed push(FramePtr frame, bool conflatable, const Gate* gate = nullptr);
+  /// Closes `gate`: what is pushed through it from now on is dropped.
+  void close_gate(Gate& gate) {
+    std::lock_guard g(m_);
+    gate.open = false;
+  }
   /// The process ended: drop what is queued and close with `code` (kNoClose: just drop).
   void close(std::uint16_t code);
   /// A client message was handled; resumes a paused reader.
@@ -263,10 +274,14 @@ class Outbox {
   /// Moves every queued frame into `batch` (adding their size to `bytes`), or
   /// says there is nothing (the writer goes idle) or that the session closed.
   Next take(std::vector<FramePtr>& batch, std::size_t& bytes, std::uint16_t& close_code);
-  /// A batch of `bytes` reached the socket.
-  void sent(std::size_t bytes) {
+  /// A batch of `bytes` reached the socket. True when more is queued: the
+  /// writer asks for another turn (it stays busy); false: it went idle.
+  bool sent(std::size_t bytes) {
     std::lock_guard g(m_);
     inflight_bytes_ -= bytes;
+    if (!queue_.empty() || closed_) return true;
+    writer_busy_ = false;
+    return false;
   }
   /// A client message goes to the process; false: stop reading until resumed.
   bool inbound_arrived() {
@@ -285,12 +300,14 @@ class Outbox {
     bool conflatable = false;
   };
   void conflate(Pushed& out);  // holds m_
-  void wake();                 // posts on_wake to the connection
+  void wake();                 // asks the batcher for the writer's turn
   void post_to_connection(void (Connection::*fn)());
 
   net::any_io_executor executor_;
+  std::shared_ptr<WriteBatcher> batcher_;
   const std::size_t limit_;
   std::weak_ptr<Connection> connection_;
+  std::weak_ptr<WriteBatcher::Writer> writer_;
   mutable std::mutex m_;
   std::deque<Item> queue_;
   std::size_t queued_bytes_ = 0;
@@ -309,13 +326,16 @@ class Outbox {
 // The I/O side of a session: owns the websocket stream, reads client
 // messages into the session process's mailbox and writes the Outbox's
 // batches. Every member runs on the stream's executor.
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection final : public std::enable_shared_from_this<Connection>,
+                         public WriteBatcher::Writer {
  public:
   Connection(beast::tcp_stream&& stream, std::shared_ptr<const WsEnvironment> env);
   ~Connection();
 
   net::any_io_executor executor() { return ws_.get_executor(); }
   void run(http::request<http::string_body> upgrade);
+  /// The batcher's turn: on_wake on the connection's strand.
+  void on_turn() override;
   /// The Outbox has frames (or a close) for the writer.
   void on_wake();
   /// The session process ended: close with the code it chose.
@@ -367,6 +387,8 @@ struct ClientError {
   std::optional<std::int64_t> id;
 };
 
+class TradeLane;
+
 class WsSession : public rt::GenServer<WsSession> {
  public:
   /// A client text message, its buffer padded for simdjson.
@@ -377,6 +399,10 @@ class WsSession : public rt::GenServer<WsSession> {
   struct HeartbeatCheck {};
   struct Retry {
     std::string symbol;
+  };
+  /// From a fast lane whose push conflated books: they restart from a snapshot.
+  struct ResyncBooks {
+    std::vector<std::string> symbols;
   };
   /// A process's exit hook: closes the connection with the code the exit reason maps to.
   class CloseOnExit final : public rt::ExitHook {
@@ -397,6 +423,7 @@ class WsSession : public rt::GenServer<WsSession> {
   Action handle_info(ClientText&& c);
   Action handle_info(const HeartbeatCheck&);
   Action handle_info(const Retry& r);
+  Action handle_info(ResyncBooks&& r);
   Action handle_info(const rt::Down& d);
   Action handle_info(const rt::ExitSignal& s);
 
@@ -413,6 +440,7 @@ class WsSession : public rt::GenServer<WsSession> {
     std::uint64_t ticker_seq = 0, top_seq = 0, book_seq = 0;  // last sent
     bool retry_pending = false;
     std::chrono::milliseconds retry_delay{0};
+    std::shared_ptr<TradeLane> trades;  // while subscribed to trades
   };
   using Subs = std::unordered_map<std::string, Sub, rt::TransparentHash, std::equal_to<>>;
 
@@ -436,6 +464,10 @@ class WsSession : public rt::GenServer<WsSession> {
   /// True when the client is within its rate; sets `close` when it stayed over too long.
   bool within_rate(bool& close);
   void arm_heartbeat(std::chrono::milliseconds after);
+  /// How the feed handler reaches us: trades through the symbol's fast lane.
+  services::Subscriber feed_subscriber(Sub& s);
+  /// Stops the symbol's trades fast lane (nothing passes it once this returns).
+  void close_trades(Sub& s);
 
   std::shared_ptr<Outbox> out_;
   std::shared_ptr<const WsEnvironment> env_;
@@ -448,6 +480,39 @@ class WsSession : public rt::GenServer<WsSession> {
   unsigned window_count_ = 0;
   bool window_over_ = false;
   std::optional<std::int64_t> over_since_ms_;
+};
+
+// The fast lane of one symbol's trades for one session (ADR 010): the feed
+// handler pushes each tick frame straight into the Outbox, with no process
+// message. Trades need no session state: no conflation, no seq filtering. The
+// session closes the lane's gate when it unsubscribes, so no tick follows
+// `unsubscribed`. Over the limit, it answers `overloaded`: the feed handler
+// then ends the session with {shutdown, slow_consumer} (close 1013).
+class TradeLane final : public services::FastLane {
+ public:
+  TradeLane(std::shared_ptr<Outbox> out, rt::Ref<WsSession> session, ApiMetrics& metrics)
+      : out_(std::move(out)), session_(std::move(session)), metrics_(metrics) {}
+
+  rt::SendStatus deliver(const FramePtr& frame) override {
+    Outbox::Pushed r = out_->push(frame, false, &gate_);
+    if (r.conflated != 0)
+      metrics_.ws_messages_conflated.Increment(static_cast<double>(r.conflated));
+    if (r.over_limit) {
+      out_->close_gate(gate_);
+      return rt::SendStatus::overloaded;
+    }
+    if (!r.books_dropped.empty()) {
+      rt::send(session_, WsSession::ResyncBooks{std::move(r.books_dropped)});
+    }
+    return rt::SendStatus::ok;
+  }
+  void close() { out_->close_gate(gate_); }
+
+ private:
+  std::shared_ptr<Outbox> out_;
+  rt::Ref<WsSession> session_;
+  ApiMetrics& metrics_;
+  Outbox::Gate gate_;
 };
 
 // ---- JSON ---------------------------------------------------------------------------
@@ -619,12 +684,17 @@ std::optional<ClientError> parse_request(const std::string& text, ClientRequest&
 
 // ---- Outbox -------------------------------------------------------------------------
 
-Outbox::Pushed Outbox::push(FramePtr frame, bool conflatable) {
+void Outbox::attach(std::weak_ptr<Connection> connection) {
+  writer_ = connection;
+  connection_ = std::move(connection);
+}
+
+Outbox::Pushed Outbox::push(FramePtr frame, bool conflatable, const Gate* gate) {
   Pushed out;
   bool wake_writer = false;
   {
     std::lock_guard g(m_);
-    if (closed_) return out;
+    if (closed_ || (gate != nullptr && !gate->open)) return out;
     const std::size_t size = frame->json.size();
     queued_bytes_ += size;
     if (conflatable) conflatable_bytes_ += size;
@@ -734,7 +804,7 @@ Outbox::Next Outbox::take(std::vector<FramePtr>& batch, std::size_t& bytes,
 }
 
 void Outbox::wake() {
-  post_to_connection(&Connection::on_wake);
+  batcher_->request(writer_);
 }
 
 void Outbox::post_to_connection(void (Connection::*fn)()) {
@@ -748,7 +818,8 @@ void Outbox::post_to_connection(void (Connection::*fn)()) {
 Connection::Connection(beast::tcp_stream&& stream, std::shared_ptr<const WsEnvironment> env)
     : ws_(std::move(stream)),
       env_(std::move(env)),
-      outbox_(std::make_shared<Outbox>(ws_.get_executor(), env_->options.send_queue_limit)) {}
+      outbox_(std::make_shared<Outbox>(ws_.get_executor(), env_->batcher,
+                                       env_->options.send_queue_limit)) {}
 
 Connection::~Connection() {
   if (counted_) env_->metrics.ws_connections.Decrement();
@@ -817,6 +888,10 @@ void Connection::on_read(beast::error_code ec, std::size_t bytes) {
   }
 }
 
+void Connection::on_turn() {
+  net::dispatch(ws_.get_executor(), [self = shared_from_this()] { self->on_wake(); });
+}
+
 void Connection::on_wake() {
   if (writing_ || finished_) return;
   std::uint16_t code = kNoClose;
@@ -849,9 +924,9 @@ void Connection::on_flushed(beast::error_code ec) {
   writing_ = false;
   if (ec) return;
   env_->metrics.ws_messages_sent.Increment(static_cast<double>(batch_.size()));
-  outbox_->sent(batch_bytes_);
   batch_.clear();
-  on_wake();
+  // More queued meanwhile: wait for the next turn, so it gathers into one write.
+  if (outbox_->sent(batch_bytes_)) env_->batcher->request(weak_from_this());
 }
 
 void Connection::on_close_requested() {
@@ -1115,6 +1190,7 @@ WsSession::Action WsSession::unsubscribe(const ClientRequest& r, std::vector<Cha
       if (s.channels.has(c)) --subscriptions_;
     }
     s.channels.remove(removed);
+    if (!s.channels.has(Channel::trades)) close_trades(s);
     const rt::Pid me = self();
     if (s.channels.empty()) {
       // Nothing left: leave both servers (status included).
@@ -1170,8 +1246,7 @@ bool WsSession::sync_feed(const std::string& symbol, Sub& s, Channels ask) {
     s.feed_synced = false;
   }
   if (!s.feed_synced) ask = ask | (s.channels & kFeedChannels);  // everything, after a restart
-  auto answer = rt::call(
-      *s.feed, services::PriceFeedHandler::Subscribe{services::Subscriber::of(ref()), ask});
+  auto answer = rt::call(*s.feed, services::PriceFeedHandler::Subscribe{feed_subscriber(s), ask});
   if (!answer) {
     s.feed_synced = false;
     schedule_retry(symbol, s);
@@ -1214,6 +1289,20 @@ bool WsSession::sync_book(const std::string& symbol, Sub& s, Channels ask) {
     if (!push(f, true)) return false;
   }
   return true;
+}
+
+services::Subscriber WsSession::feed_subscriber(Sub& s) {
+  if (!s.channels.has(Channel::trades)) return services::Subscriber::of(ref());
+  if (!s.trades) s.trades = std::make_shared<TradeLane>(out_, ref(), env_->metrics);
+  return services::Subscriber::of(ref(), Channels{Channel::trades}, s.trades);
+}
+
+void WsSession::close_trades(Sub& s) {
+  if (s.trades) std::exchange(s.trades, nullptr)->close();
+}
+
+WsSession::Action WsSession::handle_info(ResyncBooks&& r) {
+  return after_push(resync_books(std::move(r.symbols)));
 }
 
 void WsSession::schedule_retry(const std::string& symbol, Sub& s) {

@@ -27,6 +27,7 @@
 #include <string>
 
 #include "api/api_metrics.hpp"
+#include "api/write_batcher.hpp"
 #include "runtime/registry.hpp"
 #include "runtime/runtime.hpp"
 #include "services/context.hpp"
@@ -43,6 +44,9 @@ struct WsOptions {
   std::size_t max_message_bytes = 64u << 10;      ///< a bigger client message: close 1009 (too big)
   std::chrono::milliseconds close_timeout{5000};  ///< handshakes (opening, closing) finish by then
   std::size_t mailbox_capacity = 1u << 16;        ///< frames waiting for the session process
+  /// How long a connection's frames may gather before its writer's turn
+  /// (0: at the io thread's next turn); see WriteBatcher.
+  std::chrono::microseconds write_interval{1000};
 };
 
 /// Every live session, so shutdown can close them all with 1001. Must be a
@@ -56,6 +60,7 @@ struct WsEnvironment {
   WsSessions& sessions;
   ApiMetrics& metrics;
   WsOptions options;
+  std::shared_ptr<WriteBatcher> batcher;  ///< on the server's io context, options.write_interval
 };
 
 /// Takes over an upgraded connection: completes the WebSocket handshake with

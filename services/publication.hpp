@@ -75,8 +75,22 @@ struct Published {
   FramePtr frame;
 };
 
+/// A subscriber's fast lane: frames of some channels handed straight to the
+/// subscriber's output (a WebSocket session's send queue) instead of through
+/// its mailbox, for frames that need none of the process's state — as
+/// Phoenix's channel fastlane does (docs/decisions/010-ws-fast-lane.md).
+/// `deliver` runs on the publishing server's thread; it must be thread-safe,
+/// short, and never call into a process.
+class FastLane {
+ public:
+  virtual ~FastLane() = default;
+  /// Takes `frame`; `overloaded` when the subscriber cannot keep up.
+  virtual rt::SendStatus deliver(const FramePtr& frame) = 0;
+};
+
 /// The address of a subscriber process of any GenServer type that handles
-/// `Published` in handle_info: a pid and how to post to it.
+/// `Published` in handle_info: a pid, how to post to it, and optionally a
+/// fast lane for some channels.
 class Subscriber {
  public:
   Subscriber() = default;
@@ -88,15 +102,30 @@ class Subscriber {
       return typed ? rt::send(*typed, Published{std::move(f)}) : rt::SendStatus::noproc;
     });
   }
+  /// The subscriber `ref`, with frames of `channels` going through `lane`.
+  template <class Impl>
+  static Subscriber of(const rt::Ref<Impl>& ref, Channels channels,
+                       std::shared_ptr<FastLane> lane) {
+    Subscriber s = of(ref);
+    s.lane_channels_ = channels;
+    s.lane_ = std::move(lane);
+    return s;
+  }
   const rt::Pid& pid() const { return pid_; }
-  /// Posts `frame`; `overloaded` when the subscriber's bounded mailbox is full.
-  rt::SendStatus deliver(FramePtr frame) const { return post_(pid_, std::move(frame)); }
+  /// Posts `frame`; `overloaded` when the subscriber's bounded mailbox (or
+  /// its fast lane) is full.
+  rt::SendStatus deliver(const FramePtr& frame) const {
+    if (lane_ && lane_channels_.has(frame->channel)) return lane_->deliver(frame);
+    return post_(pid_, frame);
+  }
 
  private:
   using PostFn = rt::SendStatus (*)(const rt::Pid&, FramePtr);
   Subscriber(rt::Pid pid, PostFn post) : pid_(std::move(pid)), post_(post) {}
   rt::Pid pid_;
   PostFn post_ = nullptr;
+  Channels lane_channels_;
+  std::shared_ptr<FastLane> lane_;
 };
 
 /// Subscribe/unsubscribe answers: the frames carrying the current state of

@@ -19,6 +19,7 @@ Channels SubscriberSet::add(rt::Process& owner, const Subscriber& who, Channels 
     return channels;
   }
   Entry& e = entries_[it->second];
+  e.who = who;  // the latest address wins (a new fast lane after an unsubscribe)
   Channels fresh = channels;
   fresh.remove(e.channels);
   e.channels = e.channels | channels;

@@ -23,7 +23,8 @@ class SubscriberSet {
     std::size_t overloaded = 0;
   };
 
-  /// Adds `channels` for `who`, monitoring it from `owner` if it is new.
+  /// Adds `channels` for `who`, monitoring it from `owner` if it is new; a
+  /// known subscriber's address is replaced by `who`.
   /// Returns the channels that were not subscribed before.
   Channels add(rt::Process& owner, const Subscriber& who, Channels channels);
   /// Removes `channels` for `pid`; forgets (and demonitors) it when none remain.

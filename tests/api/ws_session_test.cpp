@@ -175,7 +175,8 @@ class WsTest : public ::testing::Test {
     if (!started) throw std::runtime_error(started.error());
     app = std::move(*started);
     env = std::make_shared<const WsEnvironment>(
-        WsEnvironment{runtime, app->context(), sessions, metrics, options});
+        WsEnvironment{runtime, app->context(), sessions, metrics, options,
+                      WriteBatcher::create(net::make_strand(io), options.write_interval)});
     acceptor.emplace(io, env, send_buffer);
     for (auto& t : io_threads_) t = std::thread([this] { io.run(); });
   }
@@ -313,6 +314,71 @@ TEST_F(WsTest, UnsubscribeStopsOnlyTheChannelsNamed) {
   place("BTC-USD", ob::Side::buy, "100", "1");
   c.send(R"({"type":"ping","id":5})");
   EXPECT_EQ(c.next(true), R"({"type":"pong","id":5})");
+}
+
+// Ticks reach a session through its fast lane, not its mailbox: leaving must
+// still be exact (no tick after `unsubscribed`, even in the middle of a
+// batch) and rejoining must work.
+TEST_F(WsTest, NoTickFollowsUnsubscribedAndTradesResumeOnResubscribe) {
+  auto info = create("BTC-USD");
+  Client c = connect();
+  c.send(R"({"type":"subscribe","channels":["trades"],"symbols":["BTC-USD"],"id":1})");
+  EXPECT_EQ(type_of(c.next()), "subscribed");
+
+  // Batches of 2,000 trades: the feed handler spends long stretches publishing
+  // one batch, so the unsubscribe lands in the middle of one.
+  PriceFeedHandler::Ticks batch;
+  for (int i = 0; i < 2000; ++i) {
+    batch.ticks.push_back({*ob::parse_price("100", info->spec.book),
+                           *ob::parse_qty("0.01", info->spec.book), ob::Side::buy, 0, 0});
+  }
+  std::atomic<bool> stop{false};
+  std::thread trader([&, server = feed("BTC-USD").server] {
+    while (!stop) {
+      rt::cast(server, batch);
+      (void)rt::call(server, PriceFeedHandler::GetTicker{});  // one batch at a time
+    }
+  });
+  struct Join {
+    std::atomic<bool>& stop;
+    std::thread& t;
+    ~Join() {
+      stop = true;
+      t.join();
+    }
+  } join{stop, trader};
+
+  std::uint64_t last = 0;
+  for (int i = 0; i < 20; ++i) {  // the stream is flowing
+    const std::string m = c.next();
+    ASSERT_EQ(type_of(m), "tick") << m;
+    EXPECT_EQ(seq_of(m), last + 1);
+    last = seq_of(m);
+  }
+  c.send(R"({"type":"unsubscribe","channels":["trades"],"symbols":["BTC-USD"],"id":2})");
+  for (;;) {
+    const std::string m = c.next();
+    if (type_of(m) == "unsubscribed") break;
+    ASSERT_EQ(type_of(m), "tick") << m;
+    last = seq_of(m);
+  }
+  for (int id = 3; id < 6; ++id) {  // trades keep happening; none reaches the client
+    c.send(R"({"type":"ping","id":)" + std::to_string(id) + "}");
+    EXPECT_EQ(c.next(), R"({"type":"pong","id":)" + std::to_string(id) + "}");
+  }
+
+  c.send(R"({"type":"subscribe","channels":["trades"],"symbols":["BTC-USD"],"id":6})");
+  EXPECT_EQ(type_of(c.next()), "subscribed");
+  const std::string m = c.next();
+  ASSERT_EQ(type_of(m), "tick") << m;
+  EXPECT_GT(seq_of(m), last);
+  std::uint64_t prev = seq_of(m);
+  for (int i = 0; i < 20; ++i) {  // contiguous again
+    const std::string t = c.next();
+    ASSERT_EQ(type_of(t), "tick") << t;
+    EXPECT_EQ(seq_of(t), prev + 1);
+    prev = seq_of(t);
+  }
 }
 
 TEST_F(WsTest, PingIsAnsweredWithPongAndItsId) {
