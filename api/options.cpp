@@ -1,0 +1,159 @@
+#include "api/options.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace api {
+
+namespace {
+
+/// "SYMBOL:TICK:LOT[:MODE]" into a symbol definition, or the reason it is not one.
+std::optional<services::SymbolDefinition> parse_symbol_option(const std::string& text,
+                                                              std::string& error) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= text.size(); ++i) {
+    if (i == text.size() || text[i] == ':') {
+      parts.push_back(text.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  if (parts.size() < 3 || parts.size() > 4) {
+    error = "expected SYMBOL:TICK:LOT[:MODE], got '" + text + "'";
+    return std::nullopt;
+  }
+  ob::Mode mode = ob::Mode::venue;
+  if (parts.size() == 4) {
+    auto m = services::parse_mode(parts[3]);
+    if (!m) {
+      error = "mode must be venue, mirror or l2 in '" + text + "'";
+      return std::nullopt;
+    }
+    mode = *m;
+  }
+  auto spec = services::SymbolSpec::parse(parts[1], parts[2], mode);
+  if (!spec) {
+    error = "bad tick or lot size in '" + text + "'";
+    return std::nullopt;
+  }
+  return services::SymbolDefinition{parts[0], *spec};
+}
+
+/// "HOST:PORT" into the server's address, or the reason it is not one.
+bool parse_listen(const std::string& text, ServerConfig& server, std::string& error) {
+  const auto colon = text.rfind(':');
+  const std::string port = colon == std::string::npos ? "" : text.substr(colon + 1);
+  if (colon == std::string::npos || colon == 0 || port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) > 65535) {
+    error = "expected HOST:PORT (port 0-65535), got '" + text + "'";
+    return false;
+  }
+  server.host = text.substr(0, colon);
+  server.port = static_cast<unsigned short>(std::stoi(port));
+  return true;
+}
+
+}  // namespace
+
+std::variant<Options, int> parse_options(int argc, const char* const* argv, std::ostream& out,
+                                         std::ostream& err) {
+  Options o;
+  CLI::App cli{"marketd: market-data service — order books, price feeds, REST and WebSocket API"};
+  cli.set_config("--config", "", "read options from a TOML/INI file (same names as the flags)");
+  std::string listen = "127.0.0.1:8080";
+  bool no_simulator = false;
+  services::SimulatorFeedOptions sim;
+  double tick_rate = 0;
+  std::vector<std::string> symbols;
+  int heartbeat_ms = 1000;
+  int stale_ms = 5000;
+  int rate_window_ms = 1000;
+  unsigned ws_write_interval_us = 1000;
+  auto& app = o.app;
+  auto& server = o.server;
+  cli.add_option("--listen", listen, "HOST:PORT to serve REST and WebSocket on")
+      ->capture_default_str();
+  cli.add_option("--workers", o.workers, "runtime scheduler threads (0 = hardware threads)")
+      ->check(CLI::Range(0u, 256u))
+      ->capture_default_str();
+  cli.add_option("--io-threads", o.io_threads, "network threads")
+      ->check(CLI::Range(1u, 64u))
+      ->capture_default_str();
+  cli.add_flag("--no-simulator", no_simulator, "start with no feed (ingest, replay or API only)");
+  cli.add_option("--rate", sim.rate, "simulator events per second, all symbols together")
+      ->check(CLI::Range(0.0, 1e9))
+      ->capture_default_str();
+  cli.add_option("--seed", sim.simulator.seed, "simulator seed (same seed, same market)")
+      ->capture_default_str();
+  cli.add_option("--tick-feed", tick_rate,
+                 "also run a synthetic trade feed of this many ticks/s over every symbol (0 = off)")
+      ->check(CLI::Range(0.0, 1e8))
+      ->capture_default_str();
+  cli.add_option("--symbols", symbols, "symbols to create at start: SYMBOL:TICK:LOT[:MODE] ...");
+  cli.add_option("--replay", o.replay_path,
+                 "NDJSON file of normalized events to ingest ('-' = stdin)");
+  cli.add_flag("--paced", o.paced, "replay at the recorded pace (ts_ns) instead of at once");
+  cli.add_option("--heartbeat-ms", heartbeat_ms, "staleness check period")
+      ->check(CLI::Range(1, 3'600'000))
+      ->capture_default_str();
+  cli.add_option("--stale-ms", stale_ms, "no update for this long makes a symbol stale")
+      ->check(CLI::Range(1, 86'400'000))
+      ->capture_default_str();
+  cli.add_option("--rate-limit", app.rate_limit.limit,
+                 "REST requests per window per client key (0 = off)")
+      ->capture_default_str();
+  cli.add_option("--rate-window-ms", rate_window_ms, "rate limit window")
+      ->check(CLI::Range(1, 3'600'000))
+      ->capture_default_str();
+  cli.add_option("--body-limit", server.body_limit, "largest request body in bytes")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30))
+      ->capture_default_str();
+  cli.add_option("--ws-queue-limit", server.ws.send_queue_limit,
+                 "bytes queued per WebSocket before conflation")
+      ->check(CLI::Range(std::size_t{1} << 10, std::size_t{1} << 30))
+      ->capture_default_str();
+  cli.add_option("--ws-write-interval-us", ws_write_interval_us,
+                 "how long a WebSocket's messages may gather into one write (0: none)")
+      ->check(CLI::Range(0u, 100'000u))
+      ->capture_default_str();
+  cli.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  cli.add_option("--log-format", o.log_format, "text (key=value) or json (one object per line)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  cli.add_flag("--access-log", server.rest.access_log, "log one line per HTTP request");
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e, out, err) == 0 ? 0 : 2;  // 2: a usage error, as for the checks below
+  }
+
+  std::string error;
+  if (!parse_listen(listen, server, error)) {
+    err << "--listen: " << error << "\n";
+    return 2;
+  }
+  for (const std::string& s : symbols) {
+    auto def = parse_symbol_option(s, error);
+    if (!def) {
+      err << "--symbols: " << error << "\n";
+      return 2;
+    }
+    app.symbols.push_back(std::move(*def));
+  }
+  app.timing.heartbeat = std::chrono::milliseconds(heartbeat_ms);
+  app.timing.stale_after = std::chrono::milliseconds(stale_ms);
+  app.rate_limit.window = std::chrono::milliseconds(rate_window_ms);
+  if (!no_simulator) app.simulator = sim;
+  if (tick_rate > 0) app.tick_feed = services::TickFeedOptions{.rate = tick_rate};
+  server.ws.write_interval = std::chrono::microseconds(ws_write_interval_us);
+  return o;
+}
+
+}  // namespace api

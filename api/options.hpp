@@ -1,0 +1,33 @@
+#pragma once
+// The marketd command line (and its optional --config file, TOML/INI with the
+// flags' names): every option with its default in `marketd --help`, checked
+// here, so main() only starts what the options describe.
+// Thread-safety: plain functions and values.
+
+#include <iosfwd>
+#include <string>
+#include <variant>
+
+#include "api/server.hpp"
+#include "services/application.hpp"
+
+namespace api {
+
+/// Everything the command line sets.
+struct Options {
+  services::ApplicationConfig app;  ///< symbols, timing, rate limit, feeds
+  ServerConfig server;              ///< listen address, limits, WebSocket options
+  unsigned workers = 0;             ///< runtime scheduler threads; 0 = hardware threads
+  unsigned io_threads = 1;
+  std::string replay_path;  ///< NDJSON to ingest at start; "-" = stdin; empty = none
+  bool paced = false;
+  std::string log_level = "info";
+  std::string log_format = "text";  ///< text (key=value) or json
+};
+
+/// Parses `argv`. On --help, or an error (printed to `err` with what was
+/// expected), returns the exit status instead: 0 for --help, 2 otherwise.
+std::variant<Options, int> parse_options(int argc, const char* const* argv, std::ostream& out,
+                                         std::ostream& err);
+
+}  // namespace api

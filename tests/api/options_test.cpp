@@ -1,0 +1,131 @@
+// The command line and the --config file: defaults, every kind of value
+// reaching its config field, the file's values, and refusals with exit 2.
+#include "api/options.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Parsed {
+  std::variant<api::Options, int> result;
+  std::string out, err;
+  const api::Options* options() const { return std::get_if<api::Options>(&result); }
+  int status() const { return std::holds_alternative<int>(result) ? std::get<int>(result) : -1; }
+};
+
+Parsed parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "marketd");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  std::ostringstream out, err;
+  auto r = api::parse_options(static_cast<int>(argv.size()), argv.data(), out, err);
+  return Parsed{std::move(r), out.str(), err.str()};
+}
+
+TEST(Options, NoArgumentsServeTheSimulatorOnLocalhost8080) {
+  Parsed p = parse({});
+  ASSERT_NE(p.options(), nullptr) << p.err;
+  const api::Options& o = *p.options();
+  EXPECT_EQ(o.server.host, "127.0.0.1");
+  EXPECT_EQ(o.server.port, 8080);
+  EXPECT_TRUE(o.app.simulator.has_value());
+  EXPECT_FALSE(o.app.tick_feed.has_value());
+  EXPECT_TRUE(o.app.symbols.empty());
+  EXPECT_EQ(o.app.rate_limit.limit, 1000u);
+  EXPECT_EQ(o.server.ws.write_interval, 1000us);
+  EXPECT_EQ(o.log_format, "text");
+}
+
+TEST(Options, EveryKindOfValueReachesItsField) {
+  Parsed p = parse({"--listen", "0.0.0.0:9001", "--no-simulator", "--symbols",
+                    "BTC-USD:0.01:0.0001", "ETH-USD:0.01:0.001:mirror", "--rate-limit", "0",
+                    "--stale-ms", "250", "--ws-write-interval-us", "0", "--tick-feed", "1500",
+                    "--log-format", "json", "--access-log"});
+  ASSERT_NE(p.options(), nullptr) << p.err;
+  const api::Options& o = *p.options();
+  EXPECT_EQ(o.server.host, "0.0.0.0");
+  EXPECT_EQ(o.server.port, 9001);
+  EXPECT_FALSE(o.app.simulator.has_value());
+  ASSERT_EQ(o.app.symbols.size(), 2u);
+  EXPECT_EQ(o.app.symbols[1].symbol, "ETH-USD");
+  EXPECT_EQ(o.app.symbols[1].spec.mode, ob::Mode::mirror);
+  EXPECT_EQ(o.app.rate_limit.limit, 0u);
+  EXPECT_EQ(o.app.timing.stale_after, 250ms);
+  EXPECT_EQ(o.server.ws.write_interval, 0us);
+  ASSERT_TRUE(o.app.tick_feed.has_value());
+  EXPECT_EQ(o.app.tick_feed->rate, 1500);
+  EXPECT_EQ(o.log_format, "json");
+  EXPECT_TRUE(o.server.rest.access_log);
+}
+
+TEST(Options, AConfigFileSetsOptionsAndTheCommandLineWins) {
+  const auto path = std::filesystem::temp_directory_path() / "marketd_options_test.toml";
+  {
+    std::ofstream f(path);
+    f << "# marketd configuration\n"
+         "listen = \"127.0.0.1:18080\"\n"
+         "no-simulator = true\n"
+         "symbols = [\"SOL-USD:0.001:0.01\", \"ADA-USD:0.0001:1:l2\"]\n"
+         "heartbeat-ms = 200\n"
+         "rate-limit = 5\n";
+  }
+  Parsed p = parse({"--config", path.string(), "--rate-limit", "7"});
+  std::filesystem::remove(path);
+  ASSERT_NE(p.options(), nullptr) << p.err;
+  const api::Options& o = *p.options();
+  EXPECT_EQ(o.server.port, 18080);
+  EXPECT_FALSE(o.app.simulator.has_value());
+  ASSERT_EQ(o.app.symbols.size(), 2u);
+  EXPECT_EQ(o.app.symbols[0].symbol, "SOL-USD");
+  EXPECT_EQ(o.app.symbols[1].spec.mode, ob::Mode::l2);
+  EXPECT_EQ(o.app.timing.heartbeat, 200ms);
+  EXPECT_EQ(o.app.rate_limit.limit, 7u);
+}
+
+TEST(Options, BadValuesAreRefusedWithTheReasonAndExit2) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {{"--listen", "8080"}, "HOST:PORT"},
+      {{"--listen", "localhost:70000"}, "HOST:PORT"},
+      {{"--listen", "localhost:http"}, "HOST:PORT"},
+      {{"--symbols", "BTC-USD:0.01"}, "SYMBOL:TICK:LOT"},
+      {{"--symbols", "BTC-USD:0.01:0.001:spot"}, "venue, mirror or l2"},
+      {{"--symbols", "BTC-USD:-1:0.001"}, "bad tick or lot"},
+      {{"--log-level", "loud"}, "log-level"},
+      {{"--io-threads", "0"}, "io-threads"},
+      {{"--ws-write-interval-us", "-5"}, "ws-write-interval-us"},
+      {{"--config", "/nonexistent/marketd.toml"}, "marketd.toml"},
+      {{"--no-such-option"}, "no-such-option"},
+  };
+  for (const Case& c : cases) {
+    Parsed p = parse(c.args);
+    EXPECT_EQ(p.status(), 2) << c.args[0] << " " << (c.args.size() > 1 ? c.args[1] : "");
+    EXPECT_NE(p.err.find(c.says), std::string::npos) << p.err;
+  }
+}
+
+TEST(Options, HelpListsEveryOptionWithItsDefaultAndExits0) {
+  Parsed p = parse({"--help"});
+  EXPECT_EQ(p.status(), 0);
+  for (const char* option :
+       {"--listen", "--config", "--no-simulator", "--symbols", "--workers", "--rate-limit",
+        "--ws-queue-limit", "--ws-write-interval-us", "--log-format", "--access-log"}) {
+    EXPECT_NE(p.out.find(option), std::string::npos) << option;
+  }
+  EXPECT_NE(p.out.find("127.0.0.1:8080"), std::string::npos);
+}
+
+}  // namespace
