@@ -6,6 +6,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace api {
@@ -60,6 +61,10 @@ bool parse_listen(const std::string& text, ServerConfig& server, std::string& er
 
 }  // namespace
 
+unsigned default_workers(unsigned hardware_threads, unsigned io_threads) {
+  return hardware_threads > io_threads ? hardware_threads - io_threads : 1;
+}
+
 std::variant<Options, int> parse_options(int argc, const char* const* argv, std::ostream& out,
                                          std::ostream& err) {
   Options o;
@@ -78,7 +83,8 @@ std::variant<Options, int> parse_options(int argc, const char* const* argv, std:
   auto& server = o.server;
   cli.add_option("--listen", listen, "HOST:PORT to serve REST and WebSocket on")
       ->capture_default_str();
-  cli.add_option("--workers", o.workers, "runtime scheduler threads (0 = hardware threads)")
+  cli.add_option("--workers", o.workers,
+                 "runtime scheduler threads (0 = hardware threads less --io-threads, at least 1)")
       ->check(CLI::Range(0u, 256u))
       ->capture_default_str();
   cli.add_option("--io-threads", o.io_threads, "network threads")
@@ -153,6 +159,8 @@ std::variant<Options, int> parse_options(int argc, const char* const* argv, std:
   if (!no_simulator) app.simulator = sim;
   if (tick_rate > 0) app.tick_feed = services::TickFeedOptions{.rate = tick_rate};
   server.ws.write_interval = std::chrono::microseconds(ws_write_interval_us);
+  if (o.workers == 0)
+    o.workers = default_workers(std::thread::hardware_concurrency(), o.io_threads);
   return o;
 }
 

@@ -17,13 +17,17 @@ namespace api {
 struct Options {
   services::ApplicationConfig app;  ///< symbols, timing, rate limit, feeds
   ServerConfig server;              ///< listen address, limits, WebSocket options
-  unsigned workers = 0;             ///< runtime scheduler threads; 0 = hardware threads
+  unsigned workers = 0;             ///< runtime scheduler threads (never 0 once parsed)
   unsigned io_threads = 1;
   std::string replay_path;  ///< NDJSON to ingest at start; "-" = stdin; empty = none
   bool paced = false;
   std::string log_level = "info";
   std::string log_format = "text";  ///< text (key=value) or json
 };
+
+/// The scheduler threads when --workers is not given: the io threads get
+/// cores of their own (ADR 011), and the runtime the rest, at least one.
+unsigned default_workers(unsigned hardware_threads, unsigned io_threads);
 
 /// Parses `argv`. On --help, or an error (printed to `err` with what was
 /// expected), returns the exit status instead: 0 for --help, 2 otherwise.

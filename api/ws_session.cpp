@@ -283,6 +283,8 @@ class Outbox {
     writer_busy_ = false;
     return false;
   }
+  /// Asks the batcher for the writer's next turn (the writer is busy until it has had it).
+  void request_turn() { batcher_->request(writer_); }
   /// A client message goes to the process; false: stop reading until resumed.
   bool inbound_arrived() {
     std::lock_guard g(m_);
@@ -300,7 +302,6 @@ class Outbox {
     bool conflatable = false;
   };
   void conflate(Pushed& out);  // holds m_
-  void wake();                 // asks the batcher for the writer's turn
   void post_to_connection(void (Connection::*fn)());
 
   net::any_io_executor executor_;
@@ -709,7 +710,7 @@ Outbox::Pushed Outbox::push(FramePtr frame, bool conflatable, const Gate* gate) 
     wake_writer = !writer_busy_;
     writer_busy_ = true;
   }
-  if (wake_writer) wake();
+  if (wake_writer) request_turn();
   return out;
 }
 
@@ -801,10 +802,6 @@ Outbox::Next Outbox::take(std::vector<FramePtr>& batch, std::size_t& bytes,
   inflight_bytes_ += taken;
   queued_bytes_ -= taken;
   return Next::batch;
-}
-
-void Outbox::wake() {
-  batcher_->request(writer_);
 }
 
 void Outbox::post_to_connection(void (Connection::*fn)()) {
@@ -926,7 +923,7 @@ void Connection::on_flushed(beast::error_code ec) {
   env_->metrics.ws_messages_sent.Increment(static_cast<double>(batch_.size()));
   batch_.clear();
   // More queued meanwhile: wait for the next turn, so it gathers into one write.
-  if (outbox_->sent(batch_bytes_)) env_->batcher->request(weak_from_this());
+  if (outbox_->sent(batch_bytes_)) outbox_->request_turn();
 }
 
 void Connection::on_close_requested() {

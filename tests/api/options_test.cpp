@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <variant>
 #include <vector>
 
@@ -44,6 +45,17 @@ TEST(Options, NoArgumentsServeTheSimulatorOnLocalhost8080) {
   EXPECT_EQ(o.app.rate_limit.limit, 1000u);
   EXPECT_EQ(o.server.ws.write_interval, 1000us);
   EXPECT_EQ(o.log_format, "text");
+  EXPECT_EQ(o.workers, api::default_workers(std::thread::hardware_concurrency(), 1));
+}
+
+TEST(Options, TheRuntimeGetsTheCoresTheIoThreadsLeave) {
+  EXPECT_EQ(api::default_workers(8, 1), 7u);
+  EXPECT_EQ(api::default_workers(2, 1), 1u);
+  EXPECT_EQ(api::default_workers(2, 4), 1u);
+  EXPECT_EQ(api::default_workers(0, 1), 1u);  // hardware_concurrency unknown
+  Parsed p = parse({"--workers", "3"});
+  ASSERT_NE(p.options(), nullptr);
+  EXPECT_EQ(p.options()->workers, 3u);
 }
 
 TEST(Options, EveryKindOfValueReachesItsField) {
