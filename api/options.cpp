@@ -78,7 +78,7 @@ std::variant<Options, int> parse_options(int argc, const char* const* argv, std:
   int heartbeat_ms = 1000;
   int stale_ms = 5000;
   int rate_window_ms = 1000;
-  unsigned ws_write_interval_us = 1000;
+  unsigned ws_write_interval_us = 0;
   auto& app = o.app;
   auto& server = o.server;
   cli.add_option("--listen", listen, "HOST:PORT to serve REST and WebSocket on")

@@ -5,7 +5,7 @@
 // asked gets one. That is one post and one timer for all connections instead
 // of a post per frame, and it leaves a connection's frames time to gather
 // into one socket write — which is what both the server and its clients pay
-// for per message (docs/decisions/010-ws-fast-lane.md).
+// for per message (docs/decisions/011-ws-fast-lane.md).
 // Thread-safety: request() from any thread; turns run on the writers' own
 // executors (each writer dispatches to its strand).
 

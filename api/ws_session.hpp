@@ -44,9 +44,10 @@ struct WsOptions {
   std::size_t max_message_bytes = 64u << 10;      ///< a bigger client message: close 1009 (too big)
   std::chrono::milliseconds close_timeout{5000};  ///< handshakes (opening, closing) finish by then
   std::size_t mailbox_capacity = 1u << 16;        ///< frames waiting for the session process
-  /// How long a connection's frames may gather before its writer's turn
-  /// (0: at the io thread's next turn); see WriteBatcher.
-  std::chrono::microseconds write_interval{1000};
+  /// How long a connection's frames may gather before its writer's turn.
+  /// 0: at the io thread's next turn — frames still gather while it is busy,
+  /// so batches grow with load at no latency cost when idle; see WriteBatcher.
+  std::chrono::microseconds write_interval{0};
 };
 
 /// Every live session, so shutdown can close them all with 1001. Must be a

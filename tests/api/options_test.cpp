@@ -43,7 +43,7 @@ TEST(Options, NoArgumentsServeTheSimulatorOnLocalhost8080) {
   EXPECT_FALSE(o.app.tick_feed.has_value());
   EXPECT_TRUE(o.app.symbols.empty());
   EXPECT_EQ(o.app.rate_limit.limit, 1000u);
-  EXPECT_EQ(o.server.ws.write_interval, 1000us);
+  EXPECT_EQ(o.server.ws.write_interval, 0us);
   EXPECT_EQ(o.log_format, "text");
   EXPECT_EQ(o.workers, api::default_workers(std::thread::hardware_concurrency(), 1));
 }
@@ -61,7 +61,7 @@ TEST(Options, TheRuntimeGetsTheCoresTheIoThreadsLeave) {
 TEST(Options, EveryKindOfValueReachesItsField) {
   Parsed p = parse({"--listen", "0.0.0.0:9001", "--no-simulator", "--symbols",
                     "BTC-USD:0.01:0.0001", "ETH-USD:0.01:0.001:mirror", "--rate-limit", "0",
-                    "--stale-ms", "250", "--ws-write-interval-us", "0", "--tick-feed", "1500",
+                    "--stale-ms", "250", "--ws-write-interval-us", "2000", "--tick-feed", "1500",
                     "--log-format", "json", "--access-log"});
   ASSERT_NE(p.options(), nullptr) << p.err;
   const api::Options& o = *p.options();
@@ -73,7 +73,7 @@ TEST(Options, EveryKindOfValueReachesItsField) {
   EXPECT_EQ(o.app.symbols[1].spec.mode, ob::Mode::mirror);
   EXPECT_EQ(o.app.rate_limit.limit, 0u);
   EXPECT_EQ(o.app.timing.stale_after, 250ms);
-  EXPECT_EQ(o.server.ws.write_interval, 0us);
+  EXPECT_EQ(o.server.ws.write_interval, 2000us);
   ASSERT_TRUE(o.app.tick_feed.has_value());
   EXPECT_EQ(o.app.tick_feed->rate, 1500);
   EXPECT_EQ(o.log_format, "json");
