@@ -78,7 +78,7 @@ struct Published {
 /// A subscriber's fast lane: frames of some channels handed straight to the
 /// subscriber's output (a WebSocket session's send queue) instead of through
 /// its mailbox, for frames that need none of the process's state — as
-/// Phoenix's channel fastlane does (docs/decisions/010-ws-fast-lane.md).
+/// Phoenix's channel fastlane does (docs/decisions/011-ws-fast-lane.md).
 /// `deliver` runs on the publishing server's thread; it must be thread-safe,
 /// short, and never call into a process.
 class FastLane {

@@ -11,6 +11,8 @@
 // gaps per (client, symbol). One line on stdout:
 //   WS1 fanout clients=N delivered_per_s=N p50_us=N p99_us=N gaps=N closed=N valid=0|1 ...
 // Exit status 0 iff valid (everyone subscribed, no closes, no gaps, ticks arrived).
+// --threads N spreads the clients over N threads, each with its own
+// io_context and counters (merged at the end); 1, like load.js, by default.
 
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -33,9 +35,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 #include <random>
 #include <string>
-#include <unordered_map>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -56,6 +60,7 @@ std::int64_t now_ns() {
 class Histogram {
  public:
   void add(std::int64_t us) {
+    if (us < 0) us = 0;
     ++buckets_[static_cast<std::size_t>(std::clamp<std::int64_t>(us, 0, kMax))];
     ++count_;
   }
@@ -69,6 +74,10 @@ class Histogram {
     }
     return kMax;
   }
+  void merge(const Histogram& o) {
+    for (std::size_t i = 0; i < buckets_.size(); ++i) buckets_[i] += o.buckets_[i];
+    count_ += o.count_;
+  }
 
  private:
   static constexpr std::int64_t kMax = 100'000;
@@ -76,13 +85,32 @@ class Histogram {
   std::uint64_t count_ = 0;
 };
 
+// One thread's counters. The connection counts are read by the main thread
+// while the clients run; everything else only once the threads have stopped.
 struct Totals {
-  std::size_t subscribed = 0, closed = 0, connect_failed = 0;
+  std::atomic<std::size_t> subscribed{0}, closed{0}, connect_failed{0};
   std::uint64_t ticks = 0, window_ticks = 0, gaps = 0, missing = 0, backwards = 0;
   std::uint64_t unexpected = 0, bad = 0, other = 0, negative = 0;
-  bool measuring = false;
   Histogram latency;
+
+  void merge(const Totals& o) {
+    subscribed += o.subscribed.load();
+    closed += o.closed.load();
+    connect_failed += o.connect_failed.load();
+    ticks += o.ticks;
+    window_ticks += o.window_ticks;
+    gaps += o.gaps;
+    missing += o.missing;
+    backwards += o.backwards;
+    unexpected += o.unexpected;
+    bad += o.bad;
+    other += o.other;
+    negative += o.negative;
+    latency.merge(o.latency);
+  }
 };
+
+std::atomic<bool> measuring{false};  // the window is open (set by the main thread)
 
 struct Options {
   std::string host = "127.0.0.1";
@@ -95,6 +123,7 @@ struct Options {
   double warmup = 2;
   double duration = 10;
   std::uint64_t seed = 42;
+  unsigned threads = 1;
 };
 
 std::string symbol_name(std::size_t i) {
@@ -132,8 +161,9 @@ net::awaitable<void> client(std::size_t id, const Options& opt, std::vector<std:
     ++totals.closed;
     co_return;
   }
-  std::unordered_map<std::string, std::uint64_t> last_seq;
-  for (const auto& s : symbols) last_seq.emplace(s, 0);
+  // A handful of symbols per client: a linear scan, no allocation per message.
+  std::vector<std::pair<std::string, std::uint64_t>> last_seq;
+  for (const auto& s : symbols) last_seq.emplace_back(s, 0);
   simdjson::ondemand::parser parser;
   beast::flat_buffer buffer;
   std::string text;
@@ -171,7 +201,8 @@ net::awaitable<void> client(std::size_t id, const Options& opt, std::vector<std:
       ++totals.bad;
       continue;
     }
-    auto it = last_seq.find(std::string(symbol));
+    auto it = std::find_if(last_seq.begin(), last_seq.end(),
+                           [&](const auto& e) { return e.first == symbol; });
     if (it == last_seq.end()) {
       ++totals.unexpected;
       continue;
@@ -186,10 +217,10 @@ net::awaitable<void> client(std::size_t id, const Options& opt, std::vector<std:
     }
     it->second = seq;
     ++totals.ticks;
-    if (totals.measuring) {
+    if (measuring.load(std::memory_order_relaxed)) {
       ++totals.window_ticks;
       const std::int64_t us = (received - ts_ns) / 1000;
-      if (us < 0) ++totals.negative;
+      if (us < 0) ++totals.negative;  // clocks disagree
       totals.latency.add(us);
     }
   }
@@ -210,15 +241,26 @@ int main(int argc, char** argv) {
   cli.add_option("--warmup", opt.warmup, "seconds")->capture_default_str();
   cli.add_option("--duration", opt.duration, "seconds measured")->capture_default_str();
   cli.add_option("--seed", opt.seed)->capture_default_str();
+  cli.add_option("--threads", opt.threads, "client threads (each with its share of the clients)")
+      ->check(CLI::Range(1u, 64u))
+      ->capture_default_str();
   CLI11_PARSE(cli, argc, argv);
   if (opt.per_client > opt.symbols) {
     fmt::print(stderr, "mdload: --per-client exceeds --symbols\n");
     return 2;
   }
 
-  net::io_context io(1);
-  Totals totals;
-  std::size_t handshakes = 0;
+  const unsigned threads = std::max(1u, opt.threads);
+  std::vector<std::unique_ptr<net::io_context>> ios;
+  std::vector<std::unique_ptr<Totals>> totals;
+  std::vector<std::size_t> handshakes(threads, 0);  // each only touched by its thread
+  for (unsigned t = 0; t < threads; ++t) {
+    ios.push_back(std::make_unique<net::io_context>(1));
+    totals.push_back(std::make_unique<Totals>());
+  }
+  // The clients keep a reference: it lives until the process ends.
+  Options per_thread = opt;
+  per_thread.concurrency = std::max<std::size_t>(1, opt.concurrency / threads);
   std::mt19937_64 rng(opt.seed);
   std::vector<std::size_t> universe(opt.symbols);
   for (std::size_t i = 0; i < universe.size(); ++i) universe[i] = i;
@@ -226,44 +268,47 @@ int main(int argc, char** argv) {
     std::shuffle(universe.begin(), universe.end(), rng);
     std::vector<std::string> mine;
     for (std::size_t k = 0; k < opt.per_client; ++k) mine.push_back(symbol_name(universe[k]));
-    net::co_spawn(io, client(c, opt, std::move(mine), totals, handshakes), net::detached);
+    const std::size_t t = c % threads;
+    net::co_spawn(*ios[t], client(c, per_thread, std::move(mine), *totals[t], handshakes[t]),
+                  net::detached);
   }
-  // Phases run on the same thread as the clients: no locks needed.
-  auto phases = [&]() -> net::awaitable<void> {
-    auto ex = co_await net::this_coro::executor;
-    net::steady_timer t(ex);
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (totals.subscribed + totals.connect_failed + totals.closed < opt.clients &&
-           std::chrono::steady_clock::now() < give_up) {
-      t.expires_after(std::chrono::milliseconds(10));
-      co_await t.async_wait(kNoThrow);
-    }
-    t.expires_after(std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::duration<double>(opt.warmup)));
-    co_await t.async_wait(kNoThrow);
-    totals.measuring = true;
-    const auto start = std::chrono::steady_clock::now();
-    t.expires_after(std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::duration<double>(opt.duration)));
-    co_await t.async_wait(kNoThrow);
-    totals.measuring = false;
-    const double window =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const bool valid = totals.subscribed == opt.clients && totals.closed == 0 && totals.gaps == 0 &&
-                       totals.window_ticks > 0 && totals.bad == 0 && totals.unexpected == 0;
-    fmt::print(
-        "WS1 fanout clients={} delivered_per_s={:.0f} p50_us={} p99_us={} gaps={} p90_us={} "
-        "p999_us={} msgs={} window_s={:.2f} symbols={} per_client={} subscribed={} closed={} "
-        "missing={} backwards={} unexpected={} bad={} neg_latency={} client=mdload valid={}\n",
-        opt.clients, static_cast<double>(totals.window_ticks) / window,
-        totals.latency.percentile(50), totals.latency.percentile(99), totals.gaps,
-        totals.latency.percentile(90), totals.latency.percentile(99.9), totals.window_ticks, window,
-        opt.symbols, opt.per_client, totals.subscribed, totals.closed, totals.missing,
-        totals.backwards, totals.unexpected, totals.bad, totals.negative, valid ? 1 : 0);
-    std::fflush(stdout);
-    std::exit(valid ? 0 : 1);
+  std::vector<std::thread> pool;
+  for (auto& io : ios) pool.emplace_back([&io] { io->run(); });
+
+  auto connected = [&] {
+    std::size_t n = 0;
+    for (auto& t : totals) n += t->subscribed + t->connect_failed + t->closed;
+    return n;
   };
-  net::co_spawn(io, phases(), net::detached);
-  io.run();
-  return 1;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (connected() < opt.clients && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // a phase timer, not a sync
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(opt.warmup));
+  measuring = true;
+  const auto start = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::duration<double>(opt.duration));
+  measuring = false;
+  const double window =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (auto& io : ios) io->stop();
+  for (auto& t : pool) t.join();
+  Totals all;
+  for (auto& t : totals) all.merge(*t);
+
+  const bool valid = all.subscribed == opt.clients && all.closed == 0 && all.gaps == 0 &&
+                     all.window_ticks > 0 && all.bad == 0 && all.unexpected == 0;
+  fmt::print(
+      "WS1 fanout clients={} delivered_per_s={:.0f} p50_us={} p99_us={} gaps={} p90_us={} "
+      "p999_us={} msgs={} window_s={:.2f} symbols={} per_client={} subscribed={} closed={} "
+      "missing={} backwards={} unexpected={} bad={} neg_latency={} client=mdload threads={} "
+      "valid={}\n",
+      opt.clients, static_cast<double>(all.window_ticks) / window, all.latency.percentile(50),
+      all.latency.percentile(99), all.gaps, all.latency.percentile(90),
+      all.latency.percentile(99.9), all.window_ticks, window, opt.symbols, opt.per_client,
+      all.subscribed.load(), all.closed.load(), all.missing, all.backwards, all.unexpected, all.bad,
+      all.negative, threads, valid ? 1 : 0);
+  std::fflush(stdout);
+  // Connections are not closed one by one: the process ends.
+  std::_Exit(valid ? 0 : 1);
 }
