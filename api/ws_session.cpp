@@ -405,19 +405,22 @@ class WsSession : public rt::GenServer<WsSession> {
   struct ResyncBooks {
     std::vector<std::string> symbols;
   };
-  /// A process's exit hook: closes the connection with the code the exit reason maps to.
+  /// A process's exit hook: closes the connection with the code the exit
+  /// reason maps to, and lets go of the session's trade lanes.
   class CloseOnExit final : public rt::ExitHook {
    public:
-    CloseOnExit(std::shared_ptr<Outbox> out, ApiMetrics& m) : out_(std::move(out)), metrics_(m) {}
+    CloseOnExit(WsSession& session, std::shared_ptr<Outbox> out, ApiMetrics& m)
+        : session_(session), out_(std::move(out)), metrics_(m) {}
     void on_process_exit(rt::Process& p) noexcept override;
 
    private:
+    WsSession& session_;
     std::shared_ptr<Outbox> out_;
     ApiMetrics& metrics_;
   };
 
   WsSession(std::shared_ptr<Outbox> out, std::shared_ptr<const WsEnvironment> env)
-      : out_(out), env_(std::move(env)), on_exit_(std::move(out), env_->metrics) {}
+      : out_(out), env_(std::move(env)), on_exit_(*this, std::move(out), env_->metrics) {}
 
   Action init();
   Action handle_info(const services::Published& p);
@@ -964,6 +967,9 @@ void Connection::finish(beast::error_code ec, std::string_view where) {
 // ---- WsSession ----------------------------------------------------------------------
 
 void WsSession::CloseOnExit::on_process_exit(rt::Process& p) noexcept {
+  // A lane holds the session's pid, and the session (inside its process)
+  // holds the lane: without this the process would keep itself alive.
+  for (auto& [symbol, sub] : session_.subs_) session_.close_trades(sub);
   const std::uint16_t code = close_code_for(p.exit_reason());
   if (code == websocket::close_code::try_again_later) metrics_.ws_slow_disconnects.Increment();
   out_->close(code);
