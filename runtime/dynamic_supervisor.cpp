@@ -99,7 +99,7 @@ DynamicSupervisor::Action DynamicSupervisor::handle_info(const ExitSignal& sig) 
   const Restart type = c->shape->restart;
   const bool restart =
       type == Restart::permanent || (type == Restart::transient && !sig.reason.is_normal());
-  if (!restart) return noreply();
+  if (!restart || runtime().shutting_down()) return noreply();
   // A failed restart is retried (each attempt counts) until the intensity gives out.
   for (;;) {
     if (!intensity_.add()) {

@@ -80,6 +80,7 @@ RuntimeStats Runtime::stats() const noexcept {
 }
 
 bool Runtime::kill_all(std::chrono::milliseconds timeout) {
+  shutting_down_.store(true, std::memory_order_release);
   auto deadline = std::chrono::steady_clock::now() + timeout;
   do {
     std::vector<Pid> pids;

@@ -49,7 +49,11 @@ class Runtime {
   RuntimeStats stats() const noexcept;
 
   /// Kills every live process and waits (up to `timeout`) for all to exit. True if all did.
+  /// The runtime is shutting down from then on: supervisors stop restarting.
   bool kill_all(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  /// True once kill_all began: a child's exit is the runtime going down, and
+  /// restarting it would only start something to kill (and log a false alarm).
+  bool shutting_down() const noexcept { return shutting_down_.load(std::memory_order_acquire); }
 
   // ---- for the runtime's own types ---------------------------------------
   std::uint64_t next_id() noexcept { return next_id_.fetch_add(1, std::memory_order_relaxed); }
@@ -69,6 +73,7 @@ class Runtime {
   std::atomic<std::uint64_t> next_id_{1};
   std::array<Shard, kShards> shards_;
   std::atomic<std::int64_t> alive_{0};
+  std::atomic<bool> shutting_down_{false};
   std::atomic<std::uint64_t> spawned_{0};
   std::atomic<std::uint64_t> exited_{0};
   std::atomic<std::uint64_t> crashed_{0};

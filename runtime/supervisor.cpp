@@ -126,7 +126,7 @@ Supervisor::Action Supervisor::handle_info(const ExitSignal& sig) {
   if (!sig.reason.is_normal()) {
     spdlog::warn("supervisor {}: child {} exited: {}", name(), c.spec.id, sig.reason.to_string());
   }
-  if (!restart) {
+  if (!restart || runtime().shutting_down()) {
     if (c.spec.restart == Restart::temporary) children_.erase(it);
     return noreply();
   }

@@ -204,3 +204,51 @@ TEST(PartitionSupervisorTest, AsAChildItsRouterSurvivesARestartOfTheWholeTree) {
 
 }  // namespace
 }  // namespace rt::test
+
+namespace rt::test {
+namespace {
+
+// A server that counts its starts.
+class CountedChild : public GenServer<CountedChild> {
+ public:
+  explicit CountedChild(std::atomic<int>* starts) : starts_(starts) {}
+  Action init() {
+    starts_->fetch_add(1);
+    return ok();
+  }
+
+ private:
+  std::atomic<int>* starts_;
+};
+
+// kill_all takes supervisors and children down in no particular order; a
+// supervisor that sees its children killed first must not restart them (they
+// would only be killed again, and intensity errors would be logged as if
+// something had failed).
+TEST(RuntimeShutdownTest, KillAllRestartsNothing) {
+  std::atomic<int> starts{0};
+  Runtime runtime{Runtime::Options{Scheduler::Options{.workers = 2}}};
+  constexpr int kSupervisors = 50, kChildren = 20;
+  for (int s = 0; s < kSupervisors; ++s) {
+    auto dyn = start<DynamicSupervisor>(
+        runtime, {}, DynamicSupervisorSpec{.max_restarts = 10'000, .max_seconds = 5s});
+    ASSERT_TRUE(dyn);
+    std::vector<ChildSpec> kids;
+    for (int c = 0; c < kChildren; ++c) {
+      const std::string id = "c" + std::to_string(c);
+      ASSERT_TRUE(start_child(*dyn, child<CountedChild>(id, &starts)));
+      kids.push_back(child<CountedChild>(id, &starts));
+    }
+    ASSERT_TRUE(
+        start<Supervisor>(runtime, {}, SupervisorSpec{.max_restarts = 10'000, .children = kids}));
+  }
+  const int started = 2 * kSupervisors * kChildren;
+  ASSERT_EQ(starts.load(), started);
+  EXPECT_FALSE(runtime.shutting_down());
+  EXPECT_TRUE(runtime.kill_all(5s));
+  EXPECT_TRUE(runtime.shutting_down());
+  EXPECT_EQ(starts.load(), started);
+}
+
+}  // namespace
+}  // namespace rt::test
