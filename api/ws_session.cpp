@@ -232,7 +232,6 @@ class Outbox {
  public:
   /// What a push did when it found the queue over its limit.
   struct Pushed {
-    std::size_t conflated = 0;               ///< frames dropped for newer state
     std::vector<std::string> books_dropped;  ///< symbols whose book frames were dropped
     bool over_limit = false;                 ///< still over after conflation: close 1013
   };
@@ -243,8 +242,12 @@ class Outbox {
     bool open = true;
   };
 
-  Outbox(net::any_io_executor executor, std::shared_ptr<WriteBatcher> batcher, std::size_t limit)
-      : executor_(std::move(executor)), batcher_(std::move(batcher)), limit_(limit) {}
+  Outbox(net::any_io_executor executor, std::shared_ptr<WriteBatcher> batcher, std::size_t limit,
+         ApiMetrics& metrics)
+      : executor_(std::move(executor)),
+        batcher_(std::move(batcher)),
+        limit_(limit),
+        metrics_(metrics) {}
 
   /// Set once, before the session process starts.
   void attach(std::weak_ptr<Connection> connection);
@@ -252,7 +255,8 @@ class Outbox {
   // Process (and fast lane) side.
 
   /// Queues a frame for the client; `conflatable` frames may be replaced by
-  /// newer state. With a `gate`, the frame is dropped unless it is open.
+  /// newer state (counted in ws_messages_conflated). With a `gate`, the frame
+  /// is dropped unless it is open.
   Pushed push(FramePtr frame, bool conflatable, const Gate* gate = nullptr);
   /// Closes `gate`: what is pushed through it from now on is dropped.
   void close_gate(Gate& gate) {
@@ -301,12 +305,13 @@ class Outbox {
     FramePtr frame;
     bool conflatable = false;
   };
-  void conflate(Pushed& out);  // holds m_
+  std::size_t conflate(Pushed& out);  // holds m_; returns the frames dropped
   void post_to_connection(void (Connection::*fn)());
 
   net::any_io_executor executor_;
   std::shared_ptr<WriteBatcher> batcher_;
   const std::size_t limit_;
+  ApiMetrics& metrics_;
   std::weak_ptr<Connection> connection_;
   std::weak_ptr<WriteBatcher::Writer> writer_;
   mutable std::mutex m_;
@@ -494,13 +499,11 @@ class WsSession : public rt::GenServer<WsSession> {
 // then ends the session with {shutdown, slow_consumer} (close 1013).
 class TradeLane final : public services::FastLane {
  public:
-  TradeLane(std::shared_ptr<Outbox> out, rt::Ref<WsSession> session, ApiMetrics& metrics)
-      : out_(std::move(out)), session_(std::move(session)), metrics_(metrics) {}
+  TradeLane(std::shared_ptr<Outbox> out, rt::Ref<WsSession> session)
+      : out_(std::move(out)), session_(std::move(session)) {}
 
   rt::SendStatus deliver(const FramePtr& frame) override {
     Outbox::Pushed r = out_->push(frame, false, &gate_);
-    if (r.conflated != 0)
-      metrics_.ws_messages_conflated.Increment(static_cast<double>(r.conflated));
     if (r.over_limit) {
       out_->close_gate(gate_);
       return rt::SendStatus::overloaded;
@@ -515,7 +518,6 @@ class TradeLane final : public services::FastLane {
  private:
   std::shared_ptr<Outbox> out_;
   rt::Ref<WsSession> session_;
-  ApiMetrics& metrics_;
   Outbox::Gate gate_;
 };
 
@@ -696,6 +698,7 @@ void Outbox::attach(std::weak_ptr<Connection> connection) {
 Outbox::Pushed Outbox::push(FramePtr frame, bool conflatable, const Gate* gate) {
   Pushed out;
   bool wake_writer = false;
+  std::size_t conflated = 0;
   {
     std::lock_guard g(m_);
     if (closed_ || (gate != nullptr && !gate->open)) return out;
@@ -707,17 +710,18 @@ Outbox::Pushed Outbox::push(FramePtr frame, bool conflatable, const Gate* gate) 
     if (queued_bytes_ + inflight_bytes_ > limit_) {
       // Conflating cannot help when what must be sent is over the limit alone.
       const std::size_t kept_anyway = queued_bytes_ - conflatable_bytes_ + inflight_bytes_;
-      if (kept_anyway <= limit_) conflate(out);
+      if (kept_anyway <= limit_) conflated = conflate(out);
       out.over_limit = queued_bytes_ + inflight_bytes_ > limit_;
     }
     wake_writer = !writer_busy_;
     writer_busy_ = true;
   }
+  if (conflated != 0) metrics_.ws_messages_conflated.Increment(static_cast<double>(conflated));
   if (wake_writer) request_turn();
   return out;
 }
 
-void Outbox::conflate(Pushed& out) {
+std::size_t Outbox::conflate(Pushed& out) {
   // Newest first: the last ticker/top of each symbol stays, every older one
   // goes. A book's frames all go and it restarts from a fresh snapshot, unless
   // its newest frame is that snapshot: then it stays (or a resync would drop
@@ -737,19 +741,20 @@ void Outbox::conflate(Pushed& out) {
       drop[i] = !(f.channel == Channel::top ? tops : tickers).insert(f.symbol).second;
     }
   }
-  std::size_t kept = 0;
+  std::size_t kept = 0, dropped = 0;
   for (std::size_t i = 0; i < queue_.size(); ++i) {
     if (drop[i]) {
       const std::size_t size = queue_[i].frame->json.size();
       queued_bytes_ -= size;
       conflatable_bytes_ -= size;
-      ++out.conflated;
+      ++dropped;
     } else {
       if (kept != i) queue_[kept] = std::move(queue_[i]);
       ++kept;
     }
   }
   queue_.resize(kept);
+  return dropped;
 }
 
 void Outbox::close(std::uint16_t code) {
@@ -819,7 +824,7 @@ Connection::Connection(beast::tcp_stream&& stream, std::shared_ptr<const WsEnvir
     : ws_(std::move(stream)),
       env_(std::move(env)),
       outbox_(std::make_shared<Outbox>(ws_.get_executor(), env_->batcher,
-                                       env_->options.send_queue_limit)) {}
+                                       env_->options.send_queue_limit, env_->metrics)) {}
 
 Connection::~Connection() {
   if (counted_) env_->metrics.ws_connections.Decrement();
@@ -986,9 +991,6 @@ WsSession::Action WsSession::init() {
 
 bool WsSession::push(FramePtr frame, bool conflatable) {
   Outbox::Pushed r = out_->push(std::move(frame), conflatable);
-
-  if (r.conflated != 0)
-    env_->metrics.ws_messages_conflated.Increment(static_cast<double>(r.conflated));
   if (r.over_limit) return false;
   if (!r.books_dropped.empty()) return resync_books(std::move(r.books_dropped));
   return true;
@@ -1030,9 +1032,6 @@ bool WsSession::resync_books(std::vector<std::string> symbols) {
       if (f->channel != Channel::book) continue;
       s.book_seq = f->seq;
       r = out_->push(f, true);
-      if (r.conflated != 0) {
-        env_->metrics.ws_messages_conflated.Increment(static_cast<double>(r.conflated));
-      }
       if (r.over_limit) return false;
       for (std::string& b : r.books_dropped) symbols.push_back(std::move(b));
     }
@@ -1296,7 +1295,7 @@ bool WsSession::sync_book(const std::string& symbol, Sub& s, Channels ask) {
 
 services::Subscriber WsSession::feed_subscriber(Sub& s) {
   if (!s.channels.has(Channel::trades)) return services::Subscriber::of(ref());
-  if (!s.trades) s.trades = std::make_shared<TradeLane>(out_, ref(), env_->metrics);
+  if (!s.trades) s.trades = std::make_shared<TradeLane>(out_, ref());
   return services::Subscriber::of(ref(), Channels{Channel::trades}, s.trades);
 }
 
