@@ -38,8 +38,6 @@ class WriteBatcher : public std::enable_shared_from_this<WriteBatcher> {
   /// Asks for a turn for `writer`; ask once per wake-up (the Outbox remembers it asked).
   void request(std::weak_ptr<Writer> writer);
 
-  std::chrono::microseconds interval() const { return interval_; }
-
  private:
   struct Key {};  // construction goes through create(): the batcher is always shared
 

@@ -60,7 +60,6 @@ std::int64_t now_ns() {
 class Histogram {
  public:
   void add(std::int64_t us) {
-    if (us < 0) us = 0;
     ++buckets_[static_cast<std::size_t>(std::clamp<std::int64_t>(us, 0, kMax))];
     ++count_;
   }
