@@ -212,17 +212,19 @@ Result<Ok, RegisterError> Registry<Key, Value>::register_key(Key key, Value valu
 template <class Key, class Value>
 Result<Ok, RegisterError> Registry<Key, Value>::register_process(Process& p, Key key, Value value) {
   Partition& part = partition_for(key);
-  Node* node = nullptr;
+  // Built before the lock: the critical section is a lookup and a link.
+  auto owned = std::make_unique<Node>(this, key, Entry{p.self(), std::move(value)});
+  Node* node = owned.get();
   {
     std::unique_lock g(part.mutex);
     if (keys_ == Keys::unique) {
       auto it = part.map.find(key);
       if (it != part.map.end()) {
-        return Err{RegisterError{RegisterError::Code::already_registered, it->second->entry.pid}};
+        Pid owner = it->second->entry.pid;
+        g.unlock();
+        return Err{RegisterError{RegisterError::Code::already_registered, std::move(owner)}};
       }
     }
-    auto owned = std::make_unique<Node>(this, key, Entry{p.self(), std::move(value)});
-    node = owned.get();
     part.map.emplace(std::move(key), std::move(owned));
   }
   p.add_exit_hook(*node);

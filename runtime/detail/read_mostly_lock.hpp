@@ -10,10 +10,10 @@
 #include <atomic>
 #include <cstddef>
 #include <functional>
-#include <mutex>
 #include <thread>
 
 #include "runtime/detail/futex.hpp"
+#include "runtime/detail/spin_lock.hpp"
 
 namespace rt::detail {
 
@@ -62,7 +62,7 @@ class ReadMostlyLock {
   std::size_t slot_count_ = slots_for_machine();
   std::array<Slot, kMaxSlots> slots_;
   alignas(64) std::atomic<bool> writer_{false};
-  std::mutex writers_;
+  SpinLock writers_;  // writes are short: a futex sleep would cost more than the wait
 };
 
 }  // namespace rt::detail
