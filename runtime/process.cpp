@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <utility>
 
 #include "runtime/detail/futex.hpp"
 #include "runtime/runtime.hpp"
@@ -12,6 +13,8 @@ namespace rt {
 
 namespace {
 thread_local Process* tl_current = nullptr;
+// Messages this thread has posted during the running turn (see run_slice).
+thread_local std::uint32_t tl_sends = 0;
 }  // namespace
 
 // ---- system messages --------------------------------------------------------
@@ -122,6 +125,7 @@ SendStatus Process::post(std::unique_ptr<Envelope> env, bool bounded) {
     depth_high_water_.store(depth, std::memory_order_relaxed);
   }
   mailbox_.push(env.release());
+  ++tl_sends;
   // Dekker pair with the scheduler's release (store false, then load depth_):
   // if we read a stale `true`, that load sees our depth_ increment and reruns us.
   if (!scheduled_.load(std::memory_order_seq_cst) &&
@@ -160,10 +164,11 @@ bool Process::must_continue() const noexcept {
   return continue_ != nullptr && alive_.load(std::memory_order_relaxed);
 }
 
-unsigned Process::run_slice(unsigned budget) {
+unsigned Process::run_slice(unsigned budget, std::uint32_t send_budget) {
   unsigned handled = 0;
   std::int64_t popped = 0;
-  while (handled < budget) {
+  const std::uint32_t outer_sends = std::exchange(tl_sends, 0);  // a turn nested in a call
+  while (handled < budget && tl_sends < send_budget) {
     if (signals_pending_.load(std::memory_order_acquire)) handle_signals();
     if (!alive_.load(std::memory_order_relaxed)) {
       drain_dead_mailbox();
@@ -182,6 +187,7 @@ unsigned Process::run_slice(unsigned budget) {
     deliver(*env);
     ++handled;
   }
+  tl_sends += outer_sends;
   if (popped != 0) depth_.fetch_sub(popped, std::memory_order_acq_rel);
   handled_.store(handled_.load(std::memory_order_relaxed) + handled, std::memory_order_relaxed);
   return handled;

@@ -194,8 +194,9 @@ class Process {
     std::vector<Signal> signals;         // pending exit signals
   };
 
-  /// Handles up to `budget` messages; returns the number handled. Scheduler only.
-  unsigned run_slice(unsigned budget);
+  /// Handles messages until `budget` are handled or the handlers have sent
+  /// `send_budget`; returns the number handled. Scheduler only.
+  unsigned run_slice(unsigned budget, std::uint32_t send_budget);
   /// Messages or signals are waiting (safe to call after the process was released).
   bool has_pending_messages() const noexcept;
   /// A continue is pending: run again before releasing (owner thread only).

@@ -6,16 +6,22 @@
 #include <vector>
 
 #include "runtime/detail/futex.hpp"
+#include "runtime/detail/steal_watch.hpp"
 #include "runtime/process.hpp"
 
 namespace rt {
 
 namespace {
 constexpr unsigned kMaxSpares = 256;
+constexpr unsigned kSpareSpinBeforePark = 1;
 constexpr unsigned kNextSlotStreak = 16;  // next-slot runs before the queue gets a turn
 constexpr unsigned kGlobalCheckEvery = 61;
 constexpr std::size_t kStealBatch = 16;  // larger batches bounce whole queues between workers
 constexpr std::size_t kHelpScan = 64;    // queue entries a waiting caller looks through
+// A worker that passed a busy victim over (see detail::StealWatch) looks
+// again after kStealPollNs, pausing in between.
+constexpr std::int64_t kStealPollNs = 10'000;
+constexpr unsigned kWatchingPauses = 16;
 
 std::int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -29,11 +35,16 @@ struct Scheduler::Worker {
   bool spare = false;
   detail::SpinLock lock;
   std::deque<Process*> queue;
-  std::atomic<std::int64_t> size{0};
-  Process* next = nullptr;  // only touched by this worker's thread
+  // Read by thieves together: one line, written by this worker.
+  alignas(64) std::atomic<std::int64_t> size{0};
+  std::atomic<std::uint64_t> turns{0};  // process turns run; only this worker writes
+  std::atomic<unsigned> blocking{0};    // blocking calls in progress: its queue waits for others
+  alignas(64) Process* next = nullptr;  // only touched by this worker's thread
+  std::vector<detail::StealWatch> watches;  // per victim index; only this worker's thread
   unsigned next_streak = 0;
   unsigned tick = 0;
   unsigned nest = 0;
+  std::int64_t watch_again_at = 0;          // no stealing before then (see steal); 0 = now
   std::atomic<std::int64_t> idle_since{0};  // when this worker ran dry; 0 while busy
   std::thread thread;
 };
@@ -135,6 +146,11 @@ void Scheduler::wake_one() {
   if (sleepers_.load(std::memory_order_seq_cst) > 0) {
     epoch_.fetch_add(1, std::memory_order_seq_cst);
     detail::futex_wake(epoch_, 1);
+  } else if (blocked_.load(std::memory_order_seq_cst) > 0 &&
+             spare_sleepers_.load(std::memory_order_seq_cst) > 0) {
+    // A worker is blocked in a call and its spare waits for work: here is some.
+    spare_epoch_.fetch_add(1, std::memory_order_seq_cst);
+    detail::futex_wake(spare_epoch_, -1);
   }
 }
 
@@ -147,14 +163,40 @@ bool Scheduler::any_work() const {
   return false;
 }
 
+bool Scheduler::worth_stealing(Worker& self, Worker& victim, std::int64_t& now) {
+  // A spare exists to take over; a blocked worker's queue has nobody else.
+  if (self.spare || victim.blocking.load(std::memory_order_relaxed) != 0) return true;
+  if (now == 0) now = now_ns();
+  if (self.watches.size() < workers_.size()) self.watches.resize(workers_.size());
+  return self.watches[victim.index].worth_stealing(victim.turns.load(std::memory_order_relaxed),
+                                                   now);
+}
+
 Process* Scheduler::steal(Worker& self) {
   // Take up to half of a victim's queue in one visit (as Go and Tokio do):
   // fan-out fills one worker's queue quickly, and stealing one at a time
   // would pay a contended lock round trip per process.
   unsigned n = worker_count_.load(std::memory_order_acquire);
+  std::int64_t now = 0;
+  if (self.watch_again_at != 0) {
+    // Passed over a victim lately: polling it at spin speed would pull its
+    // queue's line away from it on every turn it runs.
+    now = now_ns();
+    if (now < self.watch_again_at) return nullptr;
+    self.watch_again_at = 0;
+  }
+  bool declined = false;
   for (unsigned k = 1; k <= n; ++k) {
     Worker& v = *workers_[(self.index + k) % n];
-    if (&v == &self || v.size.load(std::memory_order_relaxed) <= 0) continue;
+    if (&v == &self) continue;
+    if (v.size.load(std::memory_order_relaxed) <= 0) {
+      if (v.index < self.watches.size()) self.watches[v.index].reset();  // drained: start over
+      continue;
+    }
+    if (!worth_stealing(self, v, now)) {
+      declined = true;
+      continue;
+    }
     std::unique_lock g(v.lock, std::try_to_lock);
     if (!g.owns_lock() || v.queue.empty()) continue;
     const std::size_t take = std::min<std::size_t>((v.queue.size() + 1) / 2, kStealBatch);
@@ -177,6 +219,7 @@ Process* Scheduler::steal(Worker& self) {
     }
     return first;
   }
+  if (declined) self.watch_again_at = now + kStealPollNs;
   return nullptr;
 }
 
@@ -222,9 +265,10 @@ Process* Scheduler::find_work(Worker& w) {
 }
 
 void Scheduler::run_process(Worker& w, Process* p) {
+  w.turns.store(w.turns.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   {
     detail::CurrentProcessScope scope(p);
-    p->run_slice(opts_.budget);
+    p->run_slice(opts_.budget, opts_.send_budget);
   }
   bool again = p->must_continue();
   if (!again) {
@@ -294,6 +338,7 @@ void Scheduler::park(Worker& w) {
                        w.spare ? std::chrono::milliseconds(10) : std::chrono::milliseconds(100));
   }
   sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+  for (detail::StealWatch& o : w.watches) o.reset();  // what we saw before sleeping is stale
 }
 
 void Scheduler::run_worker(Worker& w) {
@@ -321,7 +366,9 @@ void Scheduler::run_worker(Worker& w) {
       // We may have consumed a wake-up meant for work we will not do: pass it on.
       if (any_work()) wake_one();
       std::uint32_t e = spare_epoch_.load(std::memory_order_seq_cst);
+      spare_sleepers_.fetch_add(1, std::memory_order_seq_cst);
       if (spare_should_stop(w) && !stopping_.load()) detail::futex_wait(spare_epoch_, e);
+      spare_sleepers_.fetch_sub(1, std::memory_order_seq_cst);
       continue;
     }
     if (Process* p = find_work(w)) {
@@ -335,8 +382,13 @@ void Scheduler::run_worker(Worker& w) {
       continue;
     }
     if (idle_polls == 0) w.idle_since.store(now_ns(), std::memory_order_relaxed);
-    if (++idle_polls < opts_.spin_before_park) {
-      detail::cpu_relax();
+    // A spare exists to run what a blocked worker cannot: it spins little, so
+    // it does not take a core from the processes the blocked call waits for.
+    if (++idle_polls < (w.spare ? kSpareSpinBeforePark : opts_.spin_before_park)) {
+      // Waiting to look at a busy victim again: pause longer, leaving its
+      // hyperthread sibling (often the victim) the core's resources.
+      const unsigned pauses = w.watch_again_at != 0 ? kWatchingPauses : 1;
+      for (unsigned i = 0; i < pauses; ++i) detail::cpu_relax();
       continue;
     }
     park(w);
@@ -347,16 +399,22 @@ void Scheduler::run_worker(Worker& w) {
   tl_scheduler = nullptr;
 }
 
-void Scheduler::enter_blocking() {
+void Scheduler::share_next() {
   auto* w = static_cast<Worker*>(tl_worker);
-  if (w->next != nullptr) {
-    {
-      std::lock_guard g(w->lock);
-      w->queue.push_back(std::exchange(w->next, nullptr));
-    }
-    w->size.fetch_add(1, std::memory_order_seq_cst);
+  if (w == nullptr || tl_scheduler != this || w->next == nullptr) return;
+  {
+    std::lock_guard g(w->lock);
+    w->queue.push_back(std::exchange(w->next, nullptr));
   }
-  int blocked = blocked_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  w->size.fetch_add(1, std::memory_order_seq_cst);
+  wake_one();
+}
+
+void Scheduler::enter_blocking() {
+  auto& depth = static_cast<Worker*>(tl_worker)->blocking;
+  depth.store(depth.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  share_next();
+  int blocked = blocked_.fetch_add(1, std::memory_order_seq_cst) + 1;
   unsigned spares = worker_count_.load(std::memory_order_acquire) - core_workers_;
   if (spares < static_cast<unsigned>(blocked) && spares < kMaxSpares) {
     std::lock_guard g(spawn_mutex_);
@@ -370,12 +428,18 @@ void Scheduler::enter_blocking() {
       s.thread = std::thread([this, &s] { run_worker(s); });
     }
   }
+  // No queued work, no spare: the blocked call waits for a process that is
+  // running, and a spare would only compete with it for a core. Work queued
+  // later reaches the spare through wake_one.
+  if (!any_work()) return;
   spare_epoch_.fetch_add(1, std::memory_order_seq_cst);
   detail::futex_wake(spare_epoch_, -1);
   wake_one();
 }
 
 void Scheduler::leave_blocking() {
+  auto& depth = static_cast<Worker*>(tl_worker)->blocking;
+  depth.store(depth.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
   blocked_.fetch_sub(1, std::memory_order_acq_rel);
 }
 

@@ -3,13 +3,20 @@
 //
 // - Each worker has a local run queue plus a one-process "next" slot: a
 //   process woken by a worker runs next on that worker (message ping-pong stays
-//   on one core); the others steal from local queues and a global injection
-//   queue (used by non-worker threads: timers, Asio, tests).
-// - Fairness: a process handles at most `budget` messages per turn (BEAM's
-//   reductions, counted in messages), then goes to the back of the queue.
+//   on one core); all take from a global injection queue (used by non-worker
+//   threads: timers, Asio, tests).
+// - Stealing pays only for work bigger than the move: a moved process pulls
+//   its state and its messages across cores. An idle worker watches a busy
+//   one and takes half its queue (up to 16) only if its turns average ≥ 1 µs
+//   or it has been in one turn for 100 µs; a queue of short turns (a fan-out's
+//   subscribers) stays where its messages are. See ADR 012.
+// - Fairness: a process handles at most `budget` messages per turn, or fewer
+//   once its handlers have sent `send_budget` messages (BEAM's reductions,
+//   counted in messages and sends), then goes to the back of the queue.
 // - Idle workers spin briefly, then park on a futex: an idle runtime costs no CPU.
-// - Blocking calls from a worker (see BlockingScope) wake a spare thread so
-//   that N workers keep running processes; spares park again when calls return.
+// - Blocking calls from a worker (see BlockingScope) wake a spare thread when
+//   work is queued (or later, as it is queued) so that N workers keep running
+//   processes; spares park at once when idle and for good when calls return.
 //
 // Thread-safety: schedule() from any thread; the rest is internal.
 
@@ -30,8 +37,12 @@ class Process;
 class Scheduler {
  public:
   struct Options {
-    unsigned workers = 0;              ///< 0 = std::thread::hardware_concurrency()
-    unsigned budget = 64;              ///< messages per process turn
+    unsigned workers = 0;  ///< 0 = std::thread::hardware_concurrency()
+    unsigned budget = 64;  ///< messages per process turn
+    /// Sends per process turn: a turn also ends once its handlers have sent
+    /// this many messages (the BEAM's 4,000 reductions, a send costing one),
+    /// so a fan-out process lets the processes it woke run in batches.
+    std::uint32_t send_budget = 4096;
     unsigned spin_before_park = 2000;  ///< idle polls before a worker sleeps
   };
 
@@ -78,11 +89,13 @@ class Scheduler {
   void run_worker(Worker& w);
   Process* find_work(Worker& w);
   Process* steal(Worker& self);
+  bool worth_stealing(Worker& self, Worker& victim, std::int64_t& now);
   void run_process(Worker& w, Process* p);
   void wake_one();
   void push_local(Worker& w, Process* p);
   bool any_work() const;
   void park(Worker& w);
+  void share_next();  // a worker about to wait makes its next-slot process stealable
   void enter_blocking();
   void leave_blocking();
   bool spare_should_stop(const Worker& w) const;
@@ -98,6 +111,7 @@ class Scheduler {
   std::atomic<std::uint32_t> epoch_{0};  // futex word for parked workers
   std::atomic<int> sleepers_{0};
   std::atomic<std::uint32_t> spare_epoch_{0};  // futex word for parked spares
+  std::atomic<int> spare_sleepers_{0};         // spares parked on spare_epoch_
   std::atomic<int> blocked_{0};
   std::atomic<bool> stopping_{false};
   std::atomic<std::int64_t> idle_ns_{0};  // core workers' time without work

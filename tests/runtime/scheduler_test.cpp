@@ -1,5 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <latch>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
 #include "runtime/gen_server.hpp"
 #include "tests/runtime/probe_server.hpp"
 #include "tests/support/eventually.hpp"
@@ -89,6 +96,128 @@ TEST(SchedulerTest, CallFromANonWorkerThreadWorksWithManyClients) {
   }
   for (auto& c : clients) c.join();
   EXPECT_EQ(*call(p, Probe::Get{}), 4000);
+}
+
+// Counts, for the send-budget test, how many of its messages a Sender had
+// handled each time the Receiver ran.
+struct SendBudgetLog {
+  std::atomic<int> sender_handled{0};
+  std::vector<int> seen_by_receiver;  // written by the receiver, read once `received` says all
+  std::atomic<int> received{0};
+};
+
+class Receiver : public GenServer<Receiver> {
+ public:
+  struct Ping {};
+  explicit Receiver(SendBudgetLog& log) : log_(log) {}
+  Action handle_cast(const Ping&) {
+    log_.seen_by_receiver.push_back(log_.sender_handled.load());
+    log_.received.fetch_add(1);  // publishes the push above to the test thread
+    return noreply();
+  }
+
+ private:
+  SendBudgetLog& log_;
+};
+
+class Sender : public GenServer<Sender> {
+ public:
+  struct Burst {
+    int sends;
+  };
+  Sender(Ref<Receiver> to, SendBudgetLog& log) : to_(std::move(to)), log_(log) {}
+  Action handle_cast(const Burst& b) {
+    for (int i = 0; i < b.sends; ++i) cast(to_, Receiver::Ping{});
+    log_.sender_handled.fetch_add(1);
+    return noreply();
+  }
+
+ private:
+  Ref<Receiver> to_;
+  SendBudgetLog& log_;
+};
+
+// Holds the only worker until released, so that messages queue up first.
+class Gate : public GenServer<Gate> {
+ public:
+  struct Hold {
+    std::latch* held;
+    std::latch* release;
+  };
+  Action handle_cast(const Hold& h) {
+    h.held->count_down();
+    h.release->wait();
+    return noreply();
+  }
+};
+
+TEST(SchedulerTest, ATurnEndsOnceItsHandlersHaveSentTheSendBudget) {
+  // One worker, a budget of 64 messages but 10 sends: a Sender with three
+  // queued bursts of 10 sends must let the Receiver run after each burst,
+  // not after all three (which is what a message budget alone would do).
+  Runtime runtime{Runtime::Options{Scheduler::Options{.workers = 1, .send_budget = 10}}};
+  SendBudgetLog log;
+  auto receiver = *start<Receiver>(runtime, {}, log);
+  auto sender = *start<Sender>(runtime, {}, receiver, log);
+  auto gate = *start<Gate>(runtime, {});
+  std::latch held(1), release(1);
+  cast(gate, Gate::Hold{&held, &release});
+  held.wait();
+  for (int i = 0; i < 3; ++i) cast(sender, Sender::Burst{10});
+  release.count_down();
+  ASSERT_TRUE(eventually([&] { return log.received.load() == 30; }));
+  // The Receiver's first turn came after the first burst only.
+  EXPECT_EQ(log.seen_by_receiver.front(), 1);
+  EXPECT_EQ(log.seen_by_receiver.back(), 3);
+}
+
+// Busy for `d` of wall time in one turn: a turn worth moving to an idle worker.
+class Cruncher : public GenServer<Cruncher> {
+ public:
+  struct Crunch {
+    std::chrono::milliseconds d;
+    std::atomic<int>* done;
+    std::mutex* m;
+    std::set<std::thread::id>* threads;
+  };
+  Action handle_cast(const Crunch& c) {
+    {
+      std::lock_guard g(*c.m);
+      c.threads->insert(std::this_thread::get_id());
+    }
+    const auto until = std::chrono::steady_clock::now() + c.d;
+    while (std::chrono::steady_clock::now() < until) {
+    }
+    c.done->fetch_add(1);
+    return noreply();
+  }
+};
+
+// Wakes its Crunchers from a worker, so they queue on that worker.
+class Dispatcher : public GenServer<Dispatcher> {
+ public:
+  struct Go {
+    std::vector<Ref<Cruncher>> to;
+    Cruncher::Crunch work;
+  };
+  Action handle_cast(const Go& g) {
+    for (const auto& c : g.to) cast(c, g.work);
+    return noreply();
+  }
+};
+
+TEST(SchedulerTest, LongTurnsQueuedOnOneWorkerAreStolenByAnIdleOne) {
+  Runtime runtime{Runtime::Options{Scheduler::Options{.workers = 2}}};
+  std::vector<Ref<Cruncher>> crunchers;
+  for (int i = 0; i < 4; ++i) crunchers.push_back(*start<Cruncher>(runtime, {}));
+  auto dispatcher = *start<Dispatcher>(runtime, {});
+  std::atomic<int> done{0};
+  std::mutex m;
+  std::set<std::thread::id> threads;
+  cast(dispatcher, Dispatcher::Go{crunchers, Cruncher::Crunch{20ms, &done, &m, &threads}});
+  ASSERT_TRUE(eventually([&] { return done.load() == 4; }));
+  std::lock_guard g(m);
+  EXPECT_EQ(threads.size(), 2u);  // not 80 ms on one worker while the other idles
 }
 
 }  // namespace
