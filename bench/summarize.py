@@ -10,6 +10,7 @@ from collections import defaultdict
 
 # The figure that matters per workload, and whether higher is better.
 FIGURES = {
+    "M0": [("round_trip_ns", False)],
     "W1": [("msgs_per_s", True)],
     "W2": [("p50_us", False), ("p99_us", False), ("calls_per_s", True)],
     "W3": [("spawn_per_s", True), ("bytes_per_process", False), ("bytes_per_actor", False)],

@@ -18,6 +18,7 @@ struct Workload {
 /// Every workload, in the order `mdbench` with no argument runs them.
 std::span<const Workload> all_workloads();
 
+ResultLine run_m0_core_round_trip();
 ResultLine run_i1_idle_cpu();
 ResultLine run_i2_ingest_parse();
 ResultLine run_i3_ingest_e2e();
