@@ -5,12 +5,9 @@
 
 find_library(MARKETD_TCMALLOC_LIB NAMES tcmalloc_minimal libtcmalloc_minimal.so.4)
 
-# marketd_use_allocator(<target>): links tcmalloc into an executable when
-# available, with its system memory on transparent huge pages
-# (runtime/tcmalloc_huge_pages.cpp).
+# marketd_use_allocator(<target>): links tcmalloc into an executable when available.
 function(marketd_use_allocator target)
   if(MARKETD_TCMALLOC_LIB AND NOT MARKETD_SANITIZE)
-    target_sources(${target} PRIVATE ${PROJECT_SOURCE_DIR}/runtime/tcmalloc_huge_pages.cpp)
     target_link_libraries(${target} PRIVATE ${MARKETD_TCMALLOC_LIB})
     target_compile_definitions(${target} PRIVATE MARKETD_WITH_TCMALLOC=1)
   endif()
