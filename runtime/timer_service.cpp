@@ -1,8 +1,20 @@
 #include "runtime/timer_service.hpp"
 
+#include <algorithm>
+#include <climits>
+#include <mutex>
+
+#include "runtime/detail/futex.hpp"
 #include "runtime/process.hpp"
 
 namespace rt {
+
+namespace {
+std::int64_t ns_of(TimerService::Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+constexpr std::int64_t kNever = INT64_MAX;
+}  // namespace
 
 /// A function timer's function, carried where a process timer carries its message.
 class TimerService::FnTask final : public Envelope {
@@ -16,22 +28,31 @@ class TimerService::FnTask final : public Envelope {
   std::function<void()> fn_;
 };
 
-TimerService::TimerService() : thread_([this] { run(); }) {}
+TimerService::TimerService()
+    : shards_(std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 1u << kShardBits)),
+      thread_([this] { run(); }) {}
 
 TimerService::~TimerService() {
   shutdown();
 }
 
 void TimerService::shutdown() {
-  {
-    std::lock_guard g(mutex_);
-    if (stopping_) return;
-    stopping_ = true;
-  }
-  cv_.notify_all();
+  if (stopping_.exchange(true)) return;
+  epoch_.fetch_add(1, std::memory_order_seq_cst);
+  detail::futex_wake(epoch_, 1);
   if (thread_.joinable()) thread_.join();
-  std::lock_guard g(mutex_);
-  pending_.clear();
+  for (Shard& s : shards_) {
+    std::lock_guard g(s.lock);
+    s.pending.clear();
+  }
+}
+
+TimerService::Shard& TimerService::my_shard() {
+  // Threads take shards in turn on first use: workers, io threads and the
+  // timer's users each arm into their own (when there are enough shards).
+  static std::atomic<unsigned> next_thread{0};
+  thread_local const unsigned index = next_thread.fetch_add(1, std::memory_order_relaxed);
+  return shards_[index % shards_.size()];
 }
 
 TimerRef TimerService::start(Pid target, std::unique_ptr<Envelope> env, Clock::duration delay) {
@@ -44,70 +65,95 @@ TimerRef TimerService::start(std::function<void()> fn, Clock::duration delay) {
 }
 
 TimerRef TimerService::add(Pending pending, Clock::duration delay) {
-  Clock::time_point when = Clock::now() + delay;
-  bool earliest = false;
+  if (stopping_.load(std::memory_order_relaxed)) return {};
+  const Clock::time_point when = Clock::now() + delay;
+  Shard& shard = my_shard();
+  const auto index = static_cast<std::uint64_t>(&shard - shards_.data());
   std::uint64_t id = 0;
   {
-    std::lock_guard g(mutex_);
-    if (stopping_) return {};
-    id = next_id_++;
-    pending_.emplace(id, std::move(pending));
-    earliest = heap_.empty() || when < heap_.top().when;
-    heap_.push(Due{when, id});
+    std::lock_guard g(shard.lock);
+    id = (shard.next_seq++ << kShardBits) | index;
+    shard.pending.emplace(id, std::move(pending));
+    shard.heap.push(Due{when, id});
   }
-  if (earliest) cv_.notify_one();
+  // Dekker pair with run(): it clears next_wake_ns_ before scanning the shards.
+  const std::int64_t wake = next_wake_ns_.load(std::memory_order_seq_cst);
+  if (wake == 0 || ns_of(when) < wake) {
+    epoch_.fetch_add(1, std::memory_order_seq_cst);
+    if (sleeping_.load(std::memory_order_seq_cst)) detail::futex_wake(epoch_, 1);
+  }
   return TimerRef{id};
 }
 
 bool TimerService::cancel(TimerRef ref) {
+  if (!ref) return false;
+  Shard& shard = shard_of(ref.id);
   Pending doomed;  // destroyed outside the lock
   {
-    std::lock_guard g(mutex_);
-    auto it = pending_.find(ref.id);
-    if (it == pending_.end()) return false;
+    std::lock_guard g(shard.lock);
+    auto it = shard.pending.find(ref.id);
+    if (it == shard.pending.end()) return false;
     doomed = std::move(it->second);
-    pending_.erase(it);  // its heap entry is skipped when it comes due
+    shard.pending.erase(it);  // its heap entry is skipped when it comes due
   }
   return true;
 }
 
 std::size_t TimerService::pending() const {
-  std::lock_guard g(mutex_);
-  return pending_.size();
+  std::size_t n = 0;
+  for (const Shard& s : shards_) {
+    std::lock_guard g(s.lock);
+    n += s.pending.size();
+  }
+  return n;
 }
 
 void TimerService::run() {
-  std::vector<Pending> fire;
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    if (heap_.empty()) {
-      cv_.wait(lock);
-      continue;
+  struct Fire {
+    Clock::time_point when;
+    Pending pending;
+  };
+  std::vector<Fire> fire;
+  while (!stopping_.load(std::memory_order_acquire)) {
+    next_wake_ns_.store(0, std::memory_order_seq_cst);  // scanning: every arm wakes us
+    const std::uint32_t e = epoch_.load(std::memory_order_seq_cst);
+    const Clock::time_point now = Clock::now();
+    std::int64_t earliest = kNever;
+    for (Shard& s : shards_) {
+      std::lock_guard g(s.lock);
+      while (!s.heap.empty() && s.heap.top().when <= now) {
+        const Due due = s.heap.top();
+        s.heap.pop();
+        auto it = s.pending.find(due.id);
+        if (it == s.pending.end()) continue;  // cancelled
+        fire.push_back(Fire{due.when, std::move(it->second)});
+        s.pending.erase(it);
+      }
+      if (!s.heap.empty()) earliest = std::min(earliest, ns_of(s.heap.top().when));
     }
-    Clock::time_point now = Clock::now();
-    if (heap_.top().when > now) {
-      // A copy: wait_until unlocks, and a push may reallocate the heap under a reference.
-      const Clock::time_point next = heap_.top().when;
-      cv_.wait_until(lock, next);
-      continue;
+    if (!fire.empty()) {
+      // Shards are each in order; merged, the batch goes out by deadline.
+      std::stable_sort(fire.begin(), fire.end(),
+                       [](const Fire& a, const Fire& b) { return a.when < b.when; });
+      for (Fire& f : fire) {
+        if (!f.pending.target) {
+          static_cast<FnTask&>(*f.pending.env).run();
+        } else if (Process* proc = f.pending.target.get()) {
+          proc->post(std::move(f.pending.env), /*bounded=*/false);
+        }
+      }
+      fire.clear();
+      continue;  // firing took time: look again before sleeping
     }
-    while (!heap_.empty() && heap_.top().when <= now) {
-      auto it = pending_.find(heap_.top().id);
-      heap_.pop();
-      if (it == pending_.end()) continue;  // cancelled
-      fire.push_back(std::move(it->second));
-      pending_.erase(it);
-    }
-    lock.unlock();
-    for (Pending& p : fire) {
-      if (!p.target) {
-        static_cast<FnTask&>(*p.env).run();
-      } else if (Process* proc = p.target.get()) {
-        proc->post(std::move(p.env), /*bounded=*/false);
+    next_wake_ns_.store(earliest, std::memory_order_seq_cst);
+    sleeping_.store(true, std::memory_order_seq_cst);
+    if (epoch_.load(std::memory_order_seq_cst) == e && !stopping_.load(std::memory_order_seq_cst)) {
+      const std::int64_t left = earliest == kNever ? -1 : earliest - ns_of(Clock::now());
+      if (earliest == kNever || left > 0) {
+        detail::futex_wait(epoch_, e, std::chrono::nanoseconds(left));
       }
     }
-    fire.clear();
-    lock.lock();
+    sleeping_.store(false, std::memory_order_relaxed);
   }
 }
 

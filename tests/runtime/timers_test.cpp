@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "runtime/gen_server.hpp"
 #include "tests/runtime/probe_server.hpp"
 #include "tests/support/eventually.hpp"
@@ -72,6 +74,33 @@ TEST_F(TimersTest, TimerPrecisionIsWithinAFewMilliseconds) {
   auto t0 = std::chrono::steady_clock::now();
   send_after(p, Probe::Later{1}, 1ms);
   inbox->wait_for(1);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
+}
+
+TEST_F(TimersTest, TimersArmedFromDifferentThreadsFireInDeadlineOrder) {
+  // Each thread arms into its own shard: the order must hold across shards.
+  Probe::Config cfg;
+  auto inbox = cfg.inbox;
+  auto p = *start<Probe>(runtime, {}, cfg);
+  std::thread([&] { send_after(p, Probe::Later{3}, 60ms); }).join();
+  std::thread([&] { send_after(p, Probe::Later{1}, 20ms); }).join();
+  std::thread([&] { send_after(p, Probe::Later{2}, 40ms); }).join();
+  auto seen = inbox->wait_for(3);
+  EXPECT_EQ(seen, (std::vector<std::string>{"later 1", "later 2", "later 3"}));
+}
+
+TEST_F(TimersTest, AnEarlierTimerFromAnotherThreadWakesTheTimerThread) {
+  // The timer thread sleeps until the 1 h deadline; a 1 ms timer armed into
+  // another shard must wake it, not wait for the hour.
+  Probe::Config cfg;
+  auto inbox = cfg.inbox;
+  auto p = *start<Probe>(runtime, {}, cfg);
+  std::thread([&] { send_after(p, Probe::Later{2}, 1h); }).join();
+  ASSERT_TRUE(eventually([&] { return runtime.timers().pending() == 1; }));
+  const auto t0 = std::chrono::steady_clock::now();
+  std::thread([&] { send_after(p, Probe::Later{1}, 1ms); }).join();
+  auto seen = inbox->wait_for(1);
+  EXPECT_EQ(seen, std::vector<std::string>{"later 1"});
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
 }
 
