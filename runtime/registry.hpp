@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <variant>
@@ -112,11 +113,16 @@ class Registry {
   }
 
  private:
+  // An entry lives in its map node (one allocation, the key stored once);
+  // node-based maps keep its address until it is erased, so the process can
+  // hold it as an exit hook.
   struct Node final : ExitHook {
     Registry* registry;
-    Key key;
+    const Key* key = nullptr;  // the map node's key, set once inserted
     Entry entry;
-    Node(Registry* r, Key k, Entry e) : registry(r), key(std::move(k)), entry(std::move(e)) {}
+    Node(Registry* r, Entry e) : registry(r), entry(std::move(e)) {}
+    Node(const Node&) = delete;
+    Node& operator=(const Node&) = delete;
     void on_process_exit(Process& p) noexcept override { registry->remove_node(p, this); }
   };
   // The same hash, but not noexcept: libstdc++ then keeps each node's hash
@@ -130,7 +136,7 @@ class Registry {
       return TransparentHash{}(k);
     }
   };
-  using Map = std::unordered_multimap<Key, std::unique_ptr<Node>, CachedHash, std::equal_to<>>;
+  using Map = std::unordered_multimap<Key, Node, CachedHash, std::equal_to<>>;
   struct alignas(64) Partition {
     mutable detail::ReadMostlyLock mutex;
     Map map;
@@ -197,7 +203,7 @@ Registry<Key, Value>::~Registry() {
   for (Partition& part : partitions_) {
     std::unique_lock g(part.mutex);
     for (auto& [key, node] : part.map) {
-      if (Process* p = node->entry.pid.get()) p->remove_exit_hook(*node);
+      if (Process* p = node.entry.pid.get()) p->remove_exit_hook(node);
     }
   }
 }
@@ -212,20 +218,21 @@ Result<Ok, RegisterError> Registry<Key, Value>::register_key(Key key, Value valu
 template <class Key, class Value>
 Result<Ok, RegisterError> Registry<Key, Value>::register_process(Process& p, Key key, Value value) {
   Partition& part = partition_for(key);
-  // Built before the lock: the critical section is a lookup and a link.
-  auto owned = std::make_unique<Node>(this, key, Entry{p.self(), std::move(value)});
-  Node* node = owned.get();
+  Node* node = nullptr;
   {
     std::unique_lock g(part.mutex);
     if (keys_ == Keys::unique) {
       auto it = part.map.find(key);
       if (it != part.map.end()) {
-        Pid owner = it->second->entry.pid;
+        Pid owner = it->second.entry.pid;
         g.unlock();
         return Err{RegisterError{RegisterError::Code::already_registered, std::move(owner)}};
       }
     }
-    part.map.emplace(std::move(key), std::move(owned));
+    auto it = part.map.emplace(std::piecewise_construct, std::forward_as_tuple(std::move(key)),
+                               std::forward_as_tuple(this, Entry{p.self(), std::move(value)}));
+    node = &it->second;
+    node->key = &it->first;
   }
   p.add_exit_hook(*node);
   return Ok{};
@@ -236,36 +243,34 @@ void Registry<Key, Value>::unregister(const Key& key) {
   Process* p = current_process();
   if (p == nullptr) return;
   Partition& part = partition_for(key);
-  std::vector<std::unique_ptr<Node>> doomed;
+  std::vector<typename Map::node_type> doomed;  // released outside the lock
   {
     std::unique_lock g(part.mutex);
     auto [first, last] = part.map.equal_range(key);
     for (auto it = first; it != last;) {
-      if (it->second->entry.pid.get() == p) {
-        p->remove_exit_hook(*it->second);
-        doomed.push_back(std::move(it->second));
-        it = part.map.erase(it);
-      } else {
-        ++it;
+      auto next = std::next(it);
+      if (it->second.entry.pid.get() == p) {
+        p->remove_exit_hook(it->second);
+        doomed.push_back(part.map.extract(it));
       }
+      it = next;
     }
   }
 }
 
 template <class Key, class Value>
 void Registry<Key, Value>::remove_node(Process& /*p*/, Node* node) noexcept {
-  Partition& part = partition_for(node->key);
-  std::unique_ptr<Node> doomed;
+  Partition& part = partition_for(*node->key);
+  typename Map::node_type doomed;  // released outside the lock (with its Pid)
   std::unique_lock g(part.mutex);
-  auto [first, last] = part.map.equal_range(node->key);
+  auto [first, last] = part.map.equal_range(*node->key);
   for (auto it = first; it != last; ++it) {
-    if (it->second.get() == node) {
-      doomed = std::move(it->second);
-      part.map.erase(it);
+    if (&it->second == node) {
+      doomed = part.map.extract(it);
       break;
     }
   }
-  g.unlock();  // doomed (and its Pid) is released outside the lock
+  g.unlock();
 }
 
 template <class Key, class Value>
@@ -292,7 +297,7 @@ void Registry<Key, Value>::dispatch(const K& key, F&& fn) const {
   Partition& part = partition_for(key);
   std::shared_lock g(part.mutex);
   auto [first, last] = part.map.equal_range(key);
-  for (auto it = first; it != last; ++it) fn(static_cast<const Entry&>(it->second->entry));
+  for (auto it = first; it != last; ++it) fn(static_cast<const Entry&>(it->second.entry));
 }
 
 template <class Key, class Value>
@@ -320,7 +325,7 @@ auto Registry<Key, Value>::select(Pred pred) const -> std::vector<std::pair<Key,
   for (const Partition& part : partitions_) {
     std::shared_lock g(part.mutex);
     for (const auto& [key, node] : part.map) {
-      if (pred(key, static_cast<const Entry&>(node->entry))) out.emplace_back(key, node->entry);
+      if (pred(key, static_cast<const Entry&>(node.entry))) out.emplace_back(key, node.entry);
     }
   }
   return out;
