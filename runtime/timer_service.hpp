@@ -17,8 +17,9 @@
 #include <memory>
 #include <queue>
 #include <thread>
-#include <unordered_map>
 #include <vector>
+
+#include <boost/unordered/unordered_flat_map.hpp>
 
 #include "runtime/detail/spin_lock.hpp"
 #include "runtime/envelope.hpp"
@@ -71,7 +72,7 @@ class TimerService {
   struct alignas(64) Shard {
     mutable detail::SpinLock lock;
     std::priority_queue<Due, std::vector<Due>, std::greater<>> heap;
-    std::unordered_map<std::uint64_t, Pending> pending;
+    boost::unordered_flat_map<std::uint64_t, Pending> pending;  // for cancel, by id
     std::uint64_t next_seq = 1;
   };
   // A TimerRef's id is (sequence << kShardBits) | shard.
