@@ -138,8 +138,10 @@ class Ref {
  public:
   Ref() = default;
   /// The typed view of `pid`, if its process is an Impl.
-  static std::optional<Ref> from(const Pid& pid) {
-    if (pid && pid.get()->type_tag() == GenServer<Impl>::tag()) return Ref(pid);
+  static std::optional<Ref> from(Pid pid) {
+    // By value, moved in: a Pid copy is an atomic increment on the process,
+    // contended when many threads route to one server.
+    if (pid && pid.get()->type_tag() == GenServer<Impl>::tag()) return Ref(std::move(pid));
     return std::nullopt;
   }
   const Pid& pid() const noexcept { return pid_; }

@@ -71,7 +71,7 @@ class PartitionSupervisor {
   template <class Impl, class Key>
   std::optional<Ref<Impl>> whereis_ref(const Key& key) const {
     auto pid = whereis(key);
-    return pid ? Ref<Impl>::from(*pid) : std::nullopt;
+    return pid ? Ref<Impl>::from(std::move(*pid)) : std::nullopt;
   }
   /// The supervisor process (for which_children, stopping, linking); empty
   /// while it is being restarted.

@@ -35,7 +35,7 @@ class FeedTree {
 
   /// The DynamicSupervisor that owns `symbol`'s partition.
   rt::Ref<rt::DynamicSupervisor> supervisor_for(std::string_view symbol) const {
-    return *partitions_.whereis_ref<rt::DynamicSupervisor>(symbol);
+    return *std::move(partitions_.whereis_ref<rt::DynamicSupervisor>(symbol));
   }
   /// Starts `symbol`'s feed server under its partition, registered by symbol.
   rt::Result<rt::Pid, rt::SupervisorError> start_feed(const std::string& symbol) {
