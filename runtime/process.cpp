@@ -268,8 +268,20 @@ void Process::exit_self(ExitReason reason) {
   detail::futex_wake(exited_, -1);
 }
 
-bool Process::await_exit(std::chrono::milliseconds timeout) const {
+bool Process::await_exit(std::chrono::milliseconds timeout) {
   if (exited_.load(std::memory_order_acquire) != 0) return true;
+  // A process queued with an exit signal it does not trap exits as soon as it
+  // runs, without user code: run it here rather than block for a spare. One
+  // that traps exits runs terminate, which may take any time, and the
+  // waiter's timeout must still hold: it is left to another thread.
+  auto exits_at_once = [](const Process& p) {
+    return !p.trap_exit_ && p.signals_pending_.load(std::memory_order_acquire);
+  };
+  if (Scheduler* sched = Scheduler::current(); sched != nullptr &&
+                                               sched->try_run_queued(this, exits_at_once) &&
+                                               exited_.load(std::memory_order_acquire) != 0) {
+    return true;
+  }
   const bool forever = timeout >= kWaitForever;
   const auto deadline = forever ? std::chrono::steady_clock::time_point::max()
                                 : std::chrono::steady_clock::now() + timeout;

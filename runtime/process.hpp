@@ -114,7 +114,9 @@ class Process {
   /// Blocks until the process has exited or `timeout` passes; true if it exited.
   /// For supervisors' shutdown timeouts and tools; inside a worker it counts as
   /// a blocking call (a spare thread keeps the pool running).
-  bool await_exit(std::chrono::milliseconds timeout) const;
+  /// On a worker, a process queued with an exit signal it does not trap
+  /// runs its exit on this thread first, as a blocking call runs its callee.
+  bool await_exit(std::chrono::milliseconds timeout);
   /// A per-behaviour-type tag, so typed references are checked without RTTI.
   const void* type_tag() const noexcept { return type_tag_; }
 

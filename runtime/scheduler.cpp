@@ -282,9 +282,10 @@ void Scheduler::run_process(Worker& w, Process* p) {
   intrusive_ptr_release(p);
 }
 
-bool Scheduler::try_run_inline(Process* p) {
+bool Scheduler::try_run_inline(Process* p, bool (*eligible)(const Process&)) {
   auto* w = static_cast<Worker*>(tl_worker);
   if (w == nullptr || tl_scheduler != this || w->next != p || w->nest >= 8) return false;
+  if (eligible != nullptr && !eligible(*p)) return false;
   w->next = nullptr;
   ++w->nest;
   run_process(*w, p);
@@ -292,10 +293,10 @@ bool Scheduler::try_run_inline(Process* p) {
   return true;
 }
 
-bool Scheduler::try_run_queued(Process* p) {
+bool Scheduler::try_run_queued(Process* p, bool (*eligible)(const Process&)) {
   auto* w = static_cast<Worker*>(tl_worker);
   if (w == nullptr || tl_scheduler != this || w->nest >= 8) return false;
-  if (w->next == p) return try_run_inline(p);
+  if (w->next == p) return try_run_inline(p, eligible);
   // A process re-queued at the end of its turn sits at the back: look there first, and not far.
   auto take = [p](detail::SpinLock& lock, std::deque<Process*>& q,
                   std::atomic<std::int64_t>& size) {
@@ -317,6 +318,10 @@ bool Scheduler::try_run_queued(Process* p) {
   if (!found) found = take(global_lock_, global_, global_size_);
   if (!found) return false;
   // The queue's reference is now ours, as if we had popped it.
+  if (eligible != nullptr && !eligible(*p)) {
+    push_local(*w, p);  // not ours to run after all: back in a queue, with its reference
+    return false;
+  }
   ++w->nest;
   run_process(*w, p);
   --w->nest;

@@ -57,16 +57,20 @@ class Scheduler {
   void shutdown();
 
   unsigned workers() const noexcept { return core_workers_; }
+  /// Threads started so far: the workers plus the spares blocking calls needed.
+  unsigned threads() const noexcept { return worker_count_.load(std::memory_order_acquire); }
   /// Fraction of wall time workers spent running processes since start, 0..1.
   double utilisation() const noexcept;
 
   /// Runs `p` on this thread now if it is waiting in this worker's next slot
   /// (a blocking call helping its callee). True if it ran.
-  bool try_run_inline(Process* p);
+  bool try_run_inline(Process* p, bool (*eligible)(const Process&) = nullptr);
   /// Runs `p` on this thread now if it waits in this worker's next slot or in
   /// any run queue: a caller whose callee is runnable but not running runs it
   /// itself instead of blocking until another thread picks it up. True if it ran.
-  bool try_run_queued(Process* p);
+  /// With `eligible`, only a process for which it holds once taken out of its
+  /// queue (and so not running anywhere) is run; others go back to a queue.
+  bool try_run_queued(Process* p, bool (*eligible)(const Process&) = nullptr);
 
   /// Marks the calling worker blocked (in a call) for a scope, so that a spare
   /// thread keeps the pool at full strength. No-op on non-worker threads.

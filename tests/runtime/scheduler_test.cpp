@@ -220,5 +220,35 @@ TEST(SchedulerTest, LongTurnsQueuedOnOneWorkerAreStolenByAnIdleOne) {
   EXPECT_EQ(threads.size(), 2u);  // not 80 ms on one worker while the other idles
 }
 
+// Shuts a process down from inside a process and waits for its exit.
+class Stopper : public GenServer<Stopper> {
+ public:
+  struct StopIt {
+    Pid who;
+    using Reply = bool;
+  };
+  CallAction<bool> handle_call(const StopIt& s, From<bool>&) {
+    rt::exit(s.who, ExitReason::shutdown());
+    return reply(s.who.get()->await_exit(5000ms));
+  }
+};
+
+TEST(SchedulerTest, AwaitingAnUntrappedExitRunsItOnTheWaitersThread) {
+  // A supervisor stopping a child waits for its exit. The child, woken by
+  // the signal on the supervisor's worker, exits right there: with one
+  // worker, nothing else could run it but a spare thread, and none is made.
+  // (A child that traps exits runs terminate elsewhere, so that the waiter's
+  // timeout holds: SupervisorTest.ChildWhoseTerminateHangsCannotHangTheTree.)
+  Runtime runtime{Runtime::Options{Scheduler::Options{.workers = 1}}};
+  auto leaver = *start<Probe>(runtime, {}, Probe::Config{});
+  auto stopper = *start<Stopper>(runtime, {});
+  const auto threads_before = runtime.scheduler().threads();
+  auto r = call(stopper, Stopper::StopIt{leaver.pid()});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(*r);
+  EXPECT_FALSE(leaver.alive());
+  EXPECT_EQ(runtime.scheduler().threads(), threads_before);
+}
+
 }  // namespace
 }  // namespace rt::test
