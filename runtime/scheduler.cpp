@@ -404,21 +404,17 @@ void Scheduler::run_worker(Worker& w) {
   tl_scheduler = nullptr;
 }
 
-void Scheduler::share_next() {
-  auto* w = static_cast<Worker*>(tl_worker);
-  if (w == nullptr || tl_scheduler != this || w->next == nullptr) return;
-  {
-    std::lock_guard g(w->lock);
-    w->queue.push_back(std::exchange(w->next, nullptr));
-  }
-  w->size.fetch_add(1, std::memory_order_seq_cst);
-  wake_one();
-}
-
 void Scheduler::enter_blocking() {
-  auto& depth = static_cast<Worker*>(tl_worker)->blocking;
-  depth.store(depth.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  share_next();
+  auto* w = static_cast<Worker*>(tl_worker);
+  w->blocking.store(w->blocking.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  if (w->next != nullptr) {
+    // The next slot is not stealable: move it where a spare or a thief can take it.
+    {
+      std::lock_guard g(w->lock);
+      w->queue.push_back(std::exchange(w->next, nullptr));
+    }
+    w->size.fetch_add(1, std::memory_order_seq_cst);
+  }
   int blocked = blocked_.fetch_add(1, std::memory_order_seq_cst) + 1;
   unsigned spares = worker_count_.load(std::memory_order_acquire) - core_workers_;
   if (spares < static_cast<unsigned>(blocked) && spares < kMaxSpares) {
@@ -443,8 +439,8 @@ void Scheduler::enter_blocking() {
 }
 
 void Scheduler::leave_blocking() {
-  auto& depth = static_cast<Worker*>(tl_worker)->blocking;
-  depth.store(depth.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  auto* w = static_cast<Worker*>(tl_worker);
+  w->blocking.store(w->blocking.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
   blocked_.fetch_sub(1, std::memory_order_acq_rel);
 }
 

@@ -99,7 +99,6 @@ class Scheduler {
   void push_local(Worker& w, Process* p);
   bool any_work() const;
   void park(Worker& w);
-  void share_next();  // a worker about to wait makes its next-slot process stealable
   void enter_blocking();
   void leave_blocking();
   bool spare_should_stop(const Worker& w) const;
