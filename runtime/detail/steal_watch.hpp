@@ -15,14 +15,10 @@ namespace rt::detail {
 
 class StealWatch {
  public:
-  struct Limits {
-    std::chrono::nanoseconds window{20'000};     ///< how long turns are averaged over
-    std::chrono::nanoseconds heavy_turn{1'000};  ///< average turn worth moving
-    std::chrono::nanoseconds stuck{100'000};     ///< one turn this long: take its queue
-  };
-
-  StealWatch() = default;
-  explicit StealWatch(Limits limits) : limits_(limits) {}
+  static constexpr std::chrono::nanoseconds kWindow{20'000};    ///< turns are averaged over this
+  static constexpr std::chrono::nanoseconds kHeavyTurn{1'000};  ///< an average turn worth moving
+  static constexpr std::chrono::nanoseconds kStuck{
+      100'000};  ///< one turn this long: take its queue
 
   /// Whether to steal now from a victim with a non-empty queue that has run
   /// `turns` turns so far, at time `now_ns`. The first look only starts watching.
@@ -35,11 +31,11 @@ class StealWatch {
       last_turns_ = turns;
       progress_at_ = now_ns;
     }
-    if (now_ns - progress_at_ >= limits_.stuck.count()) return true;
-    if (now_ns - since_ < limits_.window.count()) return false;
+    if (now_ns - progress_at_ >= kStuck.count()) return true;
+    if (now_ns - since_ < kWindow.count()) return false;
     // No turn ended in the window: one long turn, which `stuck` judges.
     const auto ran = static_cast<std::int64_t>(turns - window_turns_);
-    const bool heavy = ran > 0 && now_ns - since_ >= limits_.heavy_turn.count() * ran;
+    const bool heavy = ran > 0 && now_ns - since_ >= kHeavyTurn.count() * ran;
     window_turns_ = turns;
     since_ = now_ns;
     return heavy;
@@ -54,7 +50,6 @@ class StealWatch {
     since_ = progress_at_ = now_ns;
   }
 
-  Limits limits_;
   std::uint64_t window_turns_ = 0;  // victim's turns at the start of the window
   std::int64_t since_ = 0;          // window start; 0 = not watching
   std::uint64_t last_turns_ = 0;    // victim's turns when last seen to change
