@@ -23,10 +23,11 @@
 #include <string_view>
 #include <thread>
 #include <tuple>
-#include <unordered_map>
 #include <utility>
 #include <variant>
 #include <vector>
+
+#include <boost/unordered/unordered_flat_set.hpp>
 
 #include "runtime/detail/read_mostly_lock.hpp"
 #include "runtime/gen_server.hpp"
@@ -113,39 +114,72 @@ class Registry {
   }
 
  private:
-  // An entry lives in its map node (one allocation, the key stored once);
-  // node-based maps keep its address until it is erased, so the process can
-  // hold it as an exit hook.
+  // Each entry is a node of its own, allocated before the partition is locked;
+  // its address is the exit hook its process holds. A partition's open-addressed
+  // table maps a key (by its hash, computed once) to the first node under it;
+  // the nodes under one key form a ring in registration order (duplicate keys).
   struct Node final : ExitHook {
-    Registry* registry;
-    const Key* key = nullptr;  // the map node's key, set once inserted
-    Entry entry;
-    Node(Registry* r, Entry e) : registry(r), entry(std::move(e)) {}
+    Node(Registry* r, std::size_t h, Key k, Entry e)
+        : registry(r), hash(h), key(std::move(k)), entry(std::move(e)) {}
     Node(const Node&) = delete;
     Node& operator=(const Node&) = delete;
     void on_process_exit(Process& p) noexcept override { registry->remove_node(p, this); }
+
+    Registry* registry;
+    std::size_t hash;
+    Key key;
+    Entry entry;
+    Node* prev = this;
+    Node* next = this;
   };
-  // The same hash, but not noexcept: libstdc++ then keeps each node's hash
-  // code in the node (free here: the node's size class does not change).
-  // Without it, every step along a bucket's chain -- each unique-key check,
-  // insert and rehash -- rehashes a key string to find where the bucket ends.
-  struct CachedHash {
+  // A key's place in the table. `first` changes only when the first node of a
+  // ring leaves and others remain; hash and equality do not depend on it.
+  struct Slot {
+    std::size_t hash;
+    mutable Node* first;
+  };
+  template <class K>
+  struct Probe {
+    std::size_t hash;
+    const K& key;
+  };
+  struct SlotHash {
     using is_transparent = void;
+    std::size_t operator()(const Slot& s) const noexcept { return s.hash; }
     template <class K>
-    std::size_t operator()(const K& k) const {  // NOLINT: deliberately not noexcept
-      return TransparentHash{}(k);
+    std::size_t operator()(const Probe<K>& p) const noexcept {
+      return p.hash;
     }
   };
-  using Map = std::unordered_multimap<Key, Node, CachedHash, std::equal_to<>>;
+  struct SlotEq {
+    using is_transparent = void;
+    bool operator()(const Slot& a, const Slot& b) const {
+      return a.hash == b.hash && a.first->key == b.first->key;
+    }
+    template <class K>
+    bool operator()(const Probe<K>& p, const Slot& s) const {
+      return p.hash == s.hash && s.first->key == p.key;
+    }
+    template <class K>
+    bool operator()(const Slot& s, const Probe<K>& p) const {
+      return (*this)(p, s);
+    }
+  };
+  using Table = boost::unordered_flat_set<Slot, SlotHash, SlotEq>;
   struct alignas(64) Partition {
     mutable detail::ReadMostlyLock mutex;
-    Map map;
+    Table table;
+    std::size_t entries = 0;
   };
 
-  template <class K>
-  Partition& partition_for(const K& key) const {
-    return partitions_[TransparentHash{}(key) % partitions_.size()];
+  Partition& partition_for(std::size_t hash) const {
+    return partitions_[hash % partitions_.size()];
   }
+  /// Runs fn(const Node&) for each node under `key`; the caller holds the partition's lock.
+  template <class K, class F>
+  static void for_each_under(const Partition& part, std::size_t hash, const K& key, F&& fn);
+  /// Takes `node` out of its ring and, if it was the last, its key out of the table.
+  static void unlink(Partition& part, Node* node);
   void remove_node(Process& p, Node* node) noexcept;
 
   Keys keys_;
@@ -201,10 +235,19 @@ template <class Key, class Value>
 Registry<Key, Value>::~Registry() {
   // Detach from processes still alive, so their exit does not touch a dead registry.
   for (Partition& part : partitions_) {
+    std::vector<std::unique_ptr<Node>> doomed;
     std::unique_lock g(part.mutex);
-    for (auto& [key, node] : part.map) {
-      if (Process* p = node.entry.pid.get()) p->remove_exit_hook(node);
+    for (const Slot& slot : part.table) {
+      Node* n = slot.first;
+      do {
+        Node* next = n->next;
+        if (Process* p = n->entry.pid.get()) p->remove_exit_hook(*n);
+        doomed.emplace_back(n);
+        n = next;
+      } while (n != slot.first);
     }
+    part.table.clear();
+    part.entries = 0;
   }
 }
 
@@ -217,60 +260,85 @@ Result<Ok, RegisterError> Registry<Key, Value>::register_key(Key key, Value valu
 
 template <class Key, class Value>
 Result<Ok, RegisterError> Registry<Key, Value>::register_process(Process& p, Key key, Value value) {
-  Partition& part = partition_for(key);
-  Node* node = nullptr;
+  const std::size_t hash = TransparentHash{}(key);
+  Partition& part = partition_for(hash);
+  // Allocated before locking: writers hold the lock only for the table probe.
+  auto node = std::make_unique<Node>(this, hash, std::move(key), Entry{p.self(), std::move(value)});
   {
     std::unique_lock g(part.mutex);
-    if (keys_ == Keys::unique) {
-      auto it = part.map.find(key);
-      if (it != part.map.end()) {
-        Pid owner = it->second.entry.pid;
+    auto [it, inserted] = part.table.insert(Slot{hash, node.get()});
+    if (!inserted) {
+      if (keys_ == Keys::unique) {
+        Pid owner = it->first->entry.pid;
         g.unlock();
         return Err{RegisterError{RegisterError::Code::already_registered, std::move(owner)}};
       }
+      Node* first = it->first;  // join the ring at its end: registration order
+      node->prev = first->prev;
+      node->next = first;
+      first->prev->next = node.get();
+      first->prev = node.get();
     }
-    auto it = part.map.emplace(std::piecewise_construct, std::forward_as_tuple(std::move(key)),
-                               std::forward_as_tuple(this, Entry{p.self(), std::move(value)}));
-    node = &it->second;
-    node->key = &it->first;
+    ++part.entries;
   }
-  p.add_exit_hook(*node);
+  p.add_exit_hook(*node.release());  // owned by the table until removed
   return Ok{};
+}
+
+template <class Key, class Value>
+void Registry<Key, Value>::unlink(Partition& part, Node* node) {
+  --part.entries;
+  if (node->next == node) {
+    part.table.erase(part.table.find(Probe<Key>{node->hash, node->key}));
+    return;
+  }
+  auto it = part.table.find(Probe<Key>{node->hash, node->key});
+  if (it->first == node) it->first = node->next;
+  node->prev->next = node->next;
+  node->next->prev = node->prev;
+  node->prev = node->next = node;
 }
 
 template <class Key, class Value>
 void Registry<Key, Value>::unregister(const Key& key) {
   Process* p = current_process();
   if (p == nullptr) return;
-  Partition& part = partition_for(key);
-  std::vector<typename Map::node_type> doomed;  // released outside the lock
+  const std::size_t hash = TransparentHash{}(key);
+  Partition& part = partition_for(hash);
+  std::vector<std::unique_ptr<Node>> doomed;  // released outside the lock
   {
     std::unique_lock g(part.mutex);
-    auto [first, last] = part.map.equal_range(key);
-    for (auto it = first; it != last;) {
-      auto next = std::next(it);
-      if (it->second.entry.pid.get() == p) {
-        p->remove_exit_hook(it->second);
-        doomed.push_back(part.map.extract(it));
-      }
-      it = next;
+    for_each_under(part, hash, key, [&](const Node& n) {
+      if (n.entry.pid.get() == p) doomed.emplace_back(const_cast<Node*>(&n));
+    });
+    for (auto& n : doomed) {
+      p->remove_exit_hook(*n);
+      unlink(part, n.get());
     }
   }
 }
 
 template <class Key, class Value>
 void Registry<Key, Value>::remove_node(Process& /*p*/, Node* node) noexcept {
-  Partition& part = partition_for(*node->key);
-  typename Map::node_type doomed;  // released outside the lock (with its Pid)
-  std::unique_lock g(part.mutex);
-  auto [first, last] = part.map.equal_range(*node->key);
-  for (auto it = first; it != last; ++it) {
-    if (&it->second == node) {
-      doomed = part.map.extract(it);
-      break;
-    }
+  Partition& part = partition_for(node->hash);
+  {
+    std::unique_lock g(part.mutex);
+    unlink(part, node);
   }
-  g.unlock();
+  std::unique_ptr<Node> doomed(node);  // released outside the lock (with its Pid)
+}
+
+template <class Key, class Value>
+template <class K, class F>
+void Registry<Key, Value>::for_each_under(const Partition& part, std::size_t hash, const K& key,
+                                          F&& fn) {
+  auto it = part.table.find(Probe<K>{hash, key});
+  if (it == part.table.end()) return;
+  const Node* n = it->first;
+  do {
+    fn(*n);
+    n = n->next;
+  } while (n != it->first);
 }
 
 template <class Key, class Value>
@@ -294,10 +362,10 @@ std::optional<Pid> Registry<Key, Value>::whereis(const K& key) const {
 template <class Key, class Value>
 template <class K, class F>
 void Registry<Key, Value>::dispatch(const K& key, F&& fn) const {
-  Partition& part = partition_for(key);
+  const std::size_t hash = TransparentHash{}(key);
+  const Partition& part = partition_for(hash);
   std::shared_lock g(part.mutex);
-  auto [first, last] = part.map.equal_range(key);
-  for (auto it = first; it != last; ++it) fn(static_cast<const Entry&>(it->second.entry));
+  for_each_under(part, hash, key, [&](const Node& n) { fn(static_cast<const Entry&>(n.entry)); });
 }
 
 template <class Key, class Value>
@@ -305,7 +373,7 @@ std::size_t Registry<Key, Value>::count() const {
   std::size_t n = 0;
   for (const Partition& part : partitions_) {
     std::shared_lock g(part.mutex);
-    n += part.map.size();
+    n += part.entries;
   }
   return n;
 }
@@ -324,8 +392,12 @@ auto Registry<Key, Value>::select(Pred pred) const -> std::vector<std::pair<Key,
   std::vector<std::pair<Key, Entry>> out;
   for (const Partition& part : partitions_) {
     std::shared_lock g(part.mutex);
-    for (const auto& [key, node] : part.map) {
-      if (pred(key, static_cast<const Entry&>(node.entry))) out.emplace_back(key, node.entry);
+    for (const Slot& slot : part.table) {
+      const Node* n = slot.first;
+      do {
+        if (pred(n->key, static_cast<const Entry&>(n->entry))) out.emplace_back(n->key, n->entry);
+        n = n->next;
+      } while (n != slot.first);
     }
   }
   return out;

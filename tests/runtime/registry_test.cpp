@@ -138,6 +138,55 @@ TEST_F(RegistryTest, DuplicateKeysDispatchToEverySubscriber) {
   EXPECT_TRUE(eventually([&] { return topics.count("ticks") == 9; }));
 }
 
+TEST_F(RegistryTest, DuplicateEntriesStayInRegistrationOrderAsMembersComeAndGo) {
+  using Topics = Registry<std::string, int>;
+  Topics topics{{.keys = Topics::Keys::duplicate, .partitions = 2}};
+  struct Member : GenServer<Member> {
+    Member(Topics& t, int id) : topics(t), tag(id) {}
+    Action init() {
+      topics.register_key("t", tag);
+      return ok();
+    }
+    struct Leave {
+      using Reply = Ok;
+    };
+    CallAction<Ok> handle_call(const Leave&, From<Ok>&) {
+      topics.unregister("t");
+      return reply(Ok{});
+    }
+    Topics& topics;
+    int tag;
+  };
+  auto values = [&] {
+    std::vector<int> out;
+    topics.dispatch(std::string_view("t"), [&](const Topics::Entry& e) { out.push_back(e.value); });
+    return out;
+  };
+  std::vector<Ref<Member>> m;
+  for (int i = 0; i < 4; ++i) m.push_back(*start<Member>(runtime, {}, topics, i));
+  EXPECT_EQ(values(), (std::vector<int>{0, 1, 2, 3}));
+
+  exit(m[0].pid(), ExitReason::kill());  // the first of the ring leaves
+  ASSERT_TRUE(eventually([&] { return topics.count() == 3; }));
+  EXPECT_EQ(values(), (std::vector<int>{1, 2, 3}));
+
+  ASSERT_TRUE(call(m[2], Member::Leave{}).ok());  // one in the middle
+  EXPECT_EQ(values(), (std::vector<int>{1, 3}));
+  EXPECT_EQ(topics.count("t"), 2u);
+
+  m.push_back(*start<Member>(runtime, {}, topics, 4));
+  EXPECT_EQ(values(), (std::vector<int>{1, 3, 4}));
+
+  for (int i : {1, 3, 4}) exit(m[i].pid(), ExitReason::kill());
+  ASSERT_TRUE(eventually([&] { return topics.count() == 0; }));
+  EXPECT_TRUE(values().empty());
+  EXPECT_FALSE(topics.whereis("t"));
+
+  m.push_back(*start<Member>(runtime, {}, topics, 5));  // the key comes back
+  EXPECT_EQ(values(), (std::vector<int>{5}));
+  EXPECT_EQ(topics.keys(m[5].pid()), std::vector<std::string>{"t"});
+}
+
 TEST_F(RegistryTest, ConcurrentLookupsWhileProcessesComeAndGo) {
   std::atomic<bool> done{false};
   std::thread reader([&] {
