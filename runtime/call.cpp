@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+
+#include "runtime/process.hpp"
+
 namespace rt {
 
 std::string CallError::to_string() const {
@@ -22,23 +26,39 @@ std::string CallError::to_string() const {
 
 namespace detail {
 
+namespace {
+thread_local const ReplySlotBase* tl_awaited = nullptr;
+}  // namespace
+
+AwaitingReply::AwaitingReply(const ReplySlotBase& slot) noexcept
+    : saved_(std::exchange(tl_awaited, &slot)) {}
+AwaitingReply::~AwaitingReply() {
+  tl_awaited = saved_;
+}
+bool awaited_reply_ready() noexcept {
+  return tl_awaited != nullptr && tl_awaited->ready();
+}
+
 bool ReplySlotBase::wait_ready(std::chrono::steady_clock::time_point deadline, Process* callee) {
   // Spin first: a reply from a running server usually lands within microseconds,
   // and a futex round trip costs more than that. A callee that ended its turn
   // with our request still queued (it raced the end of its turn) waits in a
   // run queue: run it here rather than block and hand over to a spare thread.
   Scheduler* sched = callee != nullptr ? Scheduler::current() : nullptr;
+  AwaitingReply awaiting(*this);
   // ~25 µs: a supervisor's start_child that met a page fault or a table
   // growth on the other core answers within that; blocking costs a futex
   // round trip (W3: 1,000 calls blocked per 100,000 at 200 spins, 40 at 1,000).
-  for (int i = 0; i < 1000; ++i) {
-    if (state_.load(std::memory_order_acquire) == kReady) return true;
-    if (sched != nullptr && i % 16 == 15 && sched->try_run_queued(callee)) continue;
-    cpu_relax();
-  }
-  if (sched != nullptr && sched->try_run_queued(callee) &&
-      state_.load(std::memory_order_acquire) == kReady) {
-    return true;
+  {
+    // A callee running inline on another thread for an earlier caller hands
+    // itself over to us once that caller's reply is ready (run_slice).
+    SpinningCaller spinning(sched != nullptr ? callee : nullptr);
+    for (int i = 0; i < 1000; ++i) {
+      if (ready()) return true;
+      if (sched != nullptr && i % 16 == 15 && sched->try_run_queued(callee)) continue;
+      cpu_relax();
+    }
+    if (sched != nullptr && sched->try_run_queued(callee) && ready()) return true;
   }
   Scheduler::BlockingScope blocking(Scheduler::current());
   for (;;) {

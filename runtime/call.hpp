@@ -63,6 +63,8 @@ class ReplySlotBase {
   /// Resolves with an error (no-op if already resolved).
   virtual void fail(CallError err) noexcept = 0;
   bool resolved() const noexcept { return claimed_.load(std::memory_order_acquire); }
+  /// True once the reply (or the error) can be read.
+  bool ready() const noexcept { return state_.load(std::memory_order_acquire) == kReady; }
 
   friend void intrusive_ptr_add_ref(ReplySlotBase* s) noexcept {
     s->refs_.fetch_add(1, std::memory_order_relaxed);
@@ -86,6 +88,22 @@ class ReplySlotBase {
   std::atomic<bool> claimed_{false};
   std::atomic<std::uint32_t> state_{kPending};
 };
+
+/// Marks, for its lifetime, the reply this thread's innermost call waits for,
+/// so that a callee run inline here can hand itself over once it is ready
+/// (see SpinningCaller). Scopes nest with nested calls.
+class AwaitingReply {
+ public:
+  explicit AwaitingReply(const ReplySlotBase& slot) noexcept;
+  ~AwaitingReply();
+  AwaitingReply(const AwaitingReply&) = delete;
+  AwaitingReply& operator=(const AwaitingReply&) = delete;
+
+ private:
+  const ReplySlotBase* saved_;
+};
+/// True if this thread is inside an AwaitingReply whose reply is ready.
+bool awaited_reply_ready() noexcept;
 
 /// What an asynchronous caller runs when its call completes (move-only callables welcome).
 template <class T>

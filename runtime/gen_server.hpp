@@ -619,7 +619,10 @@ CallResult<typename Req::Reply> call(const Ref<Impl>& to, Req req,
   if (!posted) return Err{posted.error()};
   Process* p = to.pid().get();
   // The callee usually waits in our next slot (or in a run queue): run it here.
-  p->runtime().scheduler().try_run_queued(p);
+  {
+    detail::AwaitingReply awaiting(**posted);
+    p->runtime().scheduler().try_run_queued(p);
+  }
   CallResult<typename Req::Reply> r = (*posted)->wait(timeout, p);
   if (!r && r.error().code == CallError::Code::timeout) p->runtime().count_call_timeout();
   return r;

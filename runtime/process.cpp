@@ -6,6 +6,7 @@
 #include <mutex>
 #include <utility>
 
+#include "runtime/call.hpp"
 #include "runtime/detail/futex.hpp"
 #include "runtime/runtime.hpp"
 
@@ -69,6 +70,13 @@ Pid self() noexcept {
 
 void exit(const Pid& pid, ExitReason reason) {
   if (Process* p = pid.get()) p->exit_signal(self(), std::move(reason));
+}
+
+detail::SpinningCaller::SpinningCaller(Process* p) noexcept : p_(p) {
+  if (p_ != nullptr) p_->spinning_callers_.fetch_add(1, std::memory_order_relaxed);
+}
+detail::SpinningCaller::~SpinningCaller() {
+  if (p_ != nullptr) p_->spinning_callers_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 detail::CurrentProcessScope::CurrentProcessScope(Process* p) noexcept : saved_(tl_current) {
@@ -186,6 +194,11 @@ unsigned Process::run_slice(unsigned budget, std::uint32_t send_budget) {
     std::unique_ptr<Envelope> env(static_cast<Envelope*>(node));
     deliver(*env);
     ++handled;
+    // Run inline for a caller now answered, while another caller spins for
+    // us: return to the first and let the second run the rest on its thread.
+    if (spinning_callers_.load(std::memory_order_relaxed) != 0 && detail::awaited_reply_ready()) {
+      break;
+    }
   }
   tl_sends += outer_sends;
   if (popped != 0) depth_.fetch_sub(popped, std::memory_order_acq_rel);

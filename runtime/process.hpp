@@ -39,6 +39,9 @@
 namespace rt {
 
 class Runtime;
+namespace detail {
+class SpinningCaller;
+}
 
 /// Identifies one monitor; unique within a Runtime.
 struct MonitorRef {
@@ -128,6 +131,11 @@ class Process {
   /// Sends an exit signal to this process (Erlang's exit/2). `linked` marks
   /// a signal propagated through a link, which also removes the link.
   void exit_signal(const Pid& from, ExitReason reason, bool linked = false);
+  /// Callers spinning on a reply from this process, each ready to run it on its
+  /// own thread (detail::SpinningCaller).
+  std::uint32_t spinning_callers() const noexcept {
+    return spinning_callers_.load(std::memory_order_relaxed);
+  }
 
   // ---- called by the process itself -------------------------------------
 
@@ -175,6 +183,7 @@ class Process {
   friend class Runtime;
   friend class DownEnvelope;
   friend class ExitSignalEnvelope;
+  friend class detail::SpinningCaller;
   friend void intrusive_ptr_add_ref(Process* p) noexcept;
   friend void intrusive_ptr_release(Process* p) noexcept;
   template <class>
@@ -227,6 +236,7 @@ class Process {
   bool crashed_ = false;
   mutable detail::SpinLock lock_;  // guards relations_, links_ and alive_ transitions
   std::uint32_t restarts_ = 0;
+  std::atomic<std::uint32_t> spinning_callers_{0};  // fills padding: no size change
   std::size_t capacity_ = 0;
   std::atomic<std::int64_t> depth_{0};
   std::atomic<std::int64_t> depth_high_water_{0};
@@ -252,6 +262,21 @@ Pid self() noexcept;
 void exit(const Pid& pid, ExitReason reason);
 
 namespace detail {
+/// Counts the calling thread, for its lifetime, as a caller spinning on a reply
+/// from `p` and ready to run p itself: a turn of p running inline for another
+/// caller then ends once that caller's reply is ready (Process::run_slice), and
+/// the turn's remaining messages move to this thread. No-op for nullptr.
+class SpinningCaller {
+ public:
+  explicit SpinningCaller(Process* p) noexcept;
+  ~SpinningCaller();
+  SpinningCaller(const SpinningCaller&) = delete;
+  SpinningCaller& operator=(const SpinningCaller&) = delete;
+
+ private:
+  Process* p_;
+};
+
 /// Sets the thread's current process for a scope (scheduler and start()).
 class CurrentProcessScope {
  public:

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
+#include <future>
 #include <latch>
 #include <mutex>
 #include <set>
@@ -248,6 +250,78 @@ TEST(SchedulerTest, AwaitingAnUntrappedExitRunsItOnTheWaitersThread) {
   EXPECT_TRUE(*r);
   EXPECT_FALSE(leaver.alive());
   EXPECT_EQ(runtime.scheduler().threads(), threads_before);
+}
+
+// Holds its first request until a second caller spins for a reply.
+class Handover : public GenServer<Handover> {
+ public:
+  struct Hold {
+    std::atomic<bool>* holding;
+    using Reply = std::thread::id;
+  };
+  struct Where {
+    using Reply = std::thread::id;
+  };
+  CallAction<std::thread::id> handle_call(const Hold& h, From<std::thread::id>&) {
+    h.holding->store(true);
+    eventually([&] { return spinning_callers() > 0; }, std::chrono::milliseconds(200));
+    return reply(std::this_thread::get_id());
+  }
+  CallAction<std::thread::id> handle_call(const Where&, From<std::thread::id>&) {
+    return reply(std::this_thread::get_id());
+  }
+};
+
+// Runs a function as its one message.
+class Runner : public GenServer<Runner> {
+ public:
+  struct Go {
+    std::function<void()> body;
+  };
+  Action handle_cast(const Go& g) {
+    g.body();
+    return noreply();
+  }
+};
+
+TEST(SchedulerTest, AServerRunInlineForOneCallerHandsItselfToTheNextCallerSpinningForIt) {
+  // B's call runs the server on B's thread; A calls meanwhile and spins. Once
+  // B is answered, the server returns to B and A runs its request on its own
+  // thread, instead of both threads waiting while B's runs A's request.
+  // A spins only ~25 us before it sleeps (and then cannot take the server):
+  // on a loaded machine B's thread may miss that window, so try a few times.
+  Runtime runtime{Runtime::Options{Scheduler::Options{.workers = 2}}};
+  auto server = *start<Handover>(runtime, {});
+  auto a = *start<Runner>(runtime, {});
+  auto b = *start<Runner>(runtime, {});
+  auto attempt = [&] {
+    std::atomic<int> running{0};
+    std::atomic<bool> holding{false};
+    std::promise<std::thread::id> b_answered_on, a_runs_on, a_answered_on;
+    auto both_running = [&] {  // then A and B are on different workers
+      running.fetch_add(1);
+      eventually([&] { return running.load() == 2; });
+    };
+    cast(b, Runner::Go{[&] {
+           both_running();
+           b_answered_on.set_value(*call(server, Handover::Hold{&holding}));
+         }});
+    cast(a, Runner::Go{[&] {
+           both_running();
+           eventually([&] { return holding.load(); });
+           a_runs_on.set_value(std::this_thread::get_id());
+           a_answered_on.set_value(*call(server, Handover::Where{}));
+         }});
+    auto held = b_answered_on.get_future();
+    auto where = a_answered_on.get_future();
+    const std::thread::id a_on = a_runs_on.get_future().get();
+    const std::thread::id b_on = held.get();
+    EXPECT_NE(b_on, a_on);
+    return where.get() == a_on;
+  };
+  bool handed_over = false;
+  for (int i = 0; i < 20 && !handed_over; ++i) handed_over = attempt();
+  EXPECT_TRUE(handed_over);  // without the handover, A's request always runs on B's thread
 }
 
 }  // namespace
