@@ -91,13 +91,12 @@ detail::CurrentProcessScope::~CurrentProcessScope() {
 void Process::attach(Runtime& rt, ProcessOptions options, Pid parent, const void* type_tag) {
   runtime_ = &rt;
   type_tag_ = type_tag;
-  id_ = rt.next_id();
   restarts_ = options.restarts;
   capacity_ = options.mailbox_capacity;
   name_ = std::move(options.name);
   parent_ = std::move(parent);
   alive_.store(true, std::memory_order_release);
-  rt.add(*this);
+  rt.add(*this);  // numbers it (id_) and enters it in the table
 }
 
 Process::~Process() {

@@ -235,6 +235,7 @@ class Process {
   bool trap_exit_ = false;
   bool crashed_ = false;
   mutable detail::SpinLock lock_;  // guards relations_, links_ and alive_ transitions
+  std::uint8_t table_shard_ = 0;   // Runtime's process table shard
   std::uint32_t restarts_ = 0;
   std::atomic<std::uint32_t> spinning_callers_{0};  // fills padding: no size change
   std::size_t capacity_ = 0;

@@ -25,21 +25,37 @@ Runtime::~Runtime() {
   timers_.shutdown();
 }
 
+namespace {
+// Under the shard's lock: a plain read-modify-write, no locked instruction.
+template <class T>
+void bump(std::atomic<T>& counter, T by) noexcept {
+  counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+}
+}  // namespace
+
+std::size_t Runtime::local_shard() const noexcept {
+  if (auto w = scheduler_.worker_here()) return *w % kShards;
+  thread_local const std::size_t by_thread =
+      std::hash<std::thread::id>{}(std::this_thread::get_id());
+  return by_thread % kShards;
+}
+
 void Runtime::add(Process& p) noexcept {
   intrusive_ptr_add_ref(&p);  // a live process is owned by the runtime, referenced or not
-  Shard& s = shards_[p.id() % kShards];
-  {
-    std::lock_guard g(s.lock);
-    p.table_next_ = s.head;
-    if (s.head) s.head->table_prev_ = &p;
-    s.head = &p;
-  }
-  alive_.fetch_add(1, std::memory_order_relaxed);
-  spawned_.fetch_add(1, std::memory_order_relaxed);
+  const std::size_t index = local_shard();
+  Shard& s = shards_[index];
+  p.table_shard_ = static_cast<std::uint8_t>(index);
+  std::lock_guard g(s.lock);
+  p.id_ = s.next_seq++ * kShards + index;
+  p.table_next_ = s.head;
+  if (s.head) s.head->table_prev_ = &p;
+  s.head = &p;
+  bump(s.alive, std::int64_t{1});
+  bump(s.spawned, std::uint64_t{1});
 }
 
 void Runtime::remove(Process& p, bool crashed) noexcept {
-  Shard& s = shards_[p.id() % kShards];
+  Shard& s = shards_[p.table_shard_];
   {
     std::lock_guard g(s.lock);
     if (p.table_prev_)
@@ -48,11 +64,17 @@ void Runtime::remove(Process& p, bool crashed) noexcept {
       s.head = p.table_next_;
     if (p.table_next_) p.table_next_->table_prev_ = p.table_prev_;
     p.table_prev_ = p.table_next_ = nullptr;
+    bump(s.alive, std::int64_t{-1});
+    bump(s.exited, std::uint64_t{1});
+    if (crashed) bump(s.crashed, std::uint64_t{1});
   }
-  alive_.fetch_sub(1, std::memory_order_relaxed);
-  exited_.fetch_add(1, std::memory_order_relaxed);
-  if (crashed) crashed_.fetch_add(1, std::memory_order_relaxed);
   intrusive_ptr_release(&p);  // callers hold their own reference while exiting
+}
+
+std::int64_t Runtime::process_count() const noexcept {
+  std::int64_t n = 0;
+  for (const Shard& s : shards_) n += s.alive.load(std::memory_order_relaxed);
+  return n;
 }
 
 std::vector<ProcessInfo> Runtime::processes() const {
@@ -71,11 +93,13 @@ std::vector<ProcessInfo> Runtime::processes() const {
 
 RuntimeStats Runtime::stats() const noexcept {
   RuntimeStats st;
-  st.spawned = spawned_.load(std::memory_order_relaxed);
-  st.exited = exited_.load(std::memory_order_relaxed);
-  st.crashed = crashed_.load(std::memory_order_relaxed);
+  for (const Shard& s : shards_) {
+    st.spawned += s.spawned.load(std::memory_order_relaxed);
+    st.exited += s.exited.load(std::memory_order_relaxed);
+    st.crashed += s.crashed.load(std::memory_order_relaxed);
+    st.alive += s.alive.load(std::memory_order_relaxed);
+  }
   st.call_timeouts = call_timeouts_.load(std::memory_order_relaxed);
-  st.alive = alive_.load(std::memory_order_relaxed);
   return st;
 }
 
@@ -89,10 +113,10 @@ bool Runtime::kill_all(std::chrono::milliseconds timeout) {
       for (Process* p = s.head; p; p = p->table_next_) pids.push_back(p->self());
     }
     for (const Pid& pid : pids) pid.get()->exit_signal(Pid(), ExitReason::kill());
-    if (alive_.load() == 0) return true;
+    if (process_count() == 0) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   } while (std::chrono::steady_clock::now() < deadline);
-  return alive_.load() == 0;
+  return process_count() == 0;
 }
 
 }  // namespace rt

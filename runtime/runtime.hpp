@@ -45,7 +45,7 @@ class Runtime {
   /// A snapshot of every live process (name, mailbox depth, messages handled, restarts).
   std::vector<ProcessInfo> processes() const;
   /// Number of live processes.
-  std::int64_t process_count() const noexcept { return alive_.load(std::memory_order_relaxed); }
+  std::int64_t process_count() const noexcept;
   RuntimeStats stats() const noexcept;
 
   /// Kills every live process and waits (up to `timeout`) for all to exit. True if all did.
@@ -56,6 +56,7 @@ class Runtime {
   bool shutting_down() const noexcept { return shutting_down_.load(std::memory_order_acquire); }
 
   // ---- for the runtime's own types ---------------------------------------
+  /// A fresh id for a monitor or subscription (processes get theirs from add).
   std::uint64_t next_id() noexcept { return next_id_.fetch_add(1, std::memory_order_relaxed); }
   void count_call_timeout() noexcept { call_timeouts_.fetch_add(1, std::memory_order_relaxed); }
 
@@ -64,19 +65,25 @@ class Runtime {
   void add(Process& p) noexcept;
   void remove(Process& p, bool crashed) noexcept;
 
+  // The process table, sharded by the thread that starts a process (a worker
+  // uses its own shard), so concurrent starts share no cache line: each
+  // shard numbers its processes and counts them.
   struct alignas(64) Shard {
     mutable detail::SpinLock lock;
     Process* head = nullptr;
+    std::uint64_t next_seq = 1;  // process ids: seq * kShards + shard index
+    // Written under the lock, read without it.
+    std::atomic<std::int64_t> alive{0};
+    std::atomic<std::uint64_t> spawned{0};
+    std::atomic<std::uint64_t> exited{0};
+    std::atomic<std::uint64_t> crashed{0};
   };
   static constexpr std::size_t kShards = 16;
+  std::size_t local_shard() const noexcept;
 
-  std::atomic<std::uint64_t> next_id_{1};
   std::array<Shard, kShards> shards_;
-  std::atomic<std::int64_t> alive_{0};
+  alignas(64) std::atomic<std::uint64_t> next_id_{1};
   std::atomic<bool> shutting_down_{false};
-  std::atomic<std::uint64_t> spawned_{0};
-  std::atomic<std::uint64_t> exited_{0};
-  std::atomic<std::uint64_t> crashed_{0};
   std::atomic<std::uint64_t> call_timeouts_{0};
   TimerService timers_;
   Scheduler scheduler_;  // last: its threads stop first

@@ -58,6 +58,11 @@ Scheduler* Scheduler::current() noexcept {
   return tl_scheduler;
 }
 
+std::optional<unsigned> Scheduler::worker_here() const noexcept {
+  if (tl_scheduler != this || tl_worker == nullptr) return std::nullopt;
+  return static_cast<const Worker*>(tl_worker)->index;
+}
+
 Scheduler::Scheduler(Options opts) : opts_(opts), started_ns_(now_ns()) {
   core_workers_ = opts_.workers ? opts_.workers : std::max(1u, std::thread::hardware_concurrency());
   workers_.resize(core_workers_ + kMaxSpares);

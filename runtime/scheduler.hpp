@@ -25,6 +25,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -87,6 +88,8 @@ class Scheduler {
 
   /// The scheduler whose worker is running on this thread, or nullptr.
   static Scheduler* current() noexcept;
+  /// The index of this scheduler's worker running on this thread, if one is.
+  std::optional<unsigned> worker_here() const noexcept;
 
  private:
   struct Worker;

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <thread>
+#include <vector>
 
 #include "tests/runtime/probe_server.hpp"
 #include "tests/support/eventually.hpp"
@@ -326,6 +328,39 @@ TEST_F(GenServerTest, HundredThousandProcessesStartAndStopWithoutLeaks) {
   for (auto& r : refs) cast(r, Probe::StopWith{ExitReason::shutdown()});
   EXPECT_TRUE(eventually([&] { return runtime.process_count() == 0; }, std::chrono::seconds(60)));
   refs.clear();  // the last references free the processes: ASan checks the rest
+}
+
+TEST_F(GenServerTest, ProcessesStartedFromManyThreadsAtOnceAreNumberedAndCountedOnce) {
+  // The process table is sharded by starting thread; ids and counts must
+  // still be unique and exact across shards.
+  constexpr int kThreads = 4;
+  constexpr int kEach = 2'000;
+  std::vector<std::vector<Ref<Probe>>> started(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i)
+        started[t].push_back(*start<Probe>(runtime, {}, Probe::Config{}));
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::set<std::uint64_t> ids;
+  for (const auto& refs : started) {
+    for (const auto& r : refs) ids.insert(r.pid().id());
+  }
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(kThreads * kEach));
+  EXPECT_EQ(ids.count(0), 0u);
+  EXPECT_EQ(runtime.process_count(), kThreads * kEach);
+  EXPECT_EQ(runtime.processes().size(), static_cast<std::size_t>(kThreads * kEach));
+  const RuntimeStats before = runtime.stats();
+  for (const auto& refs : started) {
+    for (const auto& r : refs) cast(r, Probe::StopWith{ExitReason::shutdown()});
+  }
+  ASSERT_TRUE(eventually([&] { return runtime.process_count() == 0; }));
+  const RuntimeStats after = runtime.stats();
+  EXPECT_EQ(after.spawned, before.spawned);
+  EXPECT_EQ(after.exited - before.exited, static_cast<std::uint64_t>(kThreads * kEach));
+  EXPECT_EQ(after.alive, 0);
 }
 
 }  // namespace
