@@ -150,6 +150,7 @@ class Ref {
   friend bool operator==(const Ref&, const Ref&) = default;
 
  private:
+  friend class GenServer<Impl>;
   explicit Ref(Pid pid) : pid_(std::move(pid)) {}
   Pid pid_;
 };
@@ -226,7 +227,7 @@ class GenServer : public Process {
     return &t;
   }
   /// Typed reference to this server.
-  Ref<Impl> ref() const { return *Ref<Impl>::from(self()); }
+  Ref<Impl> ref() const { return Ref<Impl>(self()); }
 
  protected:
   GenServer() = default;
