@@ -352,7 +352,7 @@ class GenServer : public Process {
 
   class IdleTimeoutEnvelope final : public Envelope {
    public:
-    explicit IdleTimeoutEnvelope(std::uint64_t gen) : gen_(gen) {}
+    explicit IdleTimeoutEnvelope(std::uint32_t gen) : gen_(gen) {}
     void deliver(Process& p) override {
       auto& s = static_cast<GenServer&>(p);
       if (s.timeout_gen_ == gen_ && s.timeout_armed_) s.dispatch_info(Timeout{});
@@ -360,7 +360,7 @@ class GenServer : public Process {
     std::string_view type_name() const noexcept override { return "Timeout"; }
 
    private:
-    std::uint64_t gen_;
+    std::uint32_t gen_;
   };
 
  public:  // dispatch entry points used by the envelopes
@@ -430,12 +430,14 @@ class GenServer : public Process {
   }
 
   void remember_deferred(detail::ReplySlotBase* slot) {
+    if (!deferred_) deferred_ = std::make_unique<Deferred>();
+    auto& d = *deferred_;
     // Compact now and then so a server deferring many calls does not grow forever.
-    if (deferred_.size() >= 2 * deferred_compacted_ + 16) {
-      std::erase_if(deferred_, [](const auto& s) { return s->resolved(); });
-      deferred_compacted_ = deferred_.size();
+    if (d.slots.size() >= 2 * d.compacted + 16) {
+      std::erase_if(d.slots, [](const auto& s) { return s->resolved(); });
+      d.compacted = d.slots.size();
     }
-    deferred_.emplace_back(slot);
+    d.slots.emplace_back(slot);
   }
 
   void handle_down(Down&& down) override { dispatch_info(std::move(down)); }
@@ -454,16 +456,23 @@ class GenServer : public Process {
     if (timeout_armed_) runtime().timers().cancel(idle_timer_);
     CallError why{CallError::Code::exited, reason};
     if (in_flight_ != nullptr) in_flight_->fail(why);
-    for (auto& slot : deferred_) slot->fail(why);
-    deferred_.clear();
+    if (deferred_) {
+      for (auto& slot : deferred_->slots) slot->fail(why);
+      deferred_.reset();
+    }
   }
 
-  std::vector<boost::intrusive_ptr<detail::ReplySlotBase>> deferred_;
+  // Calls answered later (From::reply); most servers never defer, so the
+  // list lives apart and an idle process stays a cache line smaller.
+  struct Deferred {
+    std::vector<boost::intrusive_ptr<detail::ReplySlotBase>> slots;
+    std::size_t compacted = 0;
+  };
+  std::unique_ptr<Deferred> deferred_;
   detail::ReplySlotBase* in_flight_ =
       nullptr;  // the call being handled (kept alive by its envelope)
-  std::size_t deferred_compacted_ = 0;
-  std::uint64_t timeout_gen_ = 0;
   TimerRef idle_timer_;
+  std::uint32_t timeout_gen_ = 0;
   bool timeout_armed_ = false;
 };
 
