@@ -175,7 +175,7 @@ class Registry {
   Partition& partition_for(std::size_t hash) const {
     return partitions_[hash % partitions_.size()];
   }
-  /// Runs fn(const Node&) for each node under `key`; the caller holds the partition's lock.
+  /// Runs fn(Node&) for each node under `key`; the caller holds the partition's lock.
   template <class K, class F>
   static void for_each_under(const Partition& part, std::size_t hash, const K& key, F&& fn);
   /// Takes `node` out of its ring and, if it was the last, its key out of the table.
@@ -235,15 +235,13 @@ template <class Key, class Value>
 Registry<Key, Value>::~Registry() {
   // Detach from processes still alive, so their exit does not touch a dead registry.
   for (Partition& part : partitions_) {
-    std::vector<std::unique_ptr<Node>> doomed;
     std::unique_lock g(part.mutex);
     for (const Slot& slot : part.table) {
       Node* n = slot.first;
       do {
-        Node* next = n->next;
-        if (Process* p = n->entry.pid.get()) p->remove_exit_hook(*n);
-        doomed.emplace_back(n);
-        n = next;
+        std::unique_ptr<Node> doomed(n);
+        n = n->next;
+        if (Process* p = doomed->entry.pid.get()) p->remove_exit_hook(*doomed);
       } while (n != slot.first);
     }
     part.table.clear();
@@ -308,12 +306,15 @@ void Registry<Key, Value>::unregister(const Key& key) {
   std::vector<std::unique_ptr<Node>> doomed;  // released outside the lock
   {
     std::unique_lock g(part.mutex);
-    for_each_under(part, hash, key, [&](const Node& n) {
-      if (n.entry.pid.get() == p) doomed.emplace_back(const_cast<Node*>(&n));
+    std::vector<Node*> mine;
+    for_each_under(part, hash, key, [&](Node& n) {
+      if (n.entry.pid.get() == p) mine.push_back(&n);
     });
-    for (auto& n : doomed) {
+    doomed.reserve(mine.size());  // the last step that may throw: nothing has changed yet
+    for (Node* n : mine) {
       p->remove_exit_hook(*n);
-      unlink(part, n.get());
+      unlink(part, n);
+      doomed.emplace_back(n);
     }
   }
 }
@@ -334,7 +335,7 @@ void Registry<Key, Value>::for_each_under(const Partition& part, std::size_t has
                                           F&& fn) {
   auto it = part.table.find(Probe<K>{hash, key});
   if (it == part.table.end()) return;
-  const Node* n = it->first;
+  Node* n = it->first;
   do {
     fn(*n);
     n = n->next;

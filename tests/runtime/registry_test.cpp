@@ -187,6 +187,24 @@ TEST_F(RegistryTest, DuplicateEntriesStayInRegistrationOrderAsMembersComeAndGo) 
   EXPECT_EQ(topics.keys(m[5].pid()), std::vector<std::string>{"t"});
 }
 
+TEST_F(RegistryTest, ARegistryDestroyedBeforeItsProcessesLeavesThemToExitCleanly) {
+  // Shutdown order gone wrong must not become a use-after-free: the registry
+  // detaches its entries from the processes still alive (ASan checks this).
+  auto early =
+      std::make_unique<Names>(Names::Options{.keys = Names::Keys::unique, .partitions = 2});
+  std::vector<Ref<Probe>> alive;
+  for (int i = 0; i < 20; ++i) {
+    const std::string key = "K" + std::to_string(i % 10);
+    auto r = start<Probe>(runtime, StartOptions{.register_as = early->via(key)}, Probe::Config{});
+    if (r) alive.push_back(*r);
+  }
+  ASSERT_EQ(alive.size(), 10u);  // the second ten found their keys taken
+  EXPECT_EQ(early->count(), 10u);
+  early.reset();
+  for (auto& p : alive) cast(p, Probe::StopWith{ExitReason::shutdown()});
+  EXPECT_TRUE(eventually([&] { return runtime.process_count() == 0; }));
+}
+
 TEST_F(RegistryTest, ConcurrentLookupsWhileProcessesComeAndGo) {
   std::atomic<bool> done{false};
   std::thread reader([&] {
