@@ -45,7 +45,6 @@ bool ReplySlotBase::wait_ready(std::chrono::steady_clock::time_point deadline, P
   // with our request still queued (it raced the end of its turn) waits in a
   // run queue: run it here rather than block and hand over to a spare thread.
   Scheduler* sched = callee != nullptr ? Scheduler::current() : nullptr;
-  AwaitingReply awaiting(*this);
   // ~25 µs: a supervisor's start_child that met a page fault or a table
   // growth on the other core answers within that; blocking costs a futex
   // round trip (W3: 1,000 calls blocked per 100,000 at 200 spins, 40 at 1,000).

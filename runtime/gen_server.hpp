@@ -628,11 +628,10 @@ CallResult<typename Req::Reply> call(const Ref<Impl>& to, Req req,
   auto posted = detail::post_call(to, std::move(req));
   if (!posted) return Err{posted.error()};
   Process* p = to.pid().get();
+  // While we run the callee here, it hands itself over once we are answered.
+  detail::AwaitingReply awaiting(**posted);
   // The callee usually waits in our next slot (or in a run queue): run it here.
-  {
-    detail::AwaitingReply awaiting(**posted);
-    p->runtime().scheduler().try_run_queued(p);
-  }
+  p->runtime().scheduler().try_run_queued(p);
   CallResult<typename Req::Reply> r = (*posted)->wait(timeout, p);
   if (!r && r.error().code == CallError::Code::timeout) p->runtime().count_call_timeout();
   return r;

@@ -175,6 +175,9 @@ class Registry {
   Partition& partition_for(std::size_t hash) const {
     return partitions_[hash % partitions_.size()];
   }
+  /// Runs fn(Node&) for each node of a key's ring, in order; fn may free the node.
+  template <class F>
+  static void for_each_in(const Slot& slot, F&& fn);
   /// Runs fn(Node&) for each node under `key`; the caller holds the partition's lock.
   template <class K, class F>
   static void for_each_under(const Partition& part, std::size_t hash, const K& key, F&& fn);
@@ -237,12 +240,10 @@ Registry<Key, Value>::~Registry() {
   for (Partition& part : partitions_) {
     std::unique_lock g(part.mutex);
     for (const Slot& slot : part.table) {
-      Node* n = slot.first;
-      do {
-        std::unique_ptr<Node> doomed(n);
-        n = n->next;
-        if (Process* p = doomed->entry.pid.get()) p->remove_exit_hook(*doomed);
-      } while (n != slot.first);
+      for_each_in(slot, [](Node& n) {
+        std::unique_ptr<Node> doomed(&n);
+        if (Process* p = n.entry.pid.get()) p->remove_exit_hook(n);
+      });
     }
     part.table.clear();
     part.entries = 0;
@@ -286,11 +287,11 @@ Result<Ok, RegisterError> Registry<Key, Value>::register_process(Process& p, Key
 template <class Key, class Value>
 void Registry<Key, Value>::unlink(Partition& part, Node* node) {
   --part.entries;
+  auto it = part.table.find(Probe<Key>{node->hash, node->key});
   if (node->next == node) {
-    part.table.erase(part.table.find(Probe<Key>{node->hash, node->key}));
+    part.table.erase(it);
     return;
   }
-  auto it = part.table.find(Probe<Key>{node->hash, node->key});
   if (it->first == node) it->first = node->next;
   node->prev->next = node->next;
   node->next->prev = node->prev;
@@ -330,16 +331,23 @@ void Registry<Key, Value>::remove_node(Process& /*p*/, Node* node) noexcept {
 }
 
 template <class Key, class Value>
+template <class F>
+void Registry<Key, Value>::for_each_in(const Slot& slot, F&& fn) {
+  Node* const first = slot.first;
+  Node* n = first;
+  do {
+    Node* next = n->next;  // read first: fn may free n
+    fn(*n);
+    n = next;
+  } while (n != first);
+}
+
+template <class Key, class Value>
 template <class K, class F>
 void Registry<Key, Value>::for_each_under(const Partition& part, std::size_t hash, const K& key,
                                           F&& fn) {
   auto it = part.table.find(Probe<K>{hash, key});
-  if (it == part.table.end()) return;
-  Node* n = it->first;
-  do {
-    fn(*n);
-    n = n->next;
-  } while (n != it->first);
+  if (it != part.table.end()) for_each_in(*it, std::forward<F>(fn));
 }
 
 template <class Key, class Value>
@@ -394,11 +402,9 @@ auto Registry<Key, Value>::select(Pred pred) const -> std::vector<std::pair<Key,
   for (const Partition& part : partitions_) {
     std::shared_lock g(part.mutex);
     for (const Slot& slot : part.table) {
-      const Node* n = slot.first;
-      do {
-        if (pred(n->key, static_cast<const Entry&>(n->entry))) out.emplace_back(n->key, n->entry);
-        n = n->next;
-      } while (n != slot.first);
+      for_each_in(slot, [&](const Node& n) {
+        if (pred(n.key, static_cast<const Entry&>(n.entry))) out.emplace_back(n.key, n.entry);
+      });
     }
   }
   return out;
