@@ -31,16 +31,13 @@ namespace api {
 namespace net = boost::asio;
 namespace http = boost::beast::http;
 namespace od = simdjson::ondemand;
-using services::wire::append_price_member;
-using services::wire::append_qty_member;
-using services::wire::append_time;
+using feeds::JsonWriter;
 
 std::string error_body(std::string_view code, std::string_view message) {
-  std::string out = R"({"error":{"code":")";
-  out += code;
-  out += R"(","message":)";
-  feeds::append_json_string(out, message);
-  out += "}}";
+  std::string out;
+  feeds::JsonWriter w(out);
+  w.begin_object().key("error").begin_object();
+  w.member("code", code).member("message", message).end_object().end_object();
   return out;
 }
 
@@ -88,144 +85,136 @@ std::string_view to_wire(ob::OrderStatus s) {
   return "resting";
 }
 
-void append_string_member(std::string& out, std::string_view name, std::string_view value) {
-  out += ",\"";
-  out += name;
-  out += "\":";
-  feeds::append_json_string(out, value);
+// ---- response bodies (every one written through feeds::JsonWriter) ----------------
+
+std::string_view to_wire(ob::TimeInForce tif) {
+  return tif == ob::TimeInForce::gtc ? "gtc" : tif == ob::TimeInForce::ioc ? "ioc" : "fok";
 }
 
-// ---- response bodies ---------------------------------------------------------------
+void write_symbol(JsonWriter& w, const services::SymbolInfo& s,
+                  const std::optional<services::PriceFeedHandler::Report>& feed) {
+  const bool traded = feed && feed->ticker.tick_count > 0;
+  w.begin_object().member("symbol", s.symbol).member("mode", ob::to_string(s.spec.mode));
+  w.member("tick_size", s.spec.tick_size()).member("lot_size", s.spec.lot_size());
+  w.member("state",
+           services::wire::to_string(feed ? feed->state : services::wire::FeedState::idle));
+  w.price_member("last_price", traded ? std::optional(feed->ticker.last_price) : std::nullopt,
+                 s.spec.book);
+  w.end_object();
+}
 
 std::string symbol_json(const services::SymbolInfo& s,
                         const std::optional<services::PriceFeedHandler::Report>& feed) {
-  std::string out = R"({"symbol":")" + s.symbol + '"';
-  append_string_member(out, "mode", ob::to_string(s.spec.mode));
-  append_string_member(out, "tick_size", s.spec.tick_size());
-  append_string_member(out, "lot_size", s.spec.lot_size());
-  append_string_member(
-      out, "state",
-      services::wire::to_string(feed ? feed->state : services::wire::FeedState::idle));
-  const bool traded = feed && feed->ticker.tick_count > 0;
-  append_price_member(out, "last_price",
-                      traded ? std::optional(feed->ticker.last_price) : std::nullopt, s.spec);
-  out += '}';
+  std::string out;
+  JsonWriter w(out);
+  write_symbol(w, s, feed);
   return out;
 }
 
 std::string ticker_json(const services::SymbolInfo& s,
                         const services::PriceFeedHandler::Report& r) {
   const services::wire::Ticker& t = r.ticker;
+  const auto& spec = s.spec.book;
   const bool traded = t.tick_count > 0;
   auto price = [&](ob::Price p) { return traded ? std::optional(p) : std::nullopt; };
-  std::string out = R"({"symbol":")" + s.symbol + '"';
-  fmt::format_to(std::back_inserter(out), R"(,"seq":{})", t.seq);
-  append_price_member(out, "last_price", price(t.last_price), s.spec);
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object().member("symbol", s.symbol).member("seq", t.seq);
+  w.price_member("last_price", price(t.last_price), spec);
+  w.qty_member("last_size", traded ? std::optional(t.last_size) : std::nullopt, spec);
+  w.key("last_side");
   if (traded) {
-    append_qty_member(out, "last_size", t.last_size, s.spec);
-    append_string_member(out, "last_side", ob::to_string(t.last_side));
+    w.string(ob::to_string(t.last_side));
   } else {
-    out += R"(,"last_size":null,"last_side":null)";
+    w.null();
   }
-  append_time(out, t.ts_ns);
-  fmt::format_to(std::back_inserter(out), R"(,"tick_count":{})", t.tick_count);
-  append_qty_member(out, "volume", t.volume, s.spec);
-  append_price_member(out, "high", price(t.high), s.spec);
-  append_price_member(out, "low", price(t.low), s.spec);
-  append_price_member(out, "open", price(t.open), s.spec);
-  append_string_member(out, "state", services::wire::to_string(r.state));
-  if (r.last_update_age_ms) {
-    fmt::format_to(std::back_inserter(out), R"(,"last_update_age_ms":{}}})", *r.last_update_age_ms);
-  } else {
-    out += R"(,"last_update_age_ms":null})";
-  }
+  w.time_members(t.ts_ns).member("tick_count", t.tick_count);
+  w.qty_member("volume", t.volume, spec);
+  w.price_member("high", price(t.high), spec);
+  w.price_member("low", price(t.low), spec);
+  w.price_member("open", price(t.open), spec);
+  w.member("state", services::wire::to_string(r.state));
+  w.member("last_update_age_ms", r.last_update_age_ms).end_object();
   return out;
 }
 
-void append_level(std::string& out, std::string_view name, const std::optional<ob::LevelView>& l,
-                  const services::SymbolSpec& spec) {
-  out += ",\"";
-  out += name;
-  out += "\":";
+void write_level(JsonWriter& w, std::string_view name, const std::optional<ob::LevelView>& l,
+                 const services::SymbolSpec& spec) {
+  w.key(name);
   if (!l) {
-    out += "null";
+    w.null();
     return;
   }
-  out += R"({"price":")";
-  ob::append_price(out, l->price, spec.book);
-  out += R"(","qty":")";
-  ob::append_qty(out, l->qty, spec.book);
-  fmt::format_to(std::back_inserter(out), R"(","orders":{}}})", l->orders);
+  w.begin_object().key("price").price(l->price, spec.book).key("qty").qty(l->qty, spec.book);
+  w.member("orders", std::uint64_t{l->orders}).end_object();
 }
 
 std::string top_json(const services::SymbolInfo& s, const services::wire::Top& t) {
-  std::string out = R"({"symbol":")" + s.symbol + '"';
-  fmt::format_to(std::back_inserter(out), R"(,"seq":{})", t.seq);
-  append_level(out, "bid", t.bid, s.spec);
-  append_level(out, "ask", t.ask, s.spec);
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object().member("symbol", s.symbol).member("seq", t.seq);
+  write_level(w, "bid", t.bid, s.spec);
+  write_level(w, "ask", t.ask, s.spec);
   if (t.bid && t.ask) {
-    out += R"(,"spread":")" + ob::format_spread(t.bid->price, t.ask->price, s.spec.book) + '"';
-    out += R"(,"mid":")" + ob::format_mid(t.bid->price, t.ask->price, s.spec.book) + '"';
+    w.key("spread").plain_string(ob::format_spread(t.bid->price, t.ask->price, s.spec.book));
+    w.key("mid").plain_string(ob::format_mid(t.bid->price, t.ask->price, s.spec.book));
   } else {
-    out += R"(,"spread":null,"mid":null)";
+    w.key("spread").null().key("mid").null();
   }
-  append_time(out, t.ts_ns);
-  out += '}';
+  w.time_members(t.ts_ns).end_object();
   return out;
 }
 
 std::string depth_json(const services::SymbolInfo& s, const services::Depth& d) {
-  std::string out = R"({"symbol":")" + s.symbol + '"';
+  std::string out;
   out.reserve(64 + 32 * (d.bids.size() + d.asks.size()));
-  fmt::format_to(std::back_inserter(out), R"(,"seq":{})", d.seq);
-  services::wire::append_levels(out, "bids", d.bids, s.spec);
-  services::wire::append_levels(out, "asks", d.asks, s.spec);
-  out += '}';
+  JsonWriter w(out);
+  w.begin_object().member("symbol", s.symbol).member("seq", d.seq);
+  services::wire::write_levels(w.key("bids"), d.bids, s.spec);
+  services::wire::write_levels(w.key("asks"), d.asks, s.spec);
+  w.end_object();
   return out;
 }
 
 std::string order_json(const services::SymbolInfo& s, const services::OrderReport& o) {
-  std::string out = R"({"order_id":)";
-  feeds::append_json_string(out, o.order_id);
-  if (!o.client_order_id.empty()) append_string_member(out, "client_order_id", o.client_order_id);
-  append_string_member(out, "symbol", s.symbol);
-  append_string_member(out, "side", ob::to_string(o.side));
-  append_string_member(out, "type", o.type == ob::OrderType::limit ? "limit" : "market");
-  append_string_member(out, "tif",
-                       o.tif == ob::TimeInForce::gtc   ? "gtc"
-                       : o.tif == ob::TimeInForce::ioc ? "ioc"
-                                                       : "fok");
-  if (o.price) append_price_member(out, "price", o.price, s.spec);
-  append_qty_member(out, "qty", o.qty, s.spec);
-  append_string_member(out, "status", to_wire(o.status));
-  append_qty_member(out, "filled_qty", o.filled, s.spec);
-  append_qty_member(out, "remaining_qty", o.remaining, s.spec);
-  out += R"(,"trades":[)";
-  for (std::size_t i = 0; i < o.trades.size(); ++i) {
-    const services::OrderFill& f = o.trades[i];
-    out += i == 0 ? R"({"trade_id":")" : R"(,{"trade_id":")";
-    out += std::to_string(f.trade_id);
-    out += '"';
-    append_price_member(out, "price", f.price, s.spec);
-    append_qty_member(out, "qty", f.qty, s.spec);
-    append_string_member(out, "maker_order_id", f.maker_order_id);
-    out += '}';
+  const auto& spec = s.spec.book;
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object().member("order_id", o.order_id);
+  if (!o.client_order_id.empty()) w.member("client_order_id", o.client_order_id);
+  w.member("symbol", s.symbol).member("side", ob::to_string(o.side));
+  w.member("type", o.type == ob::OrderType::limit ? "limit" : "market");
+  w.member("tif", to_wire(o.tif));
+  if (o.price) w.key("price").price(*o.price, spec);
+  w.key("qty").qty(o.qty, spec).member("status", to_wire(o.status));
+  w.key("filled_qty").qty(o.filled, spec).key("remaining_qty").qty(o.remaining, spec);
+  w.key("trades").begin_array();
+  for (const services::OrderFill& f : o.trades) {
+    w.begin_object().member("trade_id", std::to_string(f.trade_id));
+    w.key("price").price(f.price, spec).key("qty").qty(f.qty, spec);
+    w.member("maker_order_id", f.maker_order_id).end_object();
   }
-  out += "]}";
+  w.end_array().end_object();
   return out;
 }
 
 std::string ingest_json(const services::IngestReport& r) {
-  std::string out =
-      fmt::format(R"({{"accepted":{},"rejected":{},"errors":[)", r.accepted, r.rejected);
-  for (std::size_t i = 0; i < r.errors.size(); ++i) {
-    const feeds::LineError& e = r.errors[i];
-    fmt::format_to(std::back_inserter(out), R"({}{{"line":{},"code":"{}","message":)",
-                   i == 0 ? "" : ",", e.line, feeds::to_string(e.code));
-    feeds::append_json_string(out, e.message);
-    out += '}';
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object().member("accepted", std::uint64_t{r.accepted});
+  w.member("rejected", std::uint64_t{r.rejected}).key("errors").begin_array();
+  for (const feeds::LineError& e : r.errors) {
+    w.begin_object().member("line", std::uint64_t{e.line}).member("code", feeds::to_string(e.code));
+    w.member("message", e.message).end_object();
   }
-  out += "]}";
+  w.end_array().end_object();
+  return out;
+}
+
+std::string status_json(std::string_view status) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object().member("status", status).end_object();
   return out;
 }
 
@@ -330,12 +319,34 @@ std::optional<std::string_view> query_param(std::string_view query, std::string_
   return std::nullopt;
 }
 
+// The `route` label of each /api/v1 route, indexed by the router's R.
+constexpr std::string_view kRouteNames[] = {"/api/v1/symbols",
+                                            "/api/v1/symbols/{symbol}",
+                                            "/api/v1/symbols/{symbol}/ticker",
+                                            "/api/v1/symbols/{symbol}/top",
+                                            "/api/v1/symbols/{symbol}/depth",
+                                            "/api/v1/symbols/{symbol}/orders",
+                                            "/api/v1/symbols/{symbol}/orders/{id}",
+                                            "/api/v1/ingest"};
+// The other `route` labels: the service endpoints and anything unrouted.
+constexpr std::string_view kServiceRouteNames[] = {"/healthz", "/readyz", "/metrics", "other"};
+
 }  // namespace
 
 // ---- the handler -----------------------------------------------------------------------
 
 RestApi::RestApi(services::Application& app, ApiMetrics& metrics, RestOptions options)
-    : app_(app), metrics_(metrics), options_(options) {}
+    : app_(app), metrics_(metrics), options_(options) {
+  // Every series whose labels are known now exists from the start, at 0, so a
+  // dashboard or an alert on it sees a series before the first request.
+  for (const auto& names : {std::span<const std::string_view>(kRouteNames),
+                            std::span<const std::string_view>(kServiceRouteNames)}) {
+    for (std::string_view route : names) {
+      for (unsigned status : {200u, 400u, 500u}) metrics_.requests(route, status);
+      metrics_.latency(route);
+    }
+  }
+}
 
 net::awaitable<Response> RestApi::handle(const Request& req, std::string client_key) const {
   const auto started = std::chrono::steady_clock::now();
@@ -375,12 +386,12 @@ net::awaitable<Response> RestApi::handle(const Request& req, std::string client_
     route = "/" + std::string(seg[0]);
     if (method != http::verb::get) co_return finish(method_not_allowed("GET"));
     if (seg[0] == "healthz")
-      co_return finish(json_response(req, http::status::ok, R"({"status":"ok"})"));
+      co_return finish(json_response(req, http::status::ok, status_json("ok")));
     if (seg[0] == "readyz") {
       const bool ready = app_.ready();
       co_return finish(json_response(req,
                                      ready ? http::status::ok : http::status::service_unavailable,
-                                     ready ? R"({"status":"ready"})" : R"({"status":"starting"})"));
+                                     status_json(ready ? "ready" : "starting")));
     }
     prometheus::TextSerializer serializer;
     Response res{http::status::ok, req.version()};
@@ -408,14 +419,6 @@ net::awaitable<Response> RestApi::handle(const Request& req, std::string client_
     if (seg[4] == "orders") r = R::orders;
   }
   if (seg.size() == 6 && seg[2] == "symbols" && seg[4] == "orders") r = R::order;
-  static constexpr std::string_view kRouteNames[] = {"/api/v1/symbols",
-                                                     "/api/v1/symbols/{symbol}",
-                                                     "/api/v1/symbols/{symbol}/ticker",
-                                                     "/api/v1/symbols/{symbol}/top",
-                                                     "/api/v1/symbols/{symbol}/depth",
-                                                     "/api/v1/symbols/{symbol}/orders",
-                                                     "/api/v1/symbols/{symbol}/orders/{id}",
-                                                     "/api/v1/ingest"};
   if (r == R::none)
     co_return finish(error_response(req, http::status::not_found, "not_found", "no such route"));
   route = std::string(kRouteNames[static_cast<int>(r)]);
@@ -461,16 +464,15 @@ net::awaitable<Response> RestApi::handle(const Request& req, std::string client_
                                   options_.call_timeout, net::use_awaitable);
     auto list = co_await std::move(list_op);
     if (!list) co_return counted(call_failed(req, list.error()));
-    std::string out = R"({"symbols":[)";
-    bool first = true;
+    std::string out;
+    JsonWriter w(out);
+    w.begin_object().key("symbols").begin_array();
     for (const services::SymbolInfoPtr& s : *list) {
       auto feed_op = feed_report(ctx, s->symbol, options_.call_timeout);
       auto feed = co_await std::move(feed_op);
-      if (!first) out += ',';
-      first = false;
-      out += symbol_json(*s, feed);
+      write_symbol(w, *s, feed);
     }
-    out += "]}";
+    w.end_array().end_object();
     co_return counted(json_response(req, http::status::ok, std::move(out)));
   }
 

@@ -521,57 +521,6 @@ class TradeLane final : public services::FastLane {
   Outbox::Gate gate_;
 };
 
-// ---- JSON ---------------------------------------------------------------------------
-
-void append_escaped(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
-      out += "\\u00";
-      out += kHex[u >> 4];
-      out += kHex[u & 0xf];
-    } else {
-      out += c;
-    }
-  }
-}
-
-void append_id(std::string& out, const std::optional<std::int64_t>& id) {
-  if (id) {
-    out += ",\"id\":";
-    out += std::to_string(*id);
-  }
-}
-
-void append_string_array(std::string& out, std::string_view name,
-                         const std::vector<std::string>& items) {
-  out += ",\"";
-  out += name;
-  out += "\":[";
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i != 0) out += ',';
-    out += '"';
-    append_escaped(out, items[i]);
-    out += '"';
-  }
-  out += ']';
-}
-
-std::string error_json(const ClientError& e) {
-  std::string out = R"({"type":"error")";
-  append_id(out, e.id);
-  out += R"(,"code":")";
-  out += e.code;
-  out += R"(","message":")";
-  append_escaped(out, e.message);
-  out += "\"}";
-  return out;
-}
-
 // simdjson errors that mean "well-formed JSON of the wrong shape".
 bool is_type_error(simdjson::error_code e) {
   return e == simdjson::INCORRECT_TYPE || e == simdjson::NUMBER_OUT_OF_RANGE ||
@@ -675,7 +624,7 @@ std::optional<ClientError> parse_request(const std::string& text, ClientRequest&
     out.type = ClientRequest::Type::unsubscribe;
   } else {
     std::string message = "type: unknown message type \"";
-    append_escaped(message, *type);
+    message += *type;
     message += '"';
     return ClientError{"unknown_type", std::move(message), out.id};
   }
@@ -1003,7 +952,7 @@ bool WsSession::push_control(std::string json) {
 }
 
 bool WsSession::error(const ClientError& e) {
-  return push_control(error_json(e));
+  return push_control(services::wire::error(e.id, e.code, e.message));
 }
 
 bool WsSession::resync_books(std::vector<std::string> symbols) {
@@ -1115,10 +1064,7 @@ WsSession::Action WsSession::handle_info(ClientText&& c) {
 
 WsSession::Action WsSession::handle_request(const ClientRequest& r) {
   if (r.type == ClientRequest::Type::ping) {
-    std::string json = R"({"type":"pong")";
-    append_id(json, r.id);
-    json += '}';
-    return after_push(push_control(std::move(json)));
+    return after_push(push_control(services::wire::pong(r.id)));
   }
   // Every channel and symbol is checked before anything changes.
   std::vector<Channel> channels;
@@ -1126,7 +1072,7 @@ WsSession::Action WsSession::handle_request(const ClientRequest& r) {
     std::optional<Channel> c = services::parse_channel(name);
     if (!c) {
       std::string message = "channels: unknown channel \"";
-      append_escaped(message, name);
+      message += name;
       message += '"';
       return after_push(error(ClientError{"unknown_channel", std::move(message), r.id}));
     }
@@ -1135,7 +1081,7 @@ WsSession::Action WsSession::handle_request(const ClientRequest& r) {
   for (const std::string& symbol : r.symbols) {
     if (!services::find_book(*env_->services, symbol)) {
       std::string message = "symbols: unknown symbol \"";
-      append_escaped(message, symbol);
+      message += symbol;
       message += '"';
       return after_push(error(ClientError{"unknown_symbol", std::move(message), r.id}));
     }
@@ -1166,13 +1112,10 @@ WsSession::Action WsSession::subscribe(const ClientRequest& r, std::vector<Chann
                                         r.id}));
   }
   subscriptions_ += added;
-  std::string json = R"({"type":"subscribed")";
-  append_id(json, r.id);
-  append_string_array(json, "channels", r.channels);
-  append_string_array(json, "symbols", r.symbols);
-  json += '}';
   // `subscribed` first: the current state the servers answer follows it.
-  if (!push_control(std::move(json))) return after_push(false);
+  if (!push_control(services::wire::subscribed(r.id, r.channels, r.symbols))) {
+    return after_push(false);
+  }
   for (const std::string& symbol : symbols) {
     Sub& s = subs_[symbol];
     s.channels = s.channels | asked;
@@ -1217,12 +1160,7 @@ WsSession::Action WsSession::unsubscribe(const ClientRequest& r, std::vector<Cha
       }
     }
   }
-  std::string json = R"({"type":"unsubscribed")";
-  append_id(json, r.id);
-  append_string_array(json, "channels", r.channels);
-  append_string_array(json, "symbols", r.symbols);
-  json += '}';
-  return after_push(push_control(std::move(json)));
+  return after_push(push_control(services::wire::unsubscribed(r.id, r.channels, r.symbols)));
 }
 
 bool WsSession::sync(const std::string& symbol, Sub& s, Channels fresh) {
@@ -1375,11 +1313,8 @@ WsSession::Action WsSession::handle_info(const HeartbeatCheck&) {
     arm_heartbeat(every - std::chrono::milliseconds(idle));
     return noreply();
   }
-  std::string json = R"({"type":"heartbeat",)";
-  services::wire::append_time(json, services::wall_clock_ns());
-  json += '}';
   arm_heartbeat(every);
-  return after_push(push_control(std::move(json)));
+  return after_push(push_control(services::wire::heartbeat(services::wall_clock_ns())));
 }
 
 }  // namespace

@@ -63,6 +63,13 @@ enum class EventError : std::uint8_t {
   mode_mismatch,
 };
 
+/// Every EventError, for whatever must enumerate them (metric series made at start).
+inline constexpr EventError kEventErrors[] = {
+    EventError::invalid_json,     EventError::unknown_type,   EventError::missing_field,
+    EventError::invalid_field,    EventError::invalid_symbol, EventError::invalid_price,
+    EventError::invalid_quantity, EventError::unknown_order,  EventError::duplicate_order,
+    EventError::mode_mismatch};
+
 /// The snake_case name, as in API.md's ingest errors.
 constexpr std::string_view to_string(EventError e) {
   switch (e) {

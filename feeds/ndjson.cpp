@@ -508,40 +508,6 @@ std::string grid_message(Key k, std::string_view text, const ob::BookSpec& spec,
   return m;
 }
 
-void append_field(std::string& out, std::string_view name) {
-  out += ",\"";
-  out += name;
-  out += "\":";
-}
-
-template <class Int>
-void append_integer_field(std::string& out, std::string_view name, Int value) {
-  append_field(out, name);
-  char digits[24];
-  const auto r = std::to_chars(digits, digits + sizeof digits, value);
-  out.append(digits, r.ptr);
-}
-
-void append_string_field(std::string& out, std::string_view name, std::string_view value) {
-  append_field(out, name);
-  append_json_string(out, value);
-}
-
-void append_price_field(std::string& out, const Event& e, const ob::BookSpec& spec) {
-  append_field(out, "price");
-  out += '"';
-  ob::append_price(out, e.price, spec);
-  out += '"';
-}
-
-void append_qty_field(std::string& out, std::string_view name, const Event& e,
-                      const ob::BookSpec& spec) {
-  append_field(out, name);
-  out += '"';
-  ob::append_qty(out, e.qty, spec);
-  out += '"';
-}
-
 }  // namespace
 
 // ---- ParsedBatch -------------------------------------------------------------------
@@ -674,96 +640,42 @@ rt::Result<Event, FieldError> resolve(const ParsedEvent& p, const ob::BookSpec& 
 
 // ---- encoder -----------------------------------------------------------------------
 
-void append_json_string(std::string& out, std::string_view s) {
-  // Hand-written: simdjson only parses, fmt's "{:?}" escapes are C++'s, not
-  // JSON's, and Boost.JSON is not header-only (its src.hpp may be compiled into
-  // one library of a program only). RFC 8259 §7 needs no more than this.
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  std::size_t run = 0;  // start of the bytes not yet copied
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    out += '\\';
-    switch (c) {
-      case '"':
-        out += '"';
-        break;
-      case '\\':
-        out += '\\';
-        break;
-      case '\n':
-        out += 'n';
-        break;
-      case '\r':
-        out += 'r';
-        break;
-      case '\t':
-        out += 't';
-        break;
-      case '\b':
-        out += 'b';
-        break;
-      case '\f':
-        out += 'f';
-        break;
-      default:
-        out += "u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 0xF];
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
-  out += '"';
-}
-
 void append_ndjson(std::string& out, std::string_view symbol, const Event& e,
                    const ob::BookSpec& spec) {
-  out += "{\"type\":\"";
-  out += to_string(e.type);
-  out += '"';
-  append_string_field(out, "symbol", symbol);
+  JsonWriter w(out);
+  w.begin_object().member("type", to_string(e.type)).member("symbol", symbol);
   switch (e.type) {
     case EventType::tick:
-      append_price_field(out, e, spec);
-      append_qty_field(out, "size", e, spec);
-      append_string_field(out, "side", ob::to_string(e.side));
+      w.key("price").price(e.price, spec).key("size").qty(e.qty, spec);
+      w.member("side", ob::to_string(e.side));
       break;
     case EventType::add:
-      append_string_field(out, "order_id", e.order_id);
-      append_string_field(out, "side", ob::to_string(e.side));
-      append_price_field(out, e, spec);
-      append_qty_field(out, "qty", e, spec);
+      w.member("order_id", e.order_id).member("side", ob::to_string(e.side));
+      w.key("price").price(e.price, spec).key("qty").qty(e.qty, spec);
       break;
     case EventType::cancel:
-      append_string_field(out, "order_id", e.order_id);
+      w.member("order_id", e.order_id);
       break;
     case EventType::reduce:
-      append_string_field(out, "order_id", e.order_id);
-      append_qty_field(out, "qty", e, spec);
+      w.member("order_id", e.order_id).key("qty").qty(e.qty, spec);
       break;
     case EventType::execute:
-      append_string_field(out, "order_id", e.order_id);
-      append_qty_field(out, "qty", e, spec);
-      if (e.price.ticks() != 0) append_price_field(out, e, spec);
+      w.member("order_id", e.order_id).key("qty").qty(e.qty, spec);
+      if (e.price.ticks() != 0) w.key("price").price(e.price, spec);
       break;
     case EventType::replace:
-      append_string_field(out, "order_id", e.order_id);
-      append_string_field(out, "new_order_id", e.new_order_id);
-      append_price_field(out, e, spec);
-      append_qty_field(out, "qty", e, spec);
+      w.member("order_id", e.order_id).member("new_order_id", e.new_order_id);
+      w.key("price").price(e.price, spec).key("qty").qty(e.qty, spec);
       break;
     case EventType::level:
-      append_string_field(out, "side", ob::to_string(e.side));
-      append_price_field(out, e, spec);
-      append_qty_field(out, "qty", e, spec);
+      w.member("side", ob::to_string(e.side));
+      w.key("price").price(e.price, spec).key("qty").qty(e.qty, spec);
       break;
   }
-  if (e.ts_ns > 0) append_integer_field(out, "ts_ns", e.ts_ns);
-  if (e.upstream_seq > 0) append_integer_field(out, "seq", e.upstream_seq);
-  out += "}\n";
+  if (e.ts_ns > 0) w.member("ts_ns", e.ts_ns);
+  if (e.upstream_seq > 0) w.member("seq", e.upstream_seq);
+  w.end_object();
+  out += '\n';
 }
 
 }  // namespace feeds

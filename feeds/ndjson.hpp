@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "feeds/event.hpp"
+#include "feeds/json_writer.hpp"
 #include "orderbook/book_spec.hpp"
 #include "runtime/result.hpp"
 
@@ -151,9 +152,5 @@ rt::Result<Event, FieldError> resolve(const ParsedEvent& e, const ob::BookSpec& 
 /// event whose fields unused by its type are default.
 void append_ndjson(std::string& out, std::string_view symbol, const Event& e,
                    const ob::BookSpec& spec);
-
-/// Appends `s` as a JSON string literal: quotes, `"` `\` and control
-/// characters escaped, other bytes (UTF-8) as they are.
-void append_json_string(std::string& out, std::string_view s);
 
 }  // namespace feeds

@@ -18,6 +18,7 @@ PACKAGES=(
   zlib1g-dev
   curl
   prometheus  # promtool, for the black-box smoke test of /metrics
+  python3 python3-websockets  # the smoke test's strict WebSocket client
 )
 
 missing=()

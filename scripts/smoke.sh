@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Black-box smoke test: starts the real marketd binary on a free port with the
 # simulator, curls the service and REST endpoints, checks /metrics with
-# promtool, and stops it with SIGTERM (it must exit 0).
+# promtool, reads every REST body and WebSocket frame through a strict JSON
+# parser (scripts/smoke_client.py), and stops it with SIGTERM (it must exit 0).
 #   scripts/smoke.sh [path/to/marketd]
 set -euo pipefail
 bin=${1:-build/release/api/marketd}
@@ -27,6 +28,7 @@ curl -fsS "$base/api/v1/symbols/BTC-USD/top" | grep -q '"seq"' || fail "top"
 curl -fsS "$base/api/v1/symbols/BTC-USD/depth?levels=5" | grep -q '"bids"' || fail "depth"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$base/api/v1/symbols/NOPE/top")
 [[ $code == 404 ]] || fail "unknown symbol gave $code"
+/usr/bin/python3 "$(dirname "$0")/smoke_client.py" "$port" || fail "strict client"
 curl -fsS "$base/metrics" >"$log.metrics" || fail "metrics"
 promtool check metrics <"$log.metrics" || fail "promtool check metrics"
 rm -f "$log.metrics"

@@ -1,5 +1,7 @@
 #include "services/metrics.hpp"
 
+#include "feeds/event.hpp"
+
 namespace services {
 
 namespace {
@@ -44,7 +46,15 @@ Metrics::Metrics()
       subscriber_overloads_(family(prometheus::BuildCounter(), *registry_,
                                    "marketd_subscriber_overloads_total",
                                    "Frames refused by a subscriber's full mailbox")
-                                .Add({})) {}
+                                .Add({})) {
+  // Series whose labels are known at start exist from the start, at 0, so
+  // alerts and dashboards see them before the first event (Prometheus' advice).
+  for (feeds::EventError e : feeds::kEventErrors) ingest_rejects(feeds::to_string(e));
+  for (std::string_view kind :
+       {restart_kind::order_book_server, restart_kind::price_feed_handler}) {
+    restarts(kind);
+  }
+}
 
 SymbolMetrics Metrics::symbol(const std::string& symbol) {
   const prometheus::Labels l{{"symbol", symbol}};

@@ -18,6 +18,12 @@
 
 namespace services {
 
+/// The `kind` label of marketd_process_restarts_total: which server restarted.
+namespace restart_kind {
+inline constexpr std::string_view order_book_server = "order_book_server";
+inline constexpr std::string_view price_feed_handler = "price_feed_handler";
+}  // namespace restart_kind
+
 /// The per-symbol series of one symbol.
 struct SymbolMetrics {
   prometheus::Counter& ticks;        ///< marketd_ticks_ingested_total

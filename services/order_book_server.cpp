@@ -59,7 +59,8 @@ OrderBookServer::OrderBookServer(SymbolInfoPtr info, ContextPtr ctx)
 
 OrderBookServer::Action OrderBookServer::init() {
   if (info().restarts > 0) {
-    ctx_->events.notify({SystemEvent::Kind::process_restarted, info_->symbol, "order_book_server"});
+    ctx_->events.notify({SystemEvent::Kind::process_restarted, info_->symbol,
+                         std::string(restart_kind::order_book_server)});
   }
   refresh_gauges();
   return ok();

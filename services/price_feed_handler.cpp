@@ -22,8 +22,8 @@ PriceFeedHandler::PriceFeedHandler(SymbolInfoPtr info, ContextPtr ctx)
 
 PriceFeedHandler::Action PriceFeedHandler::init() {
   if (info().restarts > 0) {
-    ctx_->events.notify(
-        {SystemEvent::Kind::process_restarted, info_->symbol, "price_feed_handler"});
+    ctx_->events.notify({SystemEvent::Kind::process_restarted, info_->symbol,
+                         std::string(restart_kind::price_feed_handler)});
   }
   metrics_.stale.Set(0);
   rt::send_after(ref(), Heartbeat{}, ctx_->timing.heartbeat);

@@ -1,130 +1,82 @@
 #include "services/wire.hpp"
 
-#include <fmt/format.h>
-
-#include <ctime>
-
-#include "orderbook/decimal.hpp"
-
 namespace services::wire {
+
+using feeds::JsonWriter;
 
 namespace {
 
-void begin(std::string& out, std::string_view type, const SymbolInfo& s) {
+// Every symbol frame starts `{"type":…,"symbol":…`; the caller ends the object.
+JsonWriter& begin(JsonWriter& w, std::string& out, std::string_view type, const SymbolInfo& s) {
   out.reserve(160);
-  out += R"({"type":")";
-  out += type;
-  out += R"(","symbol":")";
-  out += s.symbol;  // validated: [A-Z0-9._-], nothing to escape
-  out += '"';
+  return w.begin_object().member("type", type).member("symbol", s.symbol);
 }
 
-void append_u64(std::string& out, std::string_view name, std::uint64_t v) {
-  fmt::format_to(std::back_inserter(out), R"(,"{}":{})", name, v);
+std::optional<ob::Price> price_if(bool present, ob::Price p) {
+  return present ? std::optional(p) : std::nullopt;
+}
+
+void write_string_array(JsonWriter& w, std::span<const std::string> items) {
+  w.begin_array();
+  for (const std::string& item : items) w.string(item);
+  w.end_array();
+}
+
+std::string echo(std::string_view type, std::optional<std::int64_t> id,
+                 std::span<const std::string> channels, std::span<const std::string> symbols) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object().member("type", type);
+  if (id) w.member("id", *id);
+  write_string_array(w.key("channels"), channels);
+  write_string_array(w.key("symbols"), symbols);
+  w.end_object();
+  return out;
 }
 
 }  // namespace
 
-void append_levels(std::string& out, std::string_view name, std::span<const ob::LevelView> levels,
-                   const SymbolSpec& spec) {
-  out += ",\"";
-  out += name;
-  out += "\":[";
-  for (std::size_t i = 0; i < levels.size(); ++i) {
-    out += i == 0 ? "[\"" : ",[\"";
-    ob::append_price(out, levels[i].price, spec.book);
-    out += "\",\"";
-    ob::append_qty(out, levels[i].qty, spec.book);
-    out += "\"]";
+void write_levels(JsonWriter& w, std::span<const ob::LevelView> levels, const SymbolSpec& spec) {
+  w.begin_array();
+  for (const ob::LevelView& l : levels) {
+    w.begin_array().price(l.price, spec.book).qty(l.qty, spec.book).end_array();
   }
-  out += ']';
-}
-
-std::string format_rfc3339(std::int64_t ts_ns) {
-  std::time_t secs = static_cast<std::time_t>(ts_ns / 1'000'000'000);
-  std::int64_t micros = (ts_ns % 1'000'000'000) / 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, micros);
-}
-
-void append_time(std::string& out, std::int64_t ts_ns) {
-  if (ts_ns == 0) {
-    out += R"(,"ts":null,"ts_ns":null)";
-    return;
-  }
-  fmt::format_to(std::back_inserter(out), R"(,"ts":"{}","ts_ns":{})", format_rfc3339(ts_ns), ts_ns);
-}
-
-void append_price_member(std::string& out, std::string_view name, std::optional<ob::Price> p,
-                         const SymbolSpec& spec) {
-  out += ",\"";
-  out += name;
-  if (!p) {
-    out += "\":null";
-    return;
-  }
-  out += "\":\"";
-  ob::append_price(out, *p, spec.book);
-  out += '"';
-}
-
-void append_qty_member(std::string& out, std::string_view name, ob::Qty q, const SymbolSpec& spec) {
-  out += ",\"";
-  out += name;
-  out += "\":\"";
-  ob::append_qty(out, q, spec.book);
-  out += '"';
+  w.end_array();
 }
 
 std::string tick(const SymbolInfo& s, std::uint64_t seq, ob::Price price, ob::Qty size,
                  ob::Side side, std::int64_t ts_ns) {
   std::string out;
-  begin(out, "tick", s);
-  append_u64(out, "seq", seq);
-  append_price_member(out, "price", price, s.spec);
-  append_qty_member(out, "size", size, s.spec);
-  out += R"(,"side":")";
-  out += ob::to_string(side);
-  out += '"';
-  append_time(out, ts_ns);
-  out += '}';
+  JsonWriter w(out);
+  begin(w, out, "tick", s).member("seq", seq);
+  w.key("price").price(price, s.spec.book).key("size").qty(size, s.spec.book);
+  w.member("side", ob::to_string(side)).time_members(ts_ns).end_object();
   return out;
 }
 
 std::string ticker(const SymbolInfo& s, const Ticker& t) {
   std::string out;
-  begin(out, "ticker", s);
-  append_u64(out, "seq", t.seq);
+  JsonWriter w(out);
   const bool any = t.tick_count > 0;
-  append_price_member(out, "last_price", any ? std::optional(t.last_price) : std::nullopt, s.spec);
-  append_qty_member(out, "volume", t.volume, s.spec);
-  append_price_member(out, "high", any ? std::optional(t.high) : std::nullopt, s.spec);
-  append_price_member(out, "low", any ? std::optional(t.low) : std::nullopt, s.spec);
-  append_time(out, t.ts_ns);
-  out += '}';
+  begin(w, out, "ticker", s).member("seq", t.seq);
+  w.price_member("last_price", price_if(any, t.last_price), s.spec.book);
+  w.qty_member("volume", t.volume, s.spec.book);
+  w.price_member("high", price_if(any, t.high), s.spec.book);
+  w.price_member("low", price_if(any, t.low), s.spec.book);
+  w.time_members(t.ts_ns).end_object();
   return out;
 }
 
 std::string top(const SymbolInfo& s, const Top& t) {
   std::string out;
-  begin(out, "top", s);
-  append_u64(out, "seq", t.seq);
-  append_price_member(out, "bid", t.bid ? std::optional(t.bid->price) : std::nullopt, s.spec);
-  if (t.bid) {
-    append_qty_member(out, "bid_qty", t.bid->qty, s.spec);
-  } else {
-    out += R"(,"bid_qty":null)";
-  }
-  append_price_member(out, "ask", t.ask ? std::optional(t.ask->price) : std::nullopt, s.spec);
-  if (t.ask) {
-    append_qty_member(out, "ask_qty", t.ask->qty, s.spec);
-  } else {
-    out += R"(,"ask_qty":null)";
-  }
-  append_time(out, t.ts_ns);
-  out += '}';
+  JsonWriter w(out);
+  const auto& spec = s.spec.book;
+  begin(w, out, "top", s).member("seq", t.seq);
+  w.price_member("bid", t.bid ? std::optional(t.bid->price) : std::nullopt, spec);
+  w.qty_member("bid_qty", t.bid ? std::optional(t.bid->qty) : std::nullopt, spec);
+  w.price_member("ask", t.ask ? std::optional(t.ask->price) : std::nullopt, spec);
+  w.qty_member("ask_qty", t.ask ? std::optional(t.ask->qty) : std::nullopt, spec);
+  w.time_members(t.ts_ns).end_object();
   return out;
 }
 
@@ -132,41 +84,69 @@ std::string book_snapshot(const SymbolInfo& s, std::uint64_t seq,
                           std::span<const ob::LevelView> bids,
                           std::span<const ob::LevelView> asks) {
   std::string out;
-  begin(out, "book_snapshot", s);
-  out.reserve(out.size() + 32 * (bids.size() + asks.size()));
-  append_u64(out, "seq", seq);
-  append_levels(out, "bids", bids, s.spec);
-  append_levels(out, "asks", asks, s.spec);
-  out += '}';
+  out.reserve(160 + 32 * (bids.size() + asks.size()));
+  JsonWriter w(out);
+  begin(w, out, "book_snapshot", s).member("seq", seq);
+  write_levels(w.key("bids"), bids, s.spec);
+  write_levels(w.key("asks"), asks, s.spec);
+  w.end_object();
   return out;
 }
 
 std::string book_update(const SymbolInfo& s, std::uint64_t seq,
                         std::span<const ob::LevelDelta> changes) {
   std::string out;
-  begin(out, "book_update", s);
-  append_u64(out, "seq", seq);
-  out += R"(,"changes":[)";
-  for (std::size_t i = 0; i < changes.size(); ++i) {
-    out += i == 0 ? "[\"" : ",[\"";
-    out += ob::to_string(changes[i].side);
-    out += "\",\"";
-    ob::append_price(out, changes[i].price, s.spec.book);
-    out += "\",\"";
-    ob::append_qty(out, changes[i].qty, s.spec.book);
-    out += "\"]";
+  JsonWriter w(out);
+  begin(w, out, "book_update", s).member("seq", seq);
+  w.key("changes").begin_array();
+  for (const ob::LevelDelta& c : changes) {
+    w.begin_array().string(ob::to_string(c.side));
+    w.price(c.price, s.spec.book).qty(c.qty, s.spec.book).end_array();
   }
-  out += "]}";
+  w.end_array().end_object();
   return out;
 }
 
 std::string status(const SymbolInfo& s, FeedState state, std::int64_t last_update_age_ms) {
   std::string out;
-  begin(out, "status", s);
-  out += R"(,"state":")";
-  out += to_string(state);
-  out += '"';
-  fmt::format_to(std::back_inserter(out), R"(,"last_update_age_ms":{}}})", last_update_age_ms);
+  JsonWriter w(out);
+  begin(w, out, "status", s).member("state", to_string(state));
+  w.member("last_update_age_ms", last_update_age_ms).end_object();
+  return out;
+}
+
+std::string subscribed(std::optional<std::int64_t> id, std::span<const std::string> channels,
+                       std::span<const std::string> symbols) {
+  return echo("subscribed", id, channels, symbols);
+}
+
+std::string unsubscribed(std::optional<std::int64_t> id, std::span<const std::string> channels,
+                         std::span<const std::string> symbols) {
+  return echo("unsubscribed", id, channels, symbols);
+}
+
+std::string pong(std::optional<std::int64_t> id) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object().member("type", "pong");
+  if (id) w.member("id", *id);
+  w.end_object();
+  return out;
+}
+
+std::string error(std::optional<std::int64_t> id, std::string_view code, std::string_view message) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object().member("type", "error");
+  if (id) w.member("id", *id);
+  w.member("code", code).member("message", message).end_object();
+  return out;
+}
+
+std::string heartbeat(std::int64_t ts_ns) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object().member("type", "heartbeat").time_members(ts_ns).end_object();
   return out;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// JSON encodings of the messages symbol servers publish (API.md "WebSocket"),
+// The WebSocket wire encoder: every server → client frame of API.md
+// "WebSocket" is written here, through feeds::JsonWriter. Data frames are
 // written once per event into the frame every subscriber shares. Decimals are
 // exact strings at the symbol's scale; times are RFC 3339 with microseconds
 // plus integer ns (API.md "Time").
@@ -11,16 +12,12 @@
 #include <string>
 #include <string_view>
 
+#include "feeds/json_writer.hpp"
 #include "orderbook/events.hpp"
 #include "orderbook/side.hpp"
 #include "services/symbol_spec.hpp"
 
 namespace services::wire {
-
-/// Appends `"ts":"2026-11-21T10:00:00.123456Z","ts_ns":N` (both null when ts_ns == 0).
-void append_time(std::string& out, std::int64_t ts_ns);
-/// RFC 3339 UTC with microseconds.
-std::string format_rfc3339(std::int64_t ts_ns);
 
 /// A trade on the trades channel.
 std::string tick(const SymbolInfo& s, std::uint64_t seq, ob::Price price, ob::Qty size,
@@ -62,12 +59,22 @@ constexpr std::string_view to_string(FeedState s) {
 /// The status message sent on every live/stale transition.
 std::string status(const SymbolInfo& s, FeedState state, std::int64_t last_update_age_ms);
 
-/// Appends `,"name":[["price","qty"],…]` (best first, as given).
-void append_levels(std::string& out, std::string_view name, std::span<const ob::LevelView> levels,
-                   const SymbolSpec& spec);
-/// Appends `"price":"…"`-style members; `null` for an absent price.
-void append_price_member(std::string& out, std::string_view name, std::optional<ob::Price> p,
-                         const SymbolSpec& spec);
-void append_qty_member(std::string& out, std::string_view name, ob::Qty q, const SymbolSpec& spec);
+/// Writes `[["price","qty"],…]` (best first, as given) as the writer's next value.
+void write_levels(feeds::JsonWriter& w, std::span<const ob::LevelView> levels,
+                  const SymbolSpec& spec);
+
+// ---- the session's own frames (API.md "WebSocket", server → client) ----------------
+
+/// `subscribed` / `unsubscribed`: echoes the request's channels and symbols.
+std::string subscribed(std::optional<std::int64_t> id, std::span<const std::string> channels,
+                       std::span<const std::string> symbols);
+std::string unsubscribed(std::optional<std::int64_t> id, std::span<const std::string> channels,
+                         std::span<const std::string> symbols);
+/// The answer to a `ping`.
+std::string pong(std::optional<std::int64_t> id);
+/// A request the session refused; `code` is one of API.md's snake_case codes.
+std::string error(std::optional<std::int64_t> id, std::string_view code, std::string_view message);
+/// Sent after a silence, carrying the server's wall-clock time.
+std::string heartbeat(std::int64_t ts_ns);
 
 }  // namespace services::wire

@@ -1,5 +1,7 @@
 #include "tests/api/api_fixture.hpp"
 
+#include "tests/support/wire_shapes.hpp"
+
 namespace api::test {
 
 namespace http = boost::beast::http;
@@ -21,6 +23,14 @@ Response Client::request(http::verb method, const std::string& target, const std
   http::write(stream_, req);
   Response res;
   http::read(stream_, buffer_, res);
+  // Whatever the test, a JSON body is strict JSON, and an error body has API.md's shape.
+  if (res[http::field::content_type] == "application/json") {
+    EXPECT_EQ(res.result_int() >= 400
+                  ? testing_support::check_shape(res.body(), testing_support::rest::kError)
+                  : testing_support::check_json(res.body()),
+              "")
+        << target << ": " << res.body();
+  }
   return res;
 }
 

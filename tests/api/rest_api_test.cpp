@@ -1,9 +1,13 @@
 // The REST contract of API.md, through a real server on an ephemeral port.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include "tests/api/api_fixture.hpp"
 #include "tests/support/eventually.hpp"
+#include "tests/support/wire_shapes.hpp"
 
 namespace api::test {
 namespace {
@@ -185,6 +189,59 @@ TEST_F(RestTest, IngestReportsAcceptedRejectedAndLineErrors) {
   EXPECT_EQ(c.get("/api/v1/symbols/NEW/top").result(), http::status::ok);
 }
 
+// Every REST body API.md lists, produced by the real server, read by a strict parser
+// and checked field by field (names, no extras, types).
+TEST_F(RestTest, EveryBodyIsStrictJsonOfItsDocumentedShape) {
+  namespace rest = testing_support::rest;
+  auto shape_of = [&](const Response& r, const testing_support::Shape& s) {
+    return testing_support::check_shape(r.body(), s);
+  };
+  const std::string btc = "/api/v1/symbols/BTC-USD";
+  EXPECT_EQ(shape_of(c.get("/healthz"), rest::kStatus), "");
+  EXPECT_EQ(shape_of(c.get("/readyz"), rest::kStatus), "");
+  // Before any trade: the nulls.
+  EXPECT_EQ(shape_of(c.get(btc + "/ticker"), rest::kTicker), "");
+  EXPECT_EQ(shape_of(c.get(btc + "/top"), rest::kTop), "");
+  EXPECT_EQ(shape_of(c.get(btc + "/depth"), rest::kDepth), "");
+  EXPECT_EQ(shape_of(c.get("/api/v1/symbols"), rest::kSymbols), "");
+  auto put =
+      c.request(verb::put, "/api/v1/symbols/NEWSYM", R"({"tick_size":"0.5","lot_size":"1"})");
+  EXPECT_EQ(put.result(), http::status::created);
+  EXPECT_EQ(shape_of(put, rest::kSymbol), "");
+  // Orders, with a client id that needs escaping, then a trade.
+  auto resting = c.request(verb::post, btc + "/orders",
+                           R"({"side":"sell","qty":"1","price":"101","client_order_id":"a\"b\n"})");
+  ASSERT_EQ(resting.result(), http::status::created) << resting.body();
+  EXPECT_EQ(shape_of(resting, rest::kOrder), "");
+  auto filled =
+      c.request(verb::post, btc + "/orders", R"({"side":"buy","qty":"0.5","type":"market"})");
+  ASSERT_EQ(filled.result(), http::status::created) << filled.body();
+  EXPECT_EQ(shape_of(filled, rest::kOrder), "");
+  EXPECT_NE(filled.body().find(R"("trades":[{"trade_id")"), std::string::npos) << filled.body();
+  c.request(verb::post, btc + "/orders", R"({"side":"buy","qty":"1","price":"100"})");
+  EXPECT_EQ(shape_of(c.get(btc + "/orders/1"), rest::kOrder), "");
+  EXPECT_EQ(shape_of(c.request(verb::delete_, btc + "/orders/1"), rest::kOrder), "");
+  // After trading: the values.
+  auto ticker = c.get(btc + "/ticker");
+  EXPECT_EQ(shape_of(ticker, rest::kTicker), "");
+  EXPECT_NE(ticker.body().find(R"("last_price":"101.00")"), std::string::npos) << ticker.body();
+  auto top = c.get(btc + "/top");
+  EXPECT_EQ(shape_of(top, rest::kTop), "");
+  EXPECT_NE(top.body().find(R"("bid":{"price":"100.00")"), std::string::npos) << top.body();
+  EXPECT_EQ(shape_of(c.get(btc + "/depth?levels=5"), rest::kDepth), "");
+  EXPECT_EQ(shape_of(c.get("/api/v1/symbols"), rest::kSymbols), "");
+  auto ingest = c.request(verb::post, "/api/v1/ingest",
+                          "{\"type\":\"tick\",\"symbol\":\"IN\",\"price\":\"1\",\"size\":\"1\","
+                          "\"side\":\"buy\"}\n{\"type\":\"x\\\"y\"}\n\x01\n");
+  EXPECT_EQ(shape_of(ingest, rest::kIngest), "") << ingest.body();
+  // Error bodies (the fixture checks every one; here one of each family).
+  for (const auto& r :
+       {c.get("/nope"), c.get(btc + "/depth?levels=0"),
+        c.request(verb::post, btc + "/orders", "{nope"), c.request(verb::post, "/healthz")}) {
+    EXPECT_EQ(shape_of(r, rest::kError), "") << r.body();
+  }
+}
+
 TEST_F(RestTest, UnknownRoutesWrongMethodsAndOversizedBodies) {
   EXPECT_EQ(error_code_of(c.get("/nope")), "not_found");
   EXPECT_EQ(error_code_of(c.get("/api/v1/nope")), "not_found");
@@ -203,6 +260,65 @@ TEST_F(RestTest, UnknownRoutesWrongMethodsAndOversizedBodies) {
   http::read(big.stream(), buffer, r);
   EXPECT_EQ(r.result(), http::status::payload_too_large);
   EXPECT_EQ(error_code_of(r), "payload_too_large");
+}
+
+// A fresh server, before any request or event: every family API.md names is there
+// with at least one series (a dashboard or an alert sees 0, not nothing), and
+// promtool finds nothing wrong with the exposition.
+TEST_F(RestTest, AFreshScrapeHasEveryDocumentedFamilyAndPassesPromtool) {
+  const std::string body = c.get("/metrics").body();
+  // One series of `family`: a sample line named `family` (or `family_bucket` for a histogram).
+  auto has_series = [&](const std::string& family) {
+    for (const std::string& name : {family + "{", family + " ", family + "_bucket{"}) {
+      for (std::size_t at = body.find(name); at != std::string::npos;
+           at = body.find(name, at + 1)) {
+        if (at == 0 || body[at - 1] == '\n') return true;
+      }
+    }
+    return false;
+  };
+  for (const char* family : {"marketd_ticks_ingested_total",
+                             "marketd_ingest_rejects_total",
+                             "marketd_orders_total",
+                             "marketd_cancels_total",
+                             "marketd_trades_total",
+                             "marketd_feed_stale",
+                             "marketd_last_update_timestamp_seconds",
+                             "marketd_book_levels",
+                             "marketd_book_resting_orders",
+                             "marketd_http_requests_total",
+                             "marketd_http_request_duration_seconds",
+                             "marketd_ws_connections",
+                             "marketd_ws_messages_sent_total",
+                             "marketd_ws_messages_conflated_total",
+                             "marketd_ws_slow_client_disconnects_total",
+                             "marketd_rate_limited_requests_total",
+                             "marketd_processes",
+                             "marketd_process_restarts_total",
+                             "marketd_mailbox_depth_high_water",
+                             "marketd_call_timeouts_total"}) {
+    EXPECT_TRUE(has_series(family)) << family << " has no series on a fresh scrape";
+  }
+  EXPECT_NE(body.find(R"(marketd_process_restarts_total{kind="order_book_server"} 0)"),
+            std::string::npos);
+  EXPECT_NE(body.find(R"(marketd_ingest_rejects_total{reason="mode_mismatch"} 0)"),
+            std::string::npos);
+
+  char path[] = "/tmp/marketd-metrics-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, body.data(), body.size()), static_cast<ssize_t>(body.size()));
+  close(fd);
+  const std::string command = std::string("promtool check metrics < ") + path + " 2>&1";
+  std::string report;
+  FILE* pipe = popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  char chunk[512];
+  while (std::size_t n = fread(chunk, 1, sizeof chunk, pipe)) report.append(chunk, n);
+  const int status = pclose(pipe);
+  std::remove(path);
+  EXPECT_EQ(status, 0) << report;
+  EXPECT_EQ(report, "");
 }
 
 class RateLimitTest : public ApiTest {

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "orderbook/decimal.hpp"
 #include "services/application.hpp"
 #include "tests/support/eventually.hpp"
+#include "tests/support/wire_shapes.hpp"
 
 namespace api::test {
 namespace {
@@ -110,7 +112,10 @@ class Client {
       error_ = result.value_or(net::error::timed_out);
       return std::nullopt;
     }
-    return beast::buffers_to_string(buffer.data());
+    std::string frame = beast::buffers_to_string(buffer.data());
+    // Whatever the test, every frame a client sees is strict JSON of API.md's shape.
+    EXPECT_EQ(testing_support::check_ws_frame(frame), "") << frame;
+    return frame;
   }
   /// The next message that is not a heartbeat (nor a status, unless asked for).
   std::string next(bool keep_status = false) {
@@ -483,6 +488,50 @@ TEST_F(WsStatusTest, StatusTransitionsReachSubscribersOfAnyChannel) {
     }
   }
   EXPECT_EQ(states, (std::vector<std::string>{"live", "stale"}));
+}
+
+// ---- wire shapes -------------------------------------------------------------------
+
+class WsEveryFrameTest : public WsTest {
+ protected:
+  WsEveryFrameTest()
+      : WsTest(WsOptions{.heartbeat_after = 300ms},
+               services::SymbolTiming{.heartbeat = 10ms, .stale_after = 150ms}) {}
+};
+
+// Every server → client frame type of API.md, produced by the real code path and
+// read by a strict client (Client::read checks each frame's JSON and shape).
+TEST_F(WsEveryFrameTest, EveryFrameTypeIsStrictJsonOfItsDocumentedShape) {
+  create("BTC-USD");
+  Client c = connect();
+  std::set<std::string> seen;
+  auto read_until = [&](const std::string& type) {
+    for (std::optional<std::string> m; (m = c.read(5s));) {
+      seen.insert(type_of(*m));
+      if (type_of(*m) == type) return true;
+    }
+    return false;
+  };
+  c.send(R"({"type":"subscribe","channels":["ticker","trades","top","book"],)"
+         R"("symbols":["BTC-USD"],"id":1})");
+  ASSERT_TRUE(read_until("book_snapshot"));
+  place("BTC-USD", ob::Side::sell, "101", "1");
+  place("BTC-USD", ob::Side::buy, "101", "0.5");  // a trade
+  ASSERT_TRUE(read_until("tick"));
+  c.send(R"({"type":"ping","id":2})");
+  ASSERT_TRUE(read_until("pong"));
+  c.send(R"({"type":"subscribe","channels":["nope"],"symbols":["BTC-USD"],"id":3})");
+  ASSERT_TRUE(read_until("error"));
+  c.send(R"({"type":"bogus \"quoted\"\n"})");  // user text inside a message is escaped
+  ASSERT_TRUE(read_until("error"));
+  ASSERT_TRUE(read_until("status"));     // stale after 150 ms without updates
+  ASSERT_TRUE(read_until("heartbeat"));  // then 300 ms of silence
+  c.send(R"({"type":"unsubscribe","channels":["book"],"symbols":["BTC-USD"],"id":4})");
+  ASSERT_TRUE(read_until("unsubscribed"));
+  for (std::string_view type : testing_support::kWsFrameTypes) {
+    if (type == "candle") continue;  // candles:I arrives with the candles issue (#17)
+    EXPECT_TRUE(seen.contains(std::string(type))) << type << " was never seen";
+  }
 }
 
 // ---- restarts ------------------------------------------------------------------
