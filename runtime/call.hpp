@@ -81,7 +81,8 @@ class ReplySlotBase {
   }
   /// Waits until ready or the deadline; true if ready. While it spins, a
   /// `callee` found waiting in a run queue is run on this thread (see
-  /// Scheduler::try_run_queued).
+  /// Scheduler::try_run_queued); pass nullptr where that is not allowed.
+  /// Called by a process, throws ExitUnwind when a fatal exit signal arrives.
   bool wait_ready(std::chrono::steady_clock::time_point deadline, Process* callee = nullptr);
 
   std::atomic<std::uint32_t> refs_{0};
@@ -104,6 +105,8 @@ class AwaitingReply {
 };
 /// True if this thread is inside an AwaitingReply whose reply is ready.
 bool awaited_reply_ready() noexcept;
+/// Marks the process running on this thread (if any) as never run inline.
+void forbid_inline_calls_to_current() noexcept;
 
 /// What an asynchronous caller runs when its call completes (move-only callables welcome).
 template <class T>
@@ -169,7 +172,12 @@ class From {
   explicit From(detail::ReplySlotPtr<R> slot) : slot_(std::move(slot)) {}
 
   /// Sends the reply; false if already replied or the caller gave up (timeout).
-  bool reply(R value) const { return slot_ && slot_->resolve(std::move(value)); }
+  /// A server that replies this way keeps running after the reply, so its
+  /// callers never run it on their own thread again (see rt::call).
+  bool reply(R value) const {
+    detail::forbid_inline_calls_to_current();
+    return slot_ && slot_->resolve(std::move(value));
+  }
   /// True once replied, failed or timed out.
   bool done() const { return !slot_ || slot_->resolved(); }
   detail::ReplySlotBase* slot() const { return slot_.get(); }

@@ -4,6 +4,8 @@
 // without type erasure at the call site.
 // Thread-safety: created by any thread, delivered and destroyed by the target.
 
+#include <cstddef>
+#include <string>
 #include <string_view>
 
 #include "runtime/detail/mpsc_queue.hpp"
@@ -23,6 +25,9 @@ class Envelope : public detail::MpscNode {
   virtual void abandon(const ExitReason& /*why*/) noexcept {}
   /// The message's type, for crash logs.
   virtual std::string_view type_name() const noexcept = 0;
+  /// Appends the message's contents for a crash log (when its type can be
+  /// formatted), about `limit` bytes at most; as it stands after delivery.
+  virtual void render(std::string& /*out*/, std::size_t /*limit*/) const {}
 };
 
 }  // namespace rt

@@ -43,12 +43,19 @@
 //   handle_info. rt::stop is the orderly way to stop a server from outside.
 // - A message type the server has no handle_info clause for is logged and
 //   dropped (OTP logs "undefined handle_info").
-// - `call` blocks the calling thread; inside a worker, the runtime first runs
-//   the callee inline when it can and otherwise adds a spare thread, so a
-//   blocking call cannot starve the pool. Use async_call (asio_call.hpp) from
+// - `call` blocks the calling thread and returns by its deadline; the caller
+//   is free once the callee replies. Inside a worker, the runtime may run an
+//   idle callee's turn on the caller's thread (no thread hand-over: W2's
+//   sub-microsecond calls), but only for a request type the callee has
+//   answered before by returning its reply at once — never for one that
+//   replies through From — and only for timeouts ≥ kInlineMinTimeout; such a
+//   turn ends at the reply. Otherwise the call waits and a spare thread keeps
+//   the pool running. A kill or an untrapped exit signal ends a blocked
+//   caller at once (detail::ExitUnwind). Use async_call (asio_call.hpp) from
 //   event loops.
 // Thread-safety: start, cast, send, call, send_after are thread-safe.
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <boost/core/demangle.hpp>
 
@@ -61,6 +68,7 @@
 #include <vector>
 
 #include "runtime/call.hpp"
+#include "runtime/clock.hpp"
 #include "runtime/process.hpp"
 #include "runtime/runtime.hpp"
 
@@ -192,6 +200,25 @@ std::string_view type_name_of() {
   return name;
 }
 
+/// Appends `m` for a crash log when the type has a fmt formatter; at most about `limit` bytes.
+template <class M>
+void render_message(std::string& out, const M& m, std::size_t limit) {
+  if constexpr (fmt::is_formattable<M>::value) {
+    try {
+      fmt::format_to(std::back_inserter(out), "{}", m);
+    } catch (...) {  // a formatter that throws leaves the log without the contents
+    }
+    if (out.size() > limit) out.resize(limit + 1);  // the caller marks the cut
+  }
+}
+
+/// Calls shorter than this never run their callee on the caller's thread: a
+/// callee's callback that once ran fast and now runs long cannot make them late.
+inline constexpr std::chrono::milliseconds kInlineMinTimeout{1000};
+/// The resolution of coarse_monotonic_ms, added where a coarse reading must
+/// not make a deadline early.
+std::chrono::milliseconds coarse_tick() noexcept;
+
 template <class Impl, class M>
 concept HasCast = requires(Impl& s, M&& m) {
   s.handle_cast(std::move(m));
@@ -228,6 +255,12 @@ class GenServer : public Process {
   }
   /// Typed reference to this server.
   Ref<Impl> ref() const { return Ref<Impl>(self()); }
+  /// Identifies request type Req to this server type (Process::inline_call_tag).
+  template <class Req>
+  static const void* call_tag() noexcept {
+    static const char t = 0;
+    return &t;
+  }
 
  protected:
   GenServer() = default;
@@ -365,14 +398,24 @@ class GenServer : public Process {
 
  public:  // dispatch entry points used by the envelopes
   template <class Req>
-  void dispatch_call(Req&& req, From<typename Req::Reply> from) {
+  void dispatch_call(Req&& req, From<typename Req::Reply> from,
+                     detail::ReplySlot<typename Req::Reply>& slot) {
     static_assert(detail::HasCall<Impl, Req>, "no handle_call clause for this request type");
     message_arrived();
-    in_flight_ = from.slot();  // failed with the exit reason if the handler throws
+    // Learning whether callers may run this request inline (see rt::call):
+    // only if its handler returns its reply, within one coarse tick.
+    const void* tag = call_tag<Req>();
+    const void* known = inline_call_tag();
+    const bool learning = known != tag && known != never_inline();
+    const std::int64_t started_ms = learning ? coarse_monotonic_ms() : 0;
+    in_flight_ = &slot;  // failed with the exit reason if the handler throws
     CallAction<typename Req::Reply> r = impl().handle_call(std::move(req), from);
     in_flight_ = nullptr;
     if (r.reply_) {
-      from.reply(std::move(*r.reply_));
+      slot.resolve(std::move(*r.reply_));
+      if (learning && coarse_monotonic_ms() - started_ms <= detail::coarse_tick().count()) {
+        swap_inline_call_tag(known, tag);
+      }
     } else if (!from.done()) {
       remember_deferred(from.slot());
     }
@@ -421,6 +464,8 @@ class GenServer : public Process {
     if constexpr (requires(Impl & s) { s.terminate(reason); }) {
       try {
         impl().terminate(reason);
+      } catch (const detail::ExitUnwind&) {
+        handle_signals();  // killed while waiting in terminate: that reason wins
       } catch (const std::exception& ex) {
         spdlog::error("process {} {}: terminate threw: {}", name(), self().to_string(), ex.what());
       } catch (...) {
@@ -484,6 +529,9 @@ class CastEnvelope final : public Envelope {
   explicit CastEnvelope(M m) : m_(std::move(m)) {}
   void deliver(Process& p) override { static_cast<Impl&>(p).dispatch_cast(std::move(m_)); }
   std::string_view type_name() const noexcept override { return detail::type_name_of<M>(); }
+  void render(std::string& out, std::size_t limit) const override {
+    detail::render_message(out, m_, limit);
+  }
 
  private:
   M m_;
@@ -495,6 +543,9 @@ class InfoEnvelope final : public Envelope {
   explicit InfoEnvelope(M m) : m_(std::move(m)) {}
   void deliver(Process& p) override { static_cast<Impl&>(p).dispatch_info(std::move(m_)); }
   std::string_view type_name() const noexcept override { return detail::type_name_of<M>(); }
+  void render(std::string& out, std::size_t limit) const override {
+    detail::render_message(out, m_, limit);
+  }
 
  private:
   M m_;
@@ -507,7 +558,10 @@ class CallEnvelope final : public Envelope {
   CallEnvelope(Req req, detail::ReplySlotPtr<R> slot)
       : req_(std::move(req)), slot_(std::move(slot)) {}
   void deliver(Process& p) override {
-    static_cast<Impl&>(p).dispatch_call(std::move(req_), From<R>(slot_));
+    static_cast<Impl&>(p).dispatch_call(std::move(req_), From<R>(slot_), *slot_);
+  }
+  void render(std::string& out, std::size_t limit) const override {
+    detail::render_message(out, req_, limit);
   }
   void abandon(const ExitReason& why) noexcept override {
     slot_->fail(why.is(ExitReason::Kind::noproc) ? CallError{CallError::Code::noproc, {}}
@@ -625,14 +679,29 @@ PendingCall<typename Req::Reply> send_request(const Ref<Impl>& to, Req req) {
 template <class Impl, class Req>
 CallResult<typename Req::Reply> call(const Ref<Impl>& to, Req req,
                                      std::chrono::milliseconds timeout = kDefaultCallTimeout) {
+  // The clock starts before anything can run on this thread.
+  const std::int64_t started_ms = coarse_monotonic_ms();
   auto posted = detail::post_call(to, std::move(req));
   if (!posted) return Err{posted.error()};
   Process* p = to.pid().get();
-  // While we run the callee here, it hands itself over once we are answered.
+  // Run the callee here only for a request it is known to answer at once by
+  // returning its reply (so the deadline and the release at the reply hold).
+  Process* inline_callee = timeout >= detail::kInlineMinTimeout &&
+                                   p->inline_call_tag() == GenServer<Impl>::template call_tag<Req>()
+                               ? p
+                               : nullptr;
+  // While we run the callee here, its turn ends once we are answered.
   detail::AwaitingReply awaiting(**posted);
+  std::chrono::milliseconds left = timeout;
   // The callee usually waits in our next slot (or in a run queue): run it here.
-  p->runtime().scheduler().try_run_queued(p);
-  CallResult<typename Req::Reply> r = (*posted)->wait(timeout, p);
+  if (inline_callee != nullptr && p->runtime().scheduler().try_run_queued(p)) {
+    const auto took = std::chrono::milliseconds(coarse_monotonic_ms() - started_ms);
+    if (took * 4 > timeout) {  // slower than it was: not inline again until relearned
+      p->swap_inline_call_tag(GenServer<Impl>::template call_tag<Req>(), nullptr);
+    }
+    if (took > std::chrono::milliseconds(0)) left -= took - detail::coarse_tick();
+  }
+  CallResult<typename Req::Reply> r = (*posted)->wait(left, inline_callee);
   if (!r && r.error().code == CallError::Code::timeout) p->runtime().count_call_timeout();
   return r;
 }

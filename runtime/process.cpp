@@ -30,10 +30,18 @@ class DownEnvelope final : public Envelope {
   Down down_;
 };
 
+// A signal queued as a message because its target traps exits. If the target
+// stopped trapping before it got here, the signal acts as a signal again.
 class ExitSignalEnvelope final : public Envelope {
  public:
   explicit ExitSignalEnvelope(ExitSignal s) : sig_(std::move(s)) {}
-  void deliver(Process& target) override { target.handle_exit_signal(std::move(sig_)); }
+  void deliver(Process& target) override {
+    if (target.trapping_exits()) {
+      target.handle_exit_signal(std::move(sig_));
+    } else if (!sig_.reason.is(ExitReason::Kind::normal)) {
+      target.exit_self(std::move(sig_.reason));
+    }
+  }
   std::string_view type_name() const noexcept override { return "ExitSignal"; }
 
  private:
@@ -58,6 +66,11 @@ bool Pid::alive() const noexcept {
 }
 std::string Pid::to_string() const {
   return "<0." + std::to_string(id()) + ".0>";
+}
+
+const void* Process::never_inline() noexcept {
+  static const char tag = 0;
+  return &tag;
 }
 
 Process* current_process() noexcept {
@@ -115,7 +128,7 @@ ProcessInfo Process::info() const {
                      depth_high_water_.load(std::memory_order_relaxed),
                      handled_.load(std::memory_order_relaxed),
                      restarts_,
-                     trap_exit_};
+                     trapping_exits()};
 }
 
 SendStatus Process::post(std::unique_ptr<Envelope> env, bool bounded) {
@@ -143,11 +156,19 @@ SendStatus Process::post(std::unique_ptr<Envelope> env, bool bounded) {
 }
 
 void Process::exit_signal(const Pid& from, ExitReason reason, bool linked) {
+  // A trapped signal is a message: it joins the mailbox now, behind what its
+  // sender sent before it and ahead of what it sends next (OTP's signal order).
+  // `kill` is never trapped and takes the side path, ahead of any backlog.
+  const bool as_message = trapping_exits() && !(reason.is(ExitReason::Kind::kill) && !linked);
   {
     std::lock_guard g(lock_);
     if (!alive_.load(std::memory_order_relaxed)) return;
     if (linked) links_.erase(from);
-    relations().signals.push_back(Signal{from, std::move(reason), linked});
+    if (!as_message) relations().signals.push_back(Signal{from, std::move(reason), linked});
+  }
+  if (as_message) {
+    post(std::make_unique<ExitSignalEnvelope>(ExitSignal{from, std::move(reason)}), false);
+    return;
   }
   signals_pending_.store(true, std::memory_order_release);
   if (!scheduled_.exchange(true, std::memory_order_acq_rel)) runtime_->scheduler().schedule(this);
@@ -159,6 +180,18 @@ Process::Relations& Process::relations() {
 }
 
 // ---- the run loop -----------------------------------------------------------
+
+bool Process::fatal_signal_pending() const noexcept {
+  if (!signals_pending_.load(std::memory_order_acquire)) return false;
+  std::lock_guard g(lock_);
+  if (!relations_) return false;
+  for (const Signal& sig : relations_->signals) {
+    if (sig.reason.is(ExitReason::Kind::kill) && !sig.linked) return true;
+    if (trapping_exits()) continue;
+    if (!sig.reason.is(ExitReason::Kind::normal) || sig.from == self()) return true;
+  }
+  return false;
+}
 
 bool Process::has_pending_messages() const noexcept {
   // Only atomics: called after the process was released, when another worker
@@ -193,11 +226,10 @@ unsigned Process::run_slice(unsigned budget, std::uint32_t send_budget) {
     std::unique_ptr<Envelope> env(static_cast<Envelope*>(node));
     deliver(*env);
     ++handled;
-    // Run inline for a caller now answered, while another caller spins for
-    // us: return to the first and let the second run the rest on its thread.
-    if (spinning_callers_.load(std::memory_order_relaxed) != 0 && detail::awaited_reply_ready()) {
-      break;
-    }
+    // Run inline for a caller now answered: the caller is free at the reply
+    // (OTP's promise), so the rest of the turn (a continue, other messages)
+    // goes back to a run queue rather than hold the caller's thread.
+    if (detail::awaited_reply_ready()) break;
   }
   tl_sends += outer_sends;
   if (popped != 0) depth_.fetch_sub(popped, std::memory_order_acq_rel);
@@ -208,16 +240,34 @@ unsigned Process::run_slice(unsigned budget, std::uint32_t send_budget) {
 void Process::deliver(Envelope& env) {
   try {
     env.deliver(*this);
+  } catch (const detail::ExitUnwind&) {
+    // A blocking wait saw a fatal exit signal: it takes effect now.
+    handle_signals();
   } catch (const std::exception& ex) {
-    crash(ExitReason::error(ex.what()), env.type_name());
+    crash(ExitReason::error(ex.what()), env);
   } catch (...) {
-    crash(ExitReason::error("unknown exception"), env.type_name());
+    crash(ExitReason::error("unknown exception"), env);
   }
 }
 
-void Process::crash(ExitReason reason, std::string_view message_type) noexcept {
-  spdlog::error("process {} {} crashed handling {}: {}", name_, self().to_string(), message_type,
-                reason.to_string());
+void Process::crash(ExitReason reason, const Envelope& env) noexcept {
+  // What an operator needs to find the culprit: the process's name and the
+  // keys it is registered under, the message's type and (bounded) contents.
+  constexpr std::size_t kRenderLimit = 256;
+  try {
+    std::string keys;
+    for (const ExitHook* h = hooks_; h != nullptr; h = h->next_hook_) h->describe(keys);
+    std::string contents;
+    env.render(contents, kRenderLimit);
+    if (contents.size() > kRenderLimit) {
+      contents.resize(kRenderLimit);
+      contents += "…";
+    }
+    spdlog::error("process {} {}{}{} crashed handling {}{}{}: {}", name_, self().to_string(),
+                  keys.empty() ? "" : " registered as ", keys, env.type_name(),
+                  contents.empty() ? "" : " ", contents, reason.to_string());
+  } catch (...) {  // logging must not keep a crashing process alive
+  }
   crashed_ = true;
   on_crash(reason);
   exit_self(std::move(reason));
@@ -271,7 +321,9 @@ void Process::exit_self(ExitReason reason) {
       m.other.get()->post(std::make_unique<DownEnvelope>(Down{m.ref, me, visible}), false);
     }
   }
-  for (MonitorEntry& m : monitoring_) m.other.get()->remove_watcher(m.ref);
+  for (MonitorEntry& m : monitoring_) {
+    if (Process* o = m.other.get()) o->remove_watcher(m.ref);  // a null pid's Down was noproc
+  }
   monitoring_.clear();
   continue_.reset();
   parent_ = Pid();  // a parent holding our Pid in its state would otherwise form a cycle
@@ -287,7 +339,7 @@ bool Process::await_exit(std::chrono::milliseconds timeout) {
   // that traps exits runs terminate, which may take any time, and the
   // waiter's timeout must still hold: it is left to another thread.
   auto exits_at_once = [](const Process& p) {
-    return !p.trap_exit_ && p.signals_pending_.load(std::memory_order_acquire);
+    return !p.trapping_exits() && p.signals_pending_.load(std::memory_order_acquire);
   };
   if (Scheduler* sched = Scheduler::current(); sched != nullptr &&
                                                sched->try_run_queued(this, exits_at_once) &&
@@ -297,14 +349,20 @@ bool Process::await_exit(std::chrono::milliseconds timeout) {
   const bool forever = timeout >= kWaitForever;
   const auto deadline = forever ? std::chrono::steady_clock::time_point::max()
                                 : std::chrono::steady_clock::now() + timeout;
+  // A waiting process must die at once on a fatal signal: it sleeps in short
+  // slices and looks (kill reaches it within one slice).
+  const Process* waiter = current_process();
   Scheduler::BlockingScope blocking(Scheduler::current());
   while (exited_.load(std::memory_order_acquire) == 0) {
+    if (waiter != nullptr && waiter->fatal_signal_pending()) throw detail::ExitUnwind{};
     auto now = std::chrono::steady_clock::now();
     if (now >= deadline) return false;
-    detail::futex_wait(exited_, 0,
-                       forever
-                           ? std::chrono::nanoseconds(-1)
-                           : std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now));
+    auto left = forever ? std::chrono::nanoseconds(-1)
+                        : std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now);
+    if (waiter != nullptr && (forever || left > detail::kSignalPollSlice)) {
+      left = detail::kSignalPollSlice;
+    }
+    detail::futex_wait(exited_, 0, left);
   }
   return true;
 }

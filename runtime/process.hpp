@@ -9,7 +9,13 @@
 //   order. A callback is never preempted: a `kill` takes effect when the
 //   running callback returns.
 // - Exit signals bypass the mailbox (a `kill` does not wait behind a backlog).
-//   With trap_exit on, a signal becomes an ExitSignal message at the mailbox tail.
+//   With trap_exit on, a signal becomes an ExitSignal message, queued in order
+//   with the messages the same sender sent before and after it.
+// - A process blocked in a call, an await or await_exit dies at once on an
+//   exit signal it does not trap (and on `kill`): the wait throws
+//   detail::ExitUnwind, which unwinds the callback (destructors run) to the
+//   run loop, where the signal takes effect. Callbacks must let it pass
+//   (a `catch (...)` must rethrow it).
 // - A message to a dead process is dropped; a pending call in a dead mailbox is
 //   answered with the exit reason (`noproc` if it arrived after the death).
 // - Links are bidirectional; linking to a dead process delivers an exit signal
@@ -72,6 +78,8 @@ class ExitHook {
  public:
   virtual ~ExitHook() = default;
   virtual void on_process_exit(Process& p) noexcept = 0;
+  /// Appends what this hook says of its process to a crash log (e.g. its registered key).
+  virtual void describe(std::string& /*out*/) const {}
 
  private:
   friend class Process;
@@ -136,6 +144,29 @@ class Process {
   std::uint32_t spinning_callers() const noexcept {
     return spinning_callers_.load(std::memory_order_relaxed);
   }
+  /// True when an exit signal waits that ends this process (kill, or one it
+  /// does not trap): a blocking wait of this process then unwinds.
+  bool fatal_signal_pending() const noexcept;
+
+  // ---- running a callee on its caller's thread (see rt::call) -------------
+  // A call may run an idle callee's turn on the calling thread only for a
+  // request type the callee has answered before by returning its reply at
+  // once (never through From::reply), so that neither the call's deadline nor
+  // the caller's release at the reply depends on the callee's code.
+
+  /// The request type (GenServer<I>::call_tag<Req>()) the callee may be run inline for.
+  const void* inline_call_tag() const noexcept {
+    return inline_call_tag_.load(std::memory_order_relaxed);
+  }
+  /// Replaces the inline tag `expected` by `tag` (no-op if it changed meanwhile).
+  void swap_inline_call_tag(const void* expected, const void* tag) noexcept {
+    inline_call_tag_.compare_exchange_strong(expected, tag, std::memory_order_relaxed);
+  }
+  /// The tag of a process that replied through From: it is never run inline again.
+  static const void* never_inline() noexcept;
+  void forbid_inline_calls() noexcept {
+    inline_call_tag_.store(never_inline(), std::memory_order_relaxed);
+  }
 
   // ---- called by the process itself -------------------------------------
 
@@ -148,8 +179,8 @@ class Process {
   /// Removes a monitor; a Down for it not yet handled is discarded. True if it was active.
   bool demonitor(MonitorRef ref);
   /// With trap_exit on, exit signals (except `kill`) arrive as ExitSignal messages.
-  void trap_exit(bool on) noexcept { trap_exit_ = on; }
-  bool trapping_exits() const noexcept { return trap_exit_; }
+  void trap_exit(bool on) noexcept { trap_exit_.store(on, std::memory_order_relaxed); }
+  bool trapping_exits() const noexcept { return trap_exit_.load(std::memory_order_relaxed); }
   /// The process that started this one (a supervisor), if any; empty once exited.
   const Pid& parent() const noexcept { return parent_; }
   /// Attaches a hook run when this process exits. The hook must outlive the process or detach.
@@ -214,7 +245,7 @@ class Process {
   bool must_continue() const noexcept;
   void handle_signals();
   void deliver(Envelope& env);
-  void crash(ExitReason reason, std::string_view message_type) noexcept;
+  void crash(ExitReason reason, const Envelope& env) noexcept;
   void drain_dead_mailbox() noexcept;
   void on_down_envelope(Down&& down);
   void remove_link(Process& other) noexcept;
@@ -232,12 +263,13 @@ class Process {
   std::atomic<bool> alive_{false};                // true from attach() until exit
   std::atomic<bool> scheduled_{true};             // true until start() releases the process
   std::atomic<bool> signals_pending_{false};
-  bool trap_exit_ = false;
+  std::atomic<bool> trap_exit_{false};  // read by senders: a trapped signal queues in order
   bool crashed_ = false;
   mutable detail::SpinLock lock_;  // guards relations_, links_ and alive_ transitions
   std::uint8_t table_shard_ = 0;   // Runtime's process table shard
   std::uint32_t restarts_ = 0;
   std::atomic<std::uint32_t> spinning_callers_{0};  // fills padding: no size change
+  std::atomic<const void*> inline_call_tag_{nullptr};
   std::size_t capacity_ = 0;
   std::atomic<std::int64_t> depth_{0};
   std::atomic<std::int64_t> depth_high_water_{0};
@@ -263,6 +295,13 @@ Pid self() noexcept;
 void exit(const Pid& pid, ExitReason reason);
 
 namespace detail {
+/// Thrown by a blocking wait of a process that must exit at once (see
+/// fatal_signal_pending); caught by the run loop. Not a std::exception, so
+/// `catch (const std::exception&)` in a callback does not swallow it.
+struct ExitUnwind {};
+/// How long a blocked process sleeps before it looks for a fatal signal again.
+inline constexpr std::chrono::milliseconds kSignalPollSlice{2};
+
 /// Counts the calling thread, for its lifetime, as a caller spinning on a reply
 /// from `p` and ready to run p itself: a turn of p running inline for another
 /// caller then ends once that caller's reply is ready (Process::run_slice), and

@@ -10,9 +10,12 @@
 // - A registry must outlive the processes registered in it (it is normally
 //   started before them and stopped after them, as in the OTP tree).
 //
+// - No user code runs under a registry lock: `dispatch` and `select` copy what
+//   they found, then run their callbacks (as Elixir's Registry, whose reads
+//   take no lock), so a callback may call, register, or make a process exit.
+//
 // Thread-safety: all functions are thread-safe. register_key/unregister act on
-// the calling process. `dispatch` and `select` run their callbacks under a
-// partition's shared lock: callbacks must not register or unregister.
+// the calling process.
 
 #include <cstddef>
 #include <functional>
@@ -27,6 +30,8 @@
 #include <variant>
 #include <vector>
 
+#include <fmt/format.h>
+#include <boost/container/small_vector.hpp>
 #include <boost/unordered/unordered_flat_set.hpp>
 
 #include "runtime/detail/read_mostly_lock.hpp"
@@ -48,6 +53,9 @@ struct TransparentHash {
     return std::hash<K>{}(k);
   }
 };
+
+template <class Impl, class Reg, class K>
+struct Via;
 
 /// Why a registration failed.
 struct RegisterError {
@@ -88,8 +96,8 @@ class Registry {
   /// The owner of a unique key.
   template <class K>
   std::optional<Pid> whereis(const K& key) const;
-  /// Runs fn(const Entry&) for each entry under `key`, under the partition's
-  /// shared lock (no copies, no reference-count traffic): pub/sub fan-out.
+  /// Runs fn(const Entry&) for each entry under `key` (as found when it was
+  /// called; no lock is held while fn runs): pub/sub fan-out.
   template <class K, class F>
   void dispatch(const K& key, F&& fn) const;
   /// Total number of entries.
@@ -97,7 +105,7 @@ class Registry {
   /// Entries under `key`.
   template <class K>
   std::size_t count(const K& key) const;
-  /// (key, entry) pairs for which pred(key, entry) is true.
+  /// (key, entry) pairs for which pred(key, entry) is true (pred runs outside any lock).
   template <class Pred>
   std::vector<std::pair<Key, Entry>> select(Pred pred) const;
   /// Keys `pid` is registered under.
@@ -124,6 +132,14 @@ class Registry {
     Node(const Node&) = delete;
     Node& operator=(const Node&) = delete;
     void on_process_exit(Process& p) noexcept override { registry->remove_node(p, this); }
+    void describe(std::string& out) const override {
+      if (!out.empty()) out += ", ";
+      if constexpr (std::is_convertible_v<const Key&, std::string_view>) {
+        fmt::format_to(std::back_inserter(out), "{:?}", std::string_view(key));
+      } else if constexpr (fmt::is_formattable<Key>::value) {
+        fmt::format_to(std::back_inserter(out), "{}", key);
+      }
+    }
 
     Registry* registry;
     std::size_t hash;
@@ -181,6 +197,12 @@ class Registry {
   /// Runs fn(Node&) for each node under `key`; the caller holds the partition's lock.
   template <class K, class F>
   static void for_each_under(const Partition& part, std::size_t hash, const K& key, F&& fn);
+  /// Runs fn(const Entry&) for each entry under `key` under the partition's
+  /// shared lock: for the runtime's own short visits (no user code).
+  template <class K, class F>
+  void visit(const K& key, F&& fn) const;
+  template <class Impl, class Reg, class K, class M>
+  friend SendStatus cast(const Via<Impl, Reg, K>& to, M msg);
   /// Takes `node` out of its ring and, if it was the last, its key out of the table.
   static void unlink(Partition& part, Node* node);
   void remove_node(Process& p, Node* node) noexcept;
@@ -207,7 +229,7 @@ template <class Impl, class Reg, class K, class M>
 SendStatus cast(const Via<Impl, Reg, K>& to, M msg) {
   static_assert(detail::HasCast<Impl, M>, "no handle_cast clause for this message type");
   SendStatus status = SendStatus::noproc;
-  to.registry.dispatch(to.key, [&](const typename Reg::Entry& e) {
+  to.registry.visit(to.key, [&](const typename Reg::Entry& e) {
     Process* p = e.pid.get();
     if (p->type_tag() == GenServer<Impl>::tag()) {
       status = p->post(std::make_unique<CastEnvelope<Impl, M>>(std::move(msg)));
@@ -354,7 +376,7 @@ template <class Key, class Value>
 template <class K>
 auto Registry<Key, Value>::lookup(const K& key) const -> std::vector<Entry> {
   std::vector<Entry> out;
-  dispatch(key, [&](const Entry& e) { out.push_back(e); });
+  visit(key, [&](const Entry& e) { out.push_back(e); });
   return out;
 }
 
@@ -362,7 +384,7 @@ template <class Key, class Value>
 template <class K>
 std::optional<Pid> Registry<Key, Value>::whereis(const K& key) const {
   std::optional<Pid> out;
-  dispatch(key, [&](const Entry& e) {
+  visit(key, [&](const Entry& e) {
     if (!out) out = e.pid;
   });
   return out;
@@ -370,11 +392,21 @@ std::optional<Pid> Registry<Key, Value>::whereis(const K& key) const {
 
 template <class Key, class Value>
 template <class K, class F>
-void Registry<Key, Value>::dispatch(const K& key, F&& fn) const {
+void Registry<Key, Value>::visit(const K& key, F&& fn) const {
   const std::size_t hash = TransparentHash{}(key);
   const Partition& part = partition_for(hash);
   std::shared_lock g(part.mutex);
   for_each_under(part, hash, key, [&](const Node& n) { fn(static_cast<const Entry&>(n.entry)); });
+}
+
+template <class Key, class Value>
+template <class K, class F>
+void Registry<Key, Value>::dispatch(const K& key, F&& fn) const {
+  // Copied out first: the callback is user code, which may call a process
+  // that exits or registers (either takes this partition's write lock).
+  boost::container::small_vector<Entry, 4> found;
+  visit(key, [&](const Entry& e) { found.push_back(e); });
+  for (const Entry& e : found) fn(e);
 }
 
 template <class Key, class Value>
@@ -391,20 +423,27 @@ template <class Key, class Value>
 template <class K>
 std::size_t Registry<Key, Value>::count(const K& key) const {
   std::size_t n = 0;
-  dispatch(key, [&](const Entry&) { ++n; });
+  visit(key, [&](const Entry&) { ++n; });
   return n;
 }
 
 template <class Key, class Value>
 template <class Pred>
 auto Registry<Key, Value>::select(Pred pred) const -> std::vector<std::pair<Key, Entry>> {
+  // Copied out first, one partition at a time: pred is user code (see dispatch).
   std::vector<std::pair<Key, Entry>> out;
+  std::vector<std::pair<Key, Entry>> found;
   for (const Partition& part : partitions_) {
-    std::shared_lock g(part.mutex);
-    for (const Slot& slot : part.table) {
-      for_each_in(slot, [&](const Node& n) {
-        if (pred(n.key, static_cast<const Entry&>(n.entry))) out.emplace_back(n.key, n.entry);
-      });
+    found.clear();
+    {
+      std::shared_lock g(part.mutex);
+      found.reserve(part.entries);
+      for (const Slot& slot : part.table) {
+        for_each_in(slot, [&](const Node& n) { found.emplace_back(n.key, n.entry); });
+      }
+    }
+    for (auto& kv : found) {
+      if (pred(std::as_const(kv.first), std::as_const(kv.second))) out.push_back(std::move(kv));
     }
   }
   return out;

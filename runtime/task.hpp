@@ -16,11 +16,10 @@
 //   neither linked nor monitored. AsyncOptions{.link = false} gives a
 //   monitored-only task (the building block of TaskSupervisor's async_nolink).
 // - await(task, timeout) blocks the calling thread (a worker lends its slot to a
-//   spare thread) and returns the value, TaskError{exited, reason} if the task
-//   died (crashed, was killed or shut down) before producing it, or
-//   TaskError{timeout}. Unlike Elixir, a timeout does not exit the caller and
-//   leaves the task running: the caller may await or yield again, shutdown, or
-//   ignore it.
+//   spare thread; the body never runs on it) and returns by its deadline the value,
+//   TaskError{exited, reason} if the task died (crashed, was killed or shut down) before producing
+//   it, or TaskError{timeout}. Unlike Elixir, a timeout does not exit the caller and leaves the
+//   task running: the caller may await or yield again, shutdown, or ignore it.
 // - yield(task, timeout) returns nullopt on timeout (the task keeps running)
 //   and the result otherwise.
 // - await, a successful yield, shutdown and ignore consume the result: the
@@ -250,7 +249,8 @@ Task<detail::TaskValue<F>> async(Runtime& rt, F fn, AsyncOptions opts = {}) {
 template <class T>
 TaskResult<T> await(Task<T>& task, std::chrono::milliseconds timeout = kDefaultCallTimeout) {
   if (!task.valid()) return Err{TaskError{TaskError::Code::exited, ExitReason::noproc()}};
-  if (Process* p = task.pid().get(); p != nullptr) p->runtime().scheduler().try_run_inline(p);
+  // The body never runs on the awaiting thread: it may take any time, and the
+  // timeout is a promise (a blocked worker lends its slot to a spare instead).
   if (!task.slot()->wait_until(std::chrono::steady_clock::now() + timeout)) {
     return Err{TaskError{TaskError::Code::timeout, {}}};
   }
