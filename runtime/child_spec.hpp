@@ -27,15 +27,26 @@ enum class Restart : unsigned char { permanent, temporary, transient };
 enum class ChildType : unsigned char { worker, supervisor };
 
 /// How a child is stopped: `shutdown` then wait up to `timeout` before `kill`;
-/// brutal_kill kills at once; infinity waits as long as it takes.
+/// brutal_kill kills at once; infinity waits as long as it takes. After a
+/// kill the child is waited for until it exits (see supervisor.hpp).
+/// by_type, a child spec's default, is OTP's: infinity for a supervisor (its
+/// own children need their shutdown times), 5000 ms for a worker.
 struct Shutdown {
-  enum class Kind : unsigned char { timeout, brutal_kill, infinity };
+  enum class Kind : unsigned char { timeout, brutal_kill, infinity, by_type };
   Kind kind = Kind::timeout;
   std::chrono::milliseconds timeout{5000};
 
   static Shutdown after(std::chrono::milliseconds t) { return {Kind::timeout, t}; }
   static Shutdown brutal_kill() { return {Kind::brutal_kill, {}}; }
   static Shutdown infinity() { return {Kind::infinity, {}}; }
+  /// `timeout` is the worker default, used where the child's type is unknown.
+  static Shutdown by_type() { return {Kind::by_type, std::chrono::milliseconds(5000)}; }
+
+  /// This shutdown for a child of `type`: by_type becomes OTP's default.
+  Shutdown resolved(ChildType type) const {
+    if (kind != Kind::by_type) return *this;
+    return type == ChildType::supervisor ? infinity() : after(timeout);
+  }
 };
 
 /// Starts a child: receives the options the supervisor fills in (parent, link,
@@ -47,7 +58,7 @@ struct ChildSpec {
   std::string id;
   StartFn start;
   Restart restart = Restart::permanent;
-  Shutdown shutdown = Shutdown::after(std::chrono::milliseconds(5000));
+  Shutdown shutdown = Shutdown::by_type();  ///< infinity for a supervisor, 5000 ms for a worker
   ChildType type = ChildType::worker;
   /// Options passed to every start (e.g. `register_as` for via naming).
   StartOptions options;

@@ -9,14 +9,16 @@ static_assert(sizeof(StartOptions) == 96,
 
 bool DynamicSupervisor::Shape::same_as(const ChildSpec& spec) const {
   const StartOptions& o = spec.options;
-  return restart == spec.restart && shutdown.kind == spec.shutdown.kind &&
-         shutdown.timeout == spec.shutdown.timeout && type == spec.type && options.name == o.name &&
+  const Shutdown resolved = spec.shutdown.resolved(spec.type);
+  return restart == spec.restart && shutdown.kind == resolved.kind &&
+         shutdown.timeout == resolved.timeout && type == spec.type && options.name == o.name &&
          options.mailbox_capacity == o.mailbox_capacity && options.trap_exit == o.trap_exit;
 }
 
 std::unique_ptr<DynamicSupervisor::Child> DynamicSupervisor::make_child(ChildSpec&& spec) {
   if (!last_shape_ || !last_shape_->same_as(spec)) {
-    auto* shape = new Shape{spec.restart, spec.shutdown, spec.type, {}};
+    // Resolved once here: a supervisor child waits forever, a worker 5 s (OTP).
+    auto* shape = new Shape{spec.restart, spec.shutdown.resolved(spec.type), spec.type, {}};
     shape->options.name = std::move(spec.options.name);
     shape->options.mailbox_capacity = spec.options.mailbox_capacity;
     shape->options.trap_exit = spec.options.trap_exit;

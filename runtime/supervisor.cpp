@@ -4,11 +4,15 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <exception>
 
 namespace rt {
 
 namespace {
-constexpr std::chrono::milliseconds kAfterKill{1000};
+// A child still running this long after its kill is stuck in a callback: we
+// say so, and again every kStuckReportEvery while we keep waiting.
+constexpr std::chrono::milliseconds kStuckFirstReport{1000};
+constexpr std::chrono::milliseconds kStuckReportEvery{10000};
 
 template <class R>
 R unwrap(CallResult<R> r, R on_error) {
@@ -34,12 +38,11 @@ std::string SupervisorError::to_string() const {
   return "unknown";
 }
 
-bool shutdown_child(const Pid& child, const Shutdown& how) {
-  return shutdown_children({{child, how}});
+void shutdown_child(const Pid& child, const Shutdown& how) {
+  shutdown_children({{child, how}});
 }
 
-bool shutdown_children(const std::vector<std::pair<Pid, Shutdown>>& children) {
-  bool all_exited = true;
+void shutdown_children(const std::vector<std::pair<Pid, Shutdown>>& children) {
   const auto start = std::chrono::steady_clock::now();
   for (const auto& [pid, how] : children) {
     exit(pid,
@@ -48,22 +51,28 @@ bool shutdown_children(const std::vector<std::pair<Pid, Shutdown>>& children) {
   for (const auto& [pid, how] : children) {
     Process* p = pid.get();
     if (p == nullptr) continue;
-    if (how.kind == Shutdown::Kind::timeout) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          start + how.timeout - std::chrono::steady_clock::now());
-      if (p->await_exit(std::max(left, std::chrono::milliseconds(0)))) continue;
-    } else if (how.kind == Shutdown::Kind::infinity) {
+    if (how.kind == Shutdown::Kind::infinity) {
       p->await_exit(Process::kWaitForever);
       continue;
     }
-    exit(pid, ExitReason::kill());
-    if (!p->await_exit(kAfterKill)) {
-      spdlog::error("child {} {} did not exit after kill (stuck in a callback): abandoned",
-                    p->name(), pid.to_string());
-      all_exited = false;
+    if (how.kind != Shutdown::Kind::brutal_kill) {  // timeout (by_type unresolved: a worker's)
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          start + how.timeout - std::chrono::steady_clock::now());
+      if (p->await_exit(std::max(left, std::chrono::milliseconds(0)))) continue;
+      exit(pid, ExitReason::kill());
+    }
+    // OTP waits for the exit a kill guarantees. Here a kill takes effect only
+    // when the child's running callback returns, so we wait for that: moving
+    // on would let a restart run a second incarnation beside this one.
+    auto waited = std::chrono::milliseconds(0);
+    for (auto step = kStuckFirstReport; !p->await_exit(step); step = kStuckReportEvery) {
+      waited += step;
+      spdlog::warn(
+          "child {} {} still running {} ms after kill (stuck in a callback, which a kill "
+          "cannot preempt): waiting for its exit",
+          p->name(), pid.to_string(), waited.count());
     }
   }
-  return all_exited;
 }
 
 Supervisor::Supervisor(SupervisorSpec spec)
@@ -86,7 +95,16 @@ Supervisor::Action Supervisor::init() {
 }
 
 Result<Pid, StartError> Supervisor::start_one(Child& c) {
-  auto r = start_supervised(runtime(), c.spec, self(), c.incarnation);
+  auto r = [&]() -> Result<Pid, StartError> {
+    // A start function that throws has failed, as one returning an error (OTP
+    // catches it too). Only std::exception: anything else is not ours to stop.
+    try {
+      return start_supervised(runtime(), c.spec, self(), c.incarnation);
+    } catch (const std::exception& ex) {
+      return Err{StartError{StartError::Code::init_failed, ExitReason::error(ex.what()), {}}};
+    }
+  }();
+  if (r || r.error().code == StartError::Code::ignored) c.restarting = false;
   if (r) {
     c.pid = *r;
   } else {
@@ -97,9 +115,10 @@ Result<Pid, StartError> Supervisor::start_one(Child& c) {
 }
 
 void Supervisor::stop_one(Child& c) {
+  c.restarting = false;  // stopped on purpose: a pending retry no longer applies
   if (!c.pid) return;
   unlink(c.pid);  // its exit is ours to wait for, not a restart trigger
-  shutdown_child(c.pid, c.spec.shutdown);
+  shutdown_child(c.pid, c.spec.shutdown.resolved(c.spec.type));
   c.pid = {};
 }
 
@@ -121,60 +140,75 @@ Supervisor::Action Supervisor::handle_info(const ExitSignal& sig) {
   std::size_t index = static_cast<std::size_t>(it - children_.begin());
   Child& c = *it;
   c.pid = {};
-  const bool restart = c.spec.restart == Restart::permanent ||
-                       (c.spec.restart == Restart::transient && !sig.reason.is_normal());
+  const bool wanted = c.spec.restart == Restart::permanent ||
+                      (c.spec.restart == Restart::transient && !sig.reason.is_normal());
   if (!sig.reason.is_normal()) {
     spdlog::warn("supervisor {}: child {} exited: {}", name(), c.spec.id, sig.reason.to_string());
   }
-  if (!restart || runtime().shutting_down()) {
+  if (!wanted || runtime().shutting_down()) {
     if (c.spec.restart == Restart::temporary) children_.erase(it);
     return noreply();
   }
-  return restart_after_exit(index);
+  return restart(index);
 }
 
-Supervisor::Action Supervisor::restart_after_exit(std::size_t index) {
+Supervisor::Action Supervisor::restart(std::size_t index) {
   if (!intensity_.add()) {
     spdlog::error("supervisor {}: reached max restart intensity; shutting down", name());
     stop_range(0);
     return stop(ExitReason::shutdown());
   }
+  std::optional<std::size_t> failed;
   switch (strategy_) {
     case Strategy::one_for_one:
+      if (!start_again(children_[index])) failed = index;
       break;
     case Strategy::one_for_all:
-      stop_range(0);
-      index = 0;
+      failed = restart_set(0);
       break;
     case Strategy::rest_for_one:
-      stop_range(index + 1);
+      failed = restart_set(index);
       break;
   }
-  if (!restart_from(index)) cast(ref(), TryAgain{children_[index].spec.id});
+  if (failed) {
+    // Retried as a message to ourselves (OTP's try_again_restart), so calls
+    // such as a shutdown get in between; the retry counts as a restart.
+    Child& c = children_[*failed];
+    c.restarting = true;
+    cast(ref(), TryAgain{c.spec.id});
+  }
   return noreply();
 }
 
-bool Supervisor::restart_from(std::size_t index) {
-  const std::size_t last = strategy_ == Strategy::one_for_one ? index + 1 : children_.size();
-  for (std::size_t i = index; i < last; ++i) {
-    Child& c = children_[i];
-    if (c.pid) continue;
-    if (i != index && c.spec.restart == Restart::temporary) continue;
-    ++c.incarnation;
-    auto r = start_one(c);
-    if (!r) {
-      spdlog::error("supervisor {}: restarting {} failed: {}", name(), c.spec.id,
-                    r.error().to_string());
-      return false;
-    }
+std::optional<std::size_t> Supervisor::restart_set(std::size_t from) {
+  for (std::size_t i = children_.size(); i-- > from;) {
+    stop_one(children_[i]);
+    // A temporary child is never restarted: stopping it ends it (OTP's terminate_children).
+    if (children_[i].spec.restart == Restart::temporary)
+      children_.erase(children_.begin() + static_cast<std::ptrdiff_t>(i));
   }
-  return true;
+  for (std::size_t i = from; i < children_.size(); ++i) {
+    if (!start_again(children_[i])) return i;  // the rest wait for the retry
+  }
+  return std::nullopt;
+}
+
+bool Supervisor::start_again(Child& c) {
+  ++c.incarnation;
+  auto r = start_one(c);
+  if (!r) {
+    spdlog::error("supervisor {}: restarting {} failed: {}", name(), c.spec.id,
+                  r.error().to_string());
+  }
+  return r.ok();
 }
 
 Supervisor::Action Supervisor::handle_cast(const TryAgain& t) {
+  // Only a child still waiting for its restart (OTP: pid = restarting): a call
+  // may have restarted or stopped it, or a later restart set covered it.
   auto index = find(t.id);
-  if (!index || children_[*index].pid) return noreply();
-  return restart_after_exit(*index);
+  if (!index || !children_[*index].restarting || runtime().shutting_down()) return noreply();
+  return restart(*index);
 }
 
 void Supervisor::terminate(const ExitReason&) {
@@ -250,7 +284,8 @@ Supervisor::CallAction<Result<Ok, SupervisorError>> Supervisor::handle_call(
   using R = Result<Ok, SupervisorError>;
   auto i = find(r.id);
   if (!i) return reply(R(Err{SupervisorError{SupervisorError::Code::not_found, {}, {}}}));
-  if (children_[*i].pid)
+  // A child waiting for its restart counts as running, as in OTP.
+  if (children_[*i].pid || children_[*i].restarting)
     return reply(R(Err{SupervisorError{SupervisorError::Code::running, children_[*i].pid, {}}}));
   children_.erase(children_.begin() + static_cast<std::ptrdiff_t>(*i));
   return reply(R(Ok{}));

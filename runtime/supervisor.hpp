@@ -9,15 +9,24 @@
 //   that for the failed child and the children started after it.
 // - Restart types: permanent always restarts, temporary never (and leaves the
 //   child list), transient only after an abnormal exit (normal, shutdown and
-//   {shutdown, _} are normal).
+//   {shutdown, _} are normal). A one_for_all or rest_for_one restart stops
+//   its whole set: the temporary children in it leave the list, and every
+//   other child in it (transient too, whatever its state) is started again.
 // - Intensity: more than max_restarts restarts within max_seconds stops every
 //   child and exits the supervisor with `shutdown`, so its own supervisor
-//   decides (failures escalate up the tree). A child whose restart fails is
-//   retried, each attempt counting against the intensity.
-// - Shutdown: a child is unlinked, sent `shutdown`, and waited for up to its
-//   shutdown time, then killed. A child stuck in a callback cannot be
-//   preempted (C++ threads cannot be killed): after the kill it gets one more
-//   second and is then abandoned (logged), so it cannot hang the tree.
+//   decides (failures escalate up the tree). A child whose restart fails (its
+//   start returns an error or throws) is marked restarting and retried by a
+//   message to ourselves, under its own id and by the strategy (one_for_all
+//   restarts the whole set again), each attempt counting against the intensity.
+// - Shutdown: a child is unlinked, sent `shutdown`, waited for up to its
+//   shutdown time (default: infinity for a supervisor, 5000 ms for a worker),
+//   then killed and waited for until it exits, as OTP waits for the exit a
+//   kill guarantees. Here a kill cannot preempt a callback that is running
+//   (C++ threads cannot be killed): it takes effect when the callback returns.
+//   Until then the supervisor logs a warning and keeps waiting; it never
+//   starts a new incarnation, nor exits, while the old one may still run, so
+//   two incarnations of one child id never run at once. The price: a callback
+//   that never returns holds up its supervisor.
 // - A child whose start fails during the supervisor's init stops the children
 //   already started (reverse order); the starter gets init_failed with
 //   {shutdown, failed_to_start_child ...}. A child whose init returns ignore is
@@ -129,12 +138,17 @@ class Supervisor : public GenServer<Supervisor> {
     ChildSpec spec;
     Pid pid;
     std::uint32_t incarnation = 0;
+    bool restarting = false;  // its restart failed; a TryAgain is on its way
   };
   Result<Pid, StartError> start_one(Child& c);
   void stop_one(Child& c);
   void stop_range(std::size_t from);  // children [from, end) in reverse order
-  Action restart_after_exit(std::size_t index);
-  bool restart_from(std::size_t index);
+  // OTP's restart/2: counts against the intensity, restarts by strategy.
+  Action restart(std::size_t index);
+  // Stops children [from, end) (later first), drops the temporary ones and
+  // starts the others in order; the index of one that failed to start.
+  std::optional<std::size_t> restart_set(std::size_t from);
+  bool start_again(Child& c);  // a new incarnation; false (logged) if it failed
   std::optional<std::size_t> find(const std::string& id) const;
 
   Strategy strategy_;
@@ -142,13 +156,14 @@ class Supervisor : public GenServer<Supervisor> {
   std::vector<Child> children_;
 };
 
-/// Stops `child` as a supervisor does: shutdown, wait, kill, wait a last second.
-/// True if it exited; false if it was abandoned. Used by every supervisor type.
-bool shutdown_child(const Pid& child, const Shutdown& how);
+/// Stops `child` as a supervisor does: shutdown, wait, kill, then wait for the
+/// exit however long it takes (warning while it is stuck in a callback).
+/// Returns once it has exited. Used by every supervisor type.
+void shutdown_child(const Pid& child, const Shutdown& how);
 /// Stops many children at once: every `shutdown` goes out first, then each is
 /// waited for up to its own time (from the common start) and killed if late.
-/// True if all exited; false if any was abandoned.
-bool shutdown_children(const std::vector<std::pair<Pid, Shutdown>>& children);
+/// Returns once all have exited. An unresolved by_type counts as a worker's.
+void shutdown_children(const std::vector<std::pair<Pid, Shutdown>>& children);
 
 // ---- client API ----------------------------------------------------------------
 std::vector<ChildInfo> which_children(const Ref<Supervisor>& sup);
