@@ -5,9 +5,11 @@
 // DynamicSupervisors, the partition chosen by hashing the symbol.
 // - `partitions` defaults to the scheduler's worker count.
 // - `child(i)` builds partition i's spec (`with_arguments`: it gets its index).
-// - Routing: an integer key goes to abs(key) % N; any other key to a stable
-//   hash of it (boost::hash) % N. `whereis(key)` is a Registry lookup, not a
-//   call, so routing scales with readers.
+// - Routing: an integer key goes to abs(key) % N (unsigned: key % N, also
+//   past 2^63); a string key, however spelt, to a stable hash of its text
+//   (boost::hash of its std::string_view) % N; any other key to boost::hash
+//   % N. `whereis(key)` is a Registry lookup, not a call, so routing scales
+//   with readers.
 // - The partitions run under a one_for_one Supervisor with the usual options;
 //   a restarted partition re-registers and is found again.
 // - Inside a tree: child_spec() gives the spec to put under a parent
@@ -19,7 +21,7 @@
 
 #include <boost/container_hash/hash.hpp>
 
-#include <cstdlib>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -50,11 +52,27 @@ class PartitionSupervisor {
                                                               PartitionSupervisorSpec spec);
 
   std::size_t partitions() const noexcept { return partitions_; }
-  /// The partition a key routes to.
+  /// The partition a key routes to. A string key routes by its text whatever
+  /// its spelling (literal, char*, std::string, std::string_view); an integer
+  /// key by its value: abs(key) % N when signed, key % N when unsigned.
   template <class Key>
   std::size_t partition_for(const Key& key) const {
-    if constexpr (std::is_integral_v<Key>) {
-      return static_cast<std::size_t>(std::llabs(static_cast<long long>(key))) % partitions_;
+    if constexpr (std::is_convertible_v<const Key&, std::string_view>) {
+      // One hash for every spelling: hashing the Key type itself would take a
+      // literal's trailing NUL or a char*'s address.
+      if constexpr (std::is_pointer_v<Key> || std::is_null_pointer_v<Key>) {
+        if (key == nullptr) return partition_for(std::string_view());  // as ""
+      }
+      return partition_for(std::string_view(key));
+    } else if constexpr (std::is_integral_v<Key>) {
+      static_assert(sizeof(Key) <= sizeof(std::uint64_t), "integer keys up to 64 bits");
+      // Negate in unsigned arithmetic: abs(INT64_MIN) = 2^63 fits there only.
+      const auto value = static_cast<std::uint64_t>(key);
+      std::uint64_t magnitude = value;
+      if constexpr (std::is_signed_v<Key>) {
+        if (key < 0) magnitude = 0 - value;
+      }
+      return static_cast<std::size_t>(magnitude % partitions_);
     } else {
       return boost::hash<Key>{}(key) % partitions_;
     }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <functional>
 #include <mutex>
 
 #include "runtime/detail/futex.hpp"
@@ -44,6 +45,7 @@ void TimerService::shutdown() {
   for (Shard& s : shards_) {
     std::lock_guard g(s.lock);
     s.pending.clear();
+    s.heap.clear();
   }
 }
 
@@ -74,7 +76,8 @@ TimerRef TimerService::add(Pending pending, Clock::duration delay) {
     std::lock_guard g(shard.lock);
     id = (shard.next_seq++ << kShardBits) | index;
     shard.pending.emplace(id, std::move(pending));
-    shard.heap.push(Due{when, id});
+    shard.heap.push_back(Due{when, id});
+    std::push_heap(shard.heap.begin(), shard.heap.end(), std::greater<>{});
   }
   // Dekker pair with run(): it clears next_wake_ns_ before scanning the shards.
   const std::int64_t wake = next_wake_ns_.load(std::memory_order_seq_cst);
@@ -94,9 +97,18 @@ bool TimerService::cancel(TimerRef ref) {
     auto it = shard.pending.find(ref.id);
     if (it == shard.pending.end()) return false;
     doomed = std::move(it->second);
-    shard.pending.erase(it);  // its heap entry is skipped when it comes due
+    shard.pending.erase(it);  // its heap entry stays, skipped when it comes due...
+    // ...unless dead entries pile up (one-hour timers cancelled at message
+    // rate): compacting once they outnumber the live ones costs O(heap) per
+    // heap/2 cancels, amortised O(1) each.
+    if (shard.heap.size() > 2 * shard.pending.size() + kCompactSlack) compact(shard);
   }
   return true;
+}
+
+void TimerService::compact(Shard& shard) {
+  std::erase_if(shard.heap, [&](const Due& d) { return !shard.pending.contains(d.id); });
+  std::make_heap(shard.heap.begin(), shard.heap.end(), std::greater<>{});
 }
 
 std::size_t TimerService::pending() const {
@@ -104,6 +116,15 @@ std::size_t TimerService::pending() const {
   for (const Shard& s : shards_) {
     std::lock_guard g(s.lock);
     n += s.pending.size();
+  }
+  return n;
+}
+
+std::size_t TimerService::held_entries() const {
+  std::size_t n = 0;
+  for (const Shard& s : shards_) {
+    std::lock_guard g(s.lock);
+    n += s.heap.size();
   }
   return n;
 }
@@ -121,15 +142,16 @@ void TimerService::run() {
     std::int64_t earliest = kNever;
     for (Shard& s : shards_) {
       std::lock_guard g(s.lock);
-      while (!s.heap.empty() && s.heap.top().when <= now) {
-        const Due due = s.heap.top();
-        s.heap.pop();
+      while (!s.heap.empty() && s.heap.front().when <= now) {
+        std::pop_heap(s.heap.begin(), s.heap.end(), std::greater<>{});
+        const Due due = s.heap.back();
+        s.heap.pop_back();
         auto it = s.pending.find(due.id);
         if (it == s.pending.end()) continue;  // cancelled
         fire.push_back(Fire{due.when, std::move(it->second)});
         s.pending.erase(it);
       }
-      if (!s.heap.empty()) earliest = std::min(earliest, ns_of(s.heap.top().when));
+      if (!s.heap.empty()) earliest = std::min(earliest, ns_of(s.heap.front().when));
     }
     if (!fire.empty()) {
       // Shards are each in order; merged, the batch goes out by deadline.

@@ -5,7 +5,11 @@
 // usually holds, a hash insert and a heap push on lines that stay in the
 // arming core's cache. One thread sleeps until the earliest deadline of all
 // shards and is only woken when an earlier one arrives, so 100k pending
-// timers are cheap to arm, hold and cancel (O(log n) arm, O(1) cancel by id).
+// timers are cheap to arm, hold and cancel (O(log n) arm, amortised O(1)
+// cancel by id). A cancel leaves its heap entry behind; once a shard's dead
+// entries outnumber its live ones the heap is compacted, so the memory held
+// follows the live timers, not the cancelled ones (an idle timeout re-armed
+// on every message cancels one timer per message).
 // Precision is the OS's (typically 50-100 µs); firing pushes the message into
 // the target's mailbox like any other send.
 // Thread-safety: all public functions are thread-safe.
@@ -15,7 +19,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <queue>
 #include <thread>
 #include <vector>
 
@@ -53,6 +56,9 @@ class TimerService {
   bool cancel(TimerRef ref);
   /// Timers not yet fired.
   std::size_t pending() const;
+  /// Timer entries held in memory: the pending ones and the cancelled ones not
+  /// yet reclaimed (for tests and metrics).
+  std::size_t held_entries() const;
   /// Stops the thread; pending timers are discarded.
   void shutdown();
 
@@ -71,16 +77,22 @@ class TimerService {
   };
   struct alignas(64) Shard {
     mutable detail::SpinLock lock;
-    std::priority_queue<Due, std::vector<Due>, std::greater<>> heap;
+    // Min-heap by deadline (std::greater); an entry whose id is no longer in
+    // `pending` was cancelled and is dropped when it comes due or at compaction.
+    std::vector<Due> heap;
     boost::unordered_flat_map<std::uint64_t, Pending> pending;  // for cancel, by id
     std::uint64_t next_seq = 1;
   };
   // A TimerRef's id is (sequence << kShardBits) | shard.
   static constexpr unsigned kShardBits = 6;
+  // Cancelled entries a shard may hold beyond its live count before
+  // compacting: keeps small shards from compacting on every cancel.
+  static constexpr std::size_t kCompactSlack = 64;
 
   TimerRef add(Pending p, Clock::duration delay);
   Shard& shard_of(std::uint64_t id) { return shards_[id & ((1u << kShardBits) - 1)]; }
   Shard& my_shard();
+  static void compact(Shard& shard);
   void run();
 
   std::vector<Shard> shards_;

@@ -20,6 +20,7 @@ std::span<const Workload> all_workloads() {
       Workload{"W6", &run_w6_restart},         Workload{"I1", &run_i1_idle_cpu},
       Workload{"I2", &run_i2_ingest_parse},    Workload{"I3", &run_i3_ingest_e2e},
       Workload{"W7", &run_w7_rate_limiter},    Workload{"M0", &run_m0_core_round_trip},
+      Workload{"T1", &run_t1_timers},
   };
   return kWorkloads;
 }

@@ -32,5 +32,6 @@ ResultLine run_w4b_orderbook_lib();
 ResultLine run_w5_fanout();
 ResultLine run_w6_restart();
 ResultLine run_w7_rate_limiter();
+ResultLine run_t1_timers();
 
 }  // namespace mdbench
