@@ -3,6 +3,9 @@
 # round by round so that machine drift hits all three alike, then prints the
 # medians and ratios (bench/summarize.py). Raw lines go to $OUT.
 #   bench/compare_peers.sh [ROUNDS] [WORKLOADS...]     default: 3 rounds, W1 W2 W3 W5
+#   MDBENCH_BEFORE=path/to/mdbench bench/compare_peers.sh ...   also runs an earlier
+#     mdbench (labelled marketd-before) in every round: a change's before/after.
+#   PEERS_OFF=1 ...   only marketd (and marketd-before), no CAF or Elixir.
 # Needs: a Release build (scripts/run.sh builds one), elixir (apt-get install
 # elixir erlang-dev erlang-xmerl); the CAF peer installs libcaf-dev itself.
 set -euo pipefail
@@ -26,6 +29,10 @@ for w in $WORKLOADS; do
 done
 for ((r = 1; r <= ROUNDS; r++)); do
   $MDBENCH $WORKLOADS | sed "s/^/marketd $r /" | tee -a "$OUT"
+  if [[ -n ${MDBENCH_BEFORE:-} ]]; then
+    "$MDBENCH_BEFORE" $WORKLOADS | sed "s/^/marketd-before $r /" | tee -a "$OUT"
+  fi
+  [[ -n ${PEERS_OFF:-} ]] && continue
   if ((${#caf_w[@]})); then
     "$PEERS/caf/run.sh" "${caf_w[@]}" 2>/dev/null | sed "s/^/caf $r /" | tee -a "$OUT"
   fi

@@ -57,7 +57,7 @@ def main(path):
                     pm = statistics.median(theirs)
                     cells.append(f"{pm:,.2f}")
                     ratio = (med / pm) if higher else (pm / med if med else float("inf"))
-                    ratios.append(f"{ratio:.1f}x")
+                    ratios.append(f"{ratio:.2f}x")
                 else:
                     cells.append("-")
                     ratios.append("-")

@@ -232,6 +232,8 @@ class EventManagerServer : public GenServer<EventManagerServer<Event>> {
       remove_crashed(it, ex.what());
       return Base::reply(
           Reply{std::nullopt, EventError{EventError::Code::handler_crashed, ex.what(), {}}});
+    } catch (const detail::ExitUnwind&) {
+      throw;  // the manager itself is exiting (see Process): not the handler's crash
     } catch (...) {
       remove_crashed(it, "unknown exception");
       return Base::reply(Reply{
@@ -267,6 +269,8 @@ class EventManagerServer : public GenServer<EventManagerServer<Event>> {
         ++i;
       } catch (const std::exception& ex) {
         remove_crashed(handlers_.begin() + static_cast<std::ptrdiff_t>(i), ex.what());
+      } catch (const detail::ExitUnwind&) {
+        throw;  // the manager itself is exiting (see Process): not the handler's crash
       } catch (...) {
         remove_crashed(handlers_.begin() + static_cast<std::ptrdiff_t>(i), "unknown exception");
       }
