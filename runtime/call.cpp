@@ -41,6 +41,9 @@ AwaitingReply::~AwaitingReply() {
 bool awaited_reply_ready() noexcept {
   return tl_awaited != nullptr && tl_awaited->ready();
 }
+const ReplySlotBase* awaited_reply() noexcept {
+  return tl_awaited;
+}
 void forbid_inline_calls_to_current() noexcept {
   if (Process* p = current_process()) p->forbid_inline_calls();
 }

@@ -105,6 +105,8 @@ class AwaitingReply {
 };
 /// True if this thread is inside an AwaitingReply whose reply is ready.
 bool awaited_reply_ready() noexcept;
+/// The reply this thread's innermost call waits for (nullptr outside a call).
+const ReplySlotBase* awaited_reply() noexcept;
 /// Marks the process running on this thread (if any) as never run inline.
 void forbid_inline_calls_to_current() noexcept;
 

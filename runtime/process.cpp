@@ -208,6 +208,8 @@ unsigned Process::run_slice(unsigned budget, std::uint32_t send_budget) {
   unsigned handled = 0;
   std::int64_t popped = 0;
   const std::uint32_t outer_sends = std::exchange(tl_sends, 0);  // a turn nested in a call
+  // Run inline for a caller (a call below on this thread's stack)? Read once a turn.
+  const detail::ReplySlotBase* const awaited = detail::awaited_reply();
   while (handled < budget && tl_sends < send_budget) {
     if (signals_pending_.load(std::memory_order_acquire)) handle_signals();
     if (!alive_.load(std::memory_order_relaxed)) {
@@ -229,7 +231,7 @@ unsigned Process::run_slice(unsigned budget, std::uint32_t send_budget) {
     // Run inline for a caller now answered: the caller is free at the reply
     // (OTP's promise), so the rest of the turn (a continue, other messages)
     // goes back to a run queue rather than hold the caller's thread.
-    if (detail::awaited_reply_ready()) break;
+    if (awaited != nullptr && awaited->ready()) break;
   }
   tl_sends += outer_sends;
   if (popped != 0) depth_.fetch_sub(popped, std::memory_order_acq_rel);
