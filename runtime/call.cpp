@@ -38,9 +38,6 @@ AwaitingReply::AwaitingReply(const ReplySlotBase& slot) noexcept
 AwaitingReply::~AwaitingReply() {
   tl_awaited = saved_;
 }
-bool awaited_reply_ready() noexcept {
-  return tl_awaited != nullptr && tl_awaited->ready();
-}
 const ReplySlotBase* awaited_reply() noexcept {
   return tl_awaited;
 }

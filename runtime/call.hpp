@@ -103,8 +103,6 @@ class AwaitingReply {
  private:
   const ReplySlotBase* saved_;
 };
-/// True if this thread is inside an AwaitingReply whose reply is ready.
-bool awaited_reply_ready() noexcept;
 /// The reply this thread's innermost call waits for (nullptr outside a call).
 const ReplySlotBase* awaited_reply() noexcept;
 /// Marks the process running on this thread (if any) as never run inline.

@@ -4,7 +4,6 @@
 // without type erasure at the call site.
 // Thread-safety: created by any thread, delivered and destroyed by the target.
 
-#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -26,8 +25,8 @@ class Envelope : public detail::MpscNode {
   /// The message's type, for crash logs.
   virtual std::string_view type_name() const noexcept = 0;
   /// Appends the message's contents for a crash log (when its type can be
-  /// formatted), about `limit` bytes at most; as it stands after delivery.
-  virtual void render(std::string& /*out*/, std::size_t /*limit*/) const {}
+  /// formatted), as it stands after delivery.
+  virtual void render(std::string& /*out*/) const {}
 };
 
 }  // namespace rt

@@ -200,15 +200,14 @@ std::string_view type_name_of() {
   return name;
 }
 
-/// Appends `m` for a crash log when the type has a fmt formatter; at most about `limit` bytes.
+/// Appends `m` for a crash log when the type has a fmt formatter (the log cuts it).
 template <class M>
-void render_message(std::string& out, const M& m, std::size_t limit) {
+void render_message(std::string& out, const M& m) {
   if constexpr (fmt::is_formattable<M>::value) {
     try {
       fmt::format_to(std::back_inserter(out), "{}", m);
     } catch (...) {  // a formatter that throws leaves the log without the contents
     }
-    if (out.size() > limit) out.resize(limit + 1);  // the caller marks the cut
   }
 }
 
@@ -529,9 +528,7 @@ class CastEnvelope final : public Envelope {
   explicit CastEnvelope(M m) : m_(std::move(m)) {}
   void deliver(Process& p) override { static_cast<Impl&>(p).dispatch_cast(std::move(m_)); }
   std::string_view type_name() const noexcept override { return detail::type_name_of<M>(); }
-  void render(std::string& out, std::size_t limit) const override {
-    detail::render_message(out, m_, limit);
-  }
+  void render(std::string& out) const override { detail::render_message(out, m_); }
 
  private:
   M m_;
@@ -543,9 +540,7 @@ class InfoEnvelope final : public Envelope {
   explicit InfoEnvelope(M m) : m_(std::move(m)) {}
   void deliver(Process& p) override { static_cast<Impl&>(p).dispatch_info(std::move(m_)); }
   std::string_view type_name() const noexcept override { return detail::type_name_of<M>(); }
-  void render(std::string& out, std::size_t limit) const override {
-    detail::render_message(out, m_, limit);
-  }
+  void render(std::string& out) const override { detail::render_message(out, m_); }
 
  private:
   M m_;
@@ -560,9 +555,7 @@ class CallEnvelope final : public Envelope {
   void deliver(Process& p) override {
     static_cast<Impl&>(p).dispatch_call(std::move(req_), From<R>(slot_), *slot_);
   }
-  void render(std::string& out, std::size_t limit) const override {
-    detail::render_message(out, req_, limit);
-  }
+  void render(std::string& out) const override { detail::render_message(out, req_); }
   void abandon(const ExitReason& why) noexcept override {
     slot_->fail(why.is(ExitReason::Kind::noproc) ? CallError{CallError::Code::noproc, {}}
                                                  : CallError{CallError::Code::exited, why});
@@ -686,10 +679,9 @@ CallResult<typename Req::Reply> call(const Ref<Impl>& to, Req req,
   Process* p = to.pid().get();
   // Run the callee here only for a request it is known to answer at once by
   // returning its reply (so the deadline and the release at the reply hold).
-  Process* inline_callee = timeout >= detail::kInlineMinTimeout &&
-                                   p->inline_call_tag() == GenServer<Impl>::template call_tag<Req>()
-                               ? p
-                               : nullptr;
+  const void* tag = GenServer<Impl>::template call_tag<Req>();
+  Process* inline_callee =
+      timeout >= detail::kInlineMinTimeout && p->inline_call_tag() == tag ? p : nullptr;
   // While we run the callee here, its turn ends once we are answered.
   detail::AwaitingReply awaiting(**posted);
   std::chrono::milliseconds left = timeout;
@@ -697,7 +689,7 @@ CallResult<typename Req::Reply> call(const Ref<Impl>& to, Req req,
   if (inline_callee != nullptr && p->runtime().scheduler().try_run_queued(p)) {
     const auto took = std::chrono::milliseconds(coarse_monotonic_ms() - started_ms);
     if (took * 4 > timeout) {  // slower than it was: not inline again until relearned
-      p->swap_inline_call_tag(GenServer<Impl>::template call_tag<Req>(), nullptr);
+      p->swap_inline_call_tag(tag, nullptr);
     }
     if (took > std::chrono::milliseconds(0)) left -= took - detail::coarse_tick();
   }

@@ -36,10 +36,16 @@ class ExitSignalEnvelope final : public Envelope {
  public:
   explicit ExitSignalEnvelope(ExitSignal s) : sig_(std::move(s)) {}
   void deliver(Process& target) override {
-    if (target.trapping_exits()) {
-      target.handle_exit_signal(std::move(sig_));
-    } else if (!sig_.reason.is(ExitReason::Kind::normal)) {
-      target.exit_self(std::move(sig_.reason));
+    switch (target.effect_of(sig_.from, sig_.reason, /*linked=*/false)) {
+      case Process::SignalEffect::message:
+        target.handle_exit_signal(std::move(sig_));
+        break;
+      case Process::SignalEffect::killed:
+      case Process::SignalEffect::exits:
+        target.exit_self(std::move(sig_.reason));
+        break;
+      case Process::SignalEffect::ignored:
+        break;
     }
   }
   std::string_view type_name() const noexcept override { return "ExitSignal"; }
@@ -159,7 +165,7 @@ void Process::exit_signal(const Pid& from, ExitReason reason, bool linked) {
   // A trapped signal is a message: it joins the mailbox now, behind what its
   // sender sent before it and ahead of what it sends next (OTP's signal order).
   // `kill` is never trapped and takes the side path, ahead of any backlog.
-  const bool as_message = trapping_exits() && !(reason.is(ExitReason::Kind::kill) && !linked);
+  const bool as_message = effect_of(from, reason, linked) == SignalEffect::message;
   {
     std::lock_guard g(lock_);
     if (!alive_.load(std::memory_order_relaxed)) return;
@@ -181,14 +187,23 @@ Process::Relations& Process::relations() {
 
 // ---- the run loop -----------------------------------------------------------
 
+Process::SignalEffect Process::effect_of(const Pid& from, const ExitReason& reason,
+                                         bool linked) const noexcept {
+  if (reason.is(ExitReason::Kind::kill) && !linked) return SignalEffect::killed;
+  if (trapping_exits()) return SignalEffect::message;
+  if (reason.is(ExitReason::Kind::normal)) {
+    return from == self() ? SignalEffect::exits : SignalEffect::ignored;  // exit(self(), normal)
+  }
+  return SignalEffect::exits;
+}
+
 bool Process::fatal_signal_pending() const noexcept {
   if (!signals_pending_.load(std::memory_order_acquire)) return false;
   std::lock_guard g(lock_);
   if (!relations_) return false;
   for (const Signal& sig : relations_->signals) {
-    if (sig.reason.is(ExitReason::Kind::kill) && !sig.linked) return true;
-    if (trapping_exits()) continue;
-    if (!sig.reason.is(ExitReason::Kind::normal) || sig.from == self()) return true;
+    const SignalEffect e = effect_of(sig.from, sig.reason, sig.linked);
+    if (e == SignalEffect::killed || e == SignalEffect::exits) return true;
   }
   return false;
 }
@@ -260,7 +275,7 @@ void Process::crash(ExitReason reason, const Envelope& env) noexcept {
     std::string keys;
     for (const ExitHook* h = hooks_; h != nullptr; h = h->next_hook_) h->describe(keys);
     std::string contents;
-    env.render(contents, kRenderLimit);
+    env.render(contents);
     if (contents.size() > kRenderLimit) {
       contents.resize(kRenderLimit);
       contents += "…";
@@ -284,15 +299,19 @@ void Process::handle_signals() {
   }
   for (Signal& sig : signals) {
     if (!alive_.load(std::memory_order_relaxed)) return;
-    if (sig.reason.is(ExitReason::Kind::kill) && !sig.linked) {
-      exit_self(ExitReason::killed());  // untrappable
-    } else if (trap_exit_) {
-      post(std::make_unique<ExitSignalEnvelope>(ExitSignal{sig.from, std::move(sig.reason)}),
-           false);
-    } else if (sig.reason.is(ExitReason::Kind::normal)) {
-      if (sig.from == self()) exit_self(ExitReason::normal());  // exit(self(), normal) stops
-    } else {
-      exit_self(std::move(sig.reason));
+    switch (effect_of(sig.from, sig.reason, sig.linked)) {
+      case SignalEffect::killed:
+        exit_self(ExitReason::killed());
+        break;
+      case SignalEffect::message:
+        post(std::make_unique<ExitSignalEnvelope>(ExitSignal{sig.from, std::move(sig.reason)}),
+             false);
+        break;
+      case SignalEffect::exits:
+        exit_self(std::move(sig.reason));
+        break;
+      case SignalEffect::ignored:
+        break;
     }
   }
 }

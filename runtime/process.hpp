@@ -244,6 +244,12 @@ class Process {
   /// A continue is pending: run again before releasing (owner thread only).
   bool must_continue() const noexcept;
   void handle_signals();
+  /// What an exit signal does to this process now (OTP's rules, in one place):
+  /// `kill` ends it untrappably; a trapping process receives a message; an
+  /// untrapped `normal` is ignored unless it comes from the process itself;
+  /// any other reason ends it.
+  enum class SignalEffect : unsigned char { killed, message, exits, ignored };
+  SignalEffect effect_of(const Pid& from, const ExitReason& reason, bool linked) const noexcept;
   void deliver(Envelope& env);
   void crash(ExitReason reason, const Envelope& env) noexcept;
   void drain_dead_mailbox() noexcept;

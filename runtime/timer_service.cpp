@@ -111,22 +111,22 @@ void TimerService::compact(Shard& shard) {
   std::make_heap(shard.heap.begin(), shard.heap.end(), std::greater<>{});
 }
 
-std::size_t TimerService::pending() const {
+template <class Count>
+std::size_t TimerService::sum_over_shards(Count count) const {
   std::size_t n = 0;
   for (const Shard& s : shards_) {
     std::lock_guard g(s.lock);
-    n += s.pending.size();
+    n += count(s);
   }
   return n;
 }
 
+std::size_t TimerService::pending() const {
+  return sum_over_shards([](const Shard& s) { return s.pending.size(); });
+}
+
 std::size_t TimerService::held_entries() const {
-  std::size_t n = 0;
-  for (const Shard& s : shards_) {
-    std::lock_guard g(s.lock);
-    n += s.heap.size();
-  }
-  return n;
+  return sum_over_shards([](const Shard& s) { return s.heap.size(); });
 }
 
 void TimerService::run() {

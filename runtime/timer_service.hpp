@@ -93,6 +93,9 @@ class TimerService {
   Shard& shard_of(std::uint64_t id) { return shards_[id & ((1u << kShardBits) - 1)]; }
   Shard& my_shard();
   static void compact(Shard& shard);
+  /// Sums count(shard) over the shards, each under its lock.
+  template <class Count>
+  std::size_t sum_over_shards(Count count) const;
   void run();
 
   std::vector<Shard> shards_;
