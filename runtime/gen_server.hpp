@@ -256,9 +256,9 @@ class GenServer : public Process {
   Ref<Impl> ref() const { return Ref<Impl>(self()); }
   /// Identifies request type Req to this server type (Process::inline_call_tag).
   template <class Req>
-  static const void* call_tag() noexcept {
-    static const char t = 0;
-    return &t;
+  static Process::CallTag call_tag() noexcept {
+    static const Process::CallTag t = Process::next_call_tag();
+    return t;
   }
 
  protected:
@@ -403,9 +403,9 @@ class GenServer : public Process {
     message_arrived();
     // Learning whether callers may run this request inline (see rt::call):
     // only if its handler returns its reply, within one coarse tick.
-    const void* tag = call_tag<Req>();
-    const void* known = inline_call_tag();
-    const bool learning = known != tag && known != never_inline();
+    const Process::CallTag tag = call_tag<Req>();
+    const Process::CallTag known = inline_call_tag();
+    const bool learning = known != tag && known != Process::kNeverInline;
     const std::int64_t started_ms = learning ? coarse_monotonic_ms() : 0;
     in_flight_ = &slot;  // failed with the exit reason if the handler throws
     CallAction<typename Req::Reply> r = impl().handle_call(std::move(req), from);
@@ -679,9 +679,12 @@ CallResult<typename Req::Reply> call(const Ref<Impl>& to, Req req,
   Process* p = to.pid().get();
   // Run the callee here only for a request it is known to answer at once by
   // returning its reply (so the deadline and the release at the reply hold).
-  const void* tag = GenServer<Impl>::template call_tag<Req>();
+  const Process::CallTag tag = GenServer<Impl>::template call_tag<Req>();
   Process* inline_callee =
-      timeout >= detail::kInlineMinTimeout && p->inline_call_tag() == tag ? p : nullptr;
+      timeout >= detail::kInlineMinTimeout && tag != Process::kNeverInline &&
+              p->inline_call_tag() == tag
+          ? p
+          : nullptr;
   // While we run the callee here, its turn ends once we are answered.
   detail::AwaitingReply awaiting(**posted);
   std::chrono::milliseconds left = timeout;
@@ -689,7 +692,7 @@ CallResult<typename Req::Reply> call(const Ref<Impl>& to, Req req,
   if (inline_callee != nullptr && p->runtime().scheduler().try_run_queued(p)) {
     const auto took = std::chrono::milliseconds(coarse_monotonic_ms() - started_ms);
     if (took * 4 > timeout) {  // slower than it was: not inline again until relearned
-      p->swap_inline_call_tag(tag, nullptr);
+      p->swap_inline_call_tag(tag, Process::kNoCallTag);
     }
     if (took > std::chrono::milliseconds(0)) left -= took - detail::coarse_tick();
   }

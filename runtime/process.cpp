@@ -74,9 +74,10 @@ std::string Pid::to_string() const {
   return "<0." + std::to_string(id()) + ".0>";
 }
 
-const void* Process::never_inline() noexcept {
-  static const char tag = 0;
-  return &tag;
+Process::CallTag Process::next_call_tag() noexcept {
+  static std::atomic<unsigned> next{kNoCallTag + 1};
+  const unsigned t = next.fetch_add(1, std::memory_order_relaxed);
+  return t < kNeverInline ? static_cast<CallTag>(t) : kNeverInline;
 }
 
 Process* current_process() noexcept {

@@ -141,7 +141,7 @@ class Process {
   void exit_signal(const Pid& from, ExitReason reason, bool linked = false);
   /// Callers spinning on a reply from this process, each ready to run it on its
   /// own thread (detail::SpinningCaller).
-  std::uint32_t spinning_callers() const noexcept {
+  std::uint16_t spinning_callers() const noexcept {
     return spinning_callers_.load(std::memory_order_relaxed);
   }
   /// True when an exit signal waits that ends this process (kill, or one it
@@ -154,18 +154,25 @@ class Process {
   // once (never through From::reply), so that neither the call's deadline nor
   // the caller's release at the reply depends on the callee's code.
 
-  /// The request type (GenServer<I>::call_tag<Req>()) the callee may be run inline for.
-  const void* inline_call_tag() const noexcept {
+  /// Names a (server type, request type) pair: GenServer<I>::call_tag<Req>().
+  /// 16 bits, so that it fits the padding of an idle process (W3's bytes).
+  using CallTag = std::uint16_t;
+  static constexpr CallTag kNoCallTag = 0;
+  /// The tag of a process that replied through From: it is never run inline again.
+  static constexpr CallTag kNeverInline = 0xFFFF;
+  /// A fresh tag (kNeverInline once 65,534 pairs are named: inlining is only an optimisation).
+  static CallTag next_call_tag() noexcept;
+
+  /// The request type the callee may be run inline for.
+  CallTag inline_call_tag() const noexcept {
     return inline_call_tag_.load(std::memory_order_relaxed);
   }
   /// Replaces the inline tag `expected` by `tag` (no-op if it changed meanwhile).
-  void swap_inline_call_tag(const void* expected, const void* tag) noexcept {
+  void swap_inline_call_tag(CallTag expected, CallTag tag) noexcept {
     inline_call_tag_.compare_exchange_strong(expected, tag, std::memory_order_relaxed);
   }
-  /// The tag of a process that replied through From: it is never run inline again.
-  static const void* never_inline() noexcept;
   void forbid_inline_calls() noexcept {
-    inline_call_tag_.store(never_inline(), std::memory_order_relaxed);
+    inline_call_tag_.store(kNeverInline, std::memory_order_relaxed);
   }
 
   // ---- called by the process itself -------------------------------------
@@ -274,8 +281,9 @@ class Process {
   mutable detail::SpinLock lock_;  // guards relations_, links_ and alive_ transitions
   std::uint8_t table_shard_ = 0;   // Runtime's process table shard
   std::uint32_t restarts_ = 0;
-  std::atomic<std::uint32_t> spinning_callers_{0};  // fills padding: no size change
-  std::atomic<const void*> inline_call_tag_{nullptr};
+  // These two fill padding: no size change.
+  std::atomic<std::uint16_t> spinning_callers_{0};  // at most one per thread
+  std::atomic<CallTag> inline_call_tag_{kNoCallTag};
   std::size_t capacity_ = 0;
   std::atomic<std::int64_t> depth_{0};
   std::atomic<std::int64_t> depth_high_water_{0};

@@ -151,12 +151,23 @@ void Scheduler::wake_one() {
   if (sleepers_.load(std::memory_order_seq_cst) > 0) {
     epoch_.fetch_add(1, std::memory_order_seq_cst);
     detail::futex_wake(epoch_, 1);
-  } else if (blocked_.load(std::memory_order_seq_cst) > 0 &&
-             spare_sleepers_.load(std::memory_order_seq_cst) > 0) {
+  } else if (spare_entitled_and_parked()) {
     // A worker is blocked in a call and its spare waits for work: here is some.
     spare_epoch_.fetch_add(1, std::memory_order_seq_cst);
     detail::futex_wake(spare_epoch_, -1);
   }
+}
+
+bool Scheduler::spare_entitled_and_parked() const {
+  // Spares run only while as many workers are blocked (spare_should_stop):
+  // waking one beyond that count wakes a thread that parks again at once, and
+  // a woken spare that steals turns one worker's run of inline calls into
+  // cross-thread hand-offs (W7: 4x the context switches).
+  const int blocked = blocked_.load(std::memory_order_seq_cst);
+  const int parked = spare_sleepers_.load(std::memory_order_seq_cst);
+  if (blocked <= 0 || parked <= 0) return false;
+  const int spares = static_cast<int>(worker_count_.load(std::memory_order_acquire) - core_workers_);
+  return spares - parked < blocked;
 }
 
 bool Scheduler::any_work() const {
@@ -373,10 +384,11 @@ void Scheduler::run_worker(Worker& w) {
         global_size_.fetch_add(static_cast<std::int64_t>(leftovers.size()),
                                std::memory_order_seq_cst);
       }
-      // We may have consumed a wake-up meant for work we will not do: pass it on.
-      if (any_work()) wake_one();
       std::uint32_t e = spare_epoch_.load(std::memory_order_seq_cst);
       spare_sleepers_.fetch_add(1, std::memory_order_seq_cst);
+      // We may have consumed a wake-up meant for work we will not do: pass it
+      // on, counting ourselves parked so that an entitled spare is woken.
+      if (any_work()) wake_one();
       if (spare_should_stop(w) && !stopping_.load()) detail::futex_wait(spare_epoch_, e);
       spare_sleepers_.fetch_sub(1, std::memory_order_seq_cst);
       continue;

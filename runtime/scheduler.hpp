@@ -101,6 +101,7 @@ class Scheduler {
   void wake_one();
   void push_local(Worker& w, Process* p);
   bool any_work() const;
+  bool spare_entitled_and_parked() const;
   void park(Worker& w);
   void enter_blocking();
   void leave_blocking();
