@@ -119,6 +119,17 @@ class CoalescingStream {
     start_flush();
   }
 
+  /// Runs `fn` on the executor once everything written so far reached the
+  /// socket (or the stream failed). Writes here complete when gathered, so a
+  /// close frame can still be queued when Beast goes on to tear down.
+  void when_drained(std::function<void()> fn) {
+    if (!flushing_ && pending_.empty()) {
+      net::post(next_.get_executor(), std::move(fn));
+      return;
+    }
+    drained_.push_back(std::move(fn));
+  }
+
   template <class MutableBufferSequence, class ReadHandler>
   auto async_read_some(const MutableBufferSequence& buffers, ReadHandler&& handler) {
     return next_.async_read_some(buffers, std::forward<ReadHandler>(handler));
@@ -196,6 +207,9 @@ class CoalescingStream {
       return;
     }
     if (done_ && (ec || pending_.empty() || held_)) std::exchange(done_, nullptr)(ec);
+    if (ec || pending_.empty()) {
+      for (auto& fn : std::exchange(drained_, {})) net::post(next_.get_executor(), std::move(fn));
+    }
   }
 
   beast::tcp_stream next_;
@@ -205,14 +219,22 @@ class CoalescingStream {
   bool flushing_ = false;
   beast::error_code failed_;
   std::function<void(beast::error_code)> done_;
+  std::vector<std::function<void()>> drained_;  // teardowns waiting for the close frame
   std::weak_ptr<void> owner_;
 };
 
-// The websocket stream's teardown goes to the TCP stream below (found by ADL).
+// The websocket stream's teardown goes to the TCP stream below (found by ADL),
+// once the close frame gathered before it has left: a server-side teardown
+// shuts the socket's sending side, and the client would read an end of file
+// where the close handshake promised it a close frame.
 template <class TeardownHandler>
 void async_teardown(beast::role_type role, CoalescingStream& s, TeardownHandler&& handler) {
-  using beast::websocket::async_teardown;
-  async_teardown(role, s.next_layer(), std::forward<TeardownHandler>(handler));
+  // std::function needs a copyable callable; the handler is move-only.
+  auto h = std::make_shared<std::decay_t<TeardownHandler>>(std::forward<TeardownHandler>(handler));
+  s.when_drained([role, &s, h] {
+    using beast::websocket::async_teardown;
+    async_teardown(role, s.next_layer(), std::move(*h));
+  });
 }
 
 // deflateSupported = false: permessage-deflate is compiled out.

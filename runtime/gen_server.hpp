@@ -680,11 +680,10 @@ CallResult<typename Req::Reply> call(const Ref<Impl>& to, Req req,
   // Run the callee here only for a request it is known to answer at once by
   // returning its reply (so the deadline and the release at the reply hold).
   const Process::CallTag tag = GenServer<Impl>::template call_tag<Req>();
-  Process* inline_callee =
-      timeout >= detail::kInlineMinTimeout && tag != Process::kNeverInline &&
-              p->inline_call_tag() == tag
-          ? p
-          : nullptr;
+  Process* inline_callee = timeout >= detail::kInlineMinTimeout && tag != Process::kNeverInline &&
+                                   p->inline_call_tag() == tag
+                               ? p
+                               : nullptr;
   // While we run the callee here, its turn ends once we are answered.
   detail::AwaitingReply awaiting(**posted);
   std::chrono::milliseconds left = timeout;

@@ -166,7 +166,8 @@ bool Scheduler::spare_entitled_and_parked() const {
   const int blocked = blocked_.load(std::memory_order_seq_cst);
   const int parked = spare_sleepers_.load(std::memory_order_seq_cst);
   if (blocked <= 0 || parked <= 0) return false;
-  const int spares = static_cast<int>(worker_count_.load(std::memory_order_acquire) - core_workers_);
+  const int spares =
+      static_cast<int>(worker_count_.load(std::memory_order_acquire) - core_workers_);
   return spares - parked < blocked;
 }
 

@@ -732,6 +732,21 @@ TEST_F(WsBacklogTest, ABacklogWithinTheLimitIsDeliveredWhole) {
 
 // ---- endings --------------------------------------------------------------------
 
+TEST_F(WsBacklogTest, AClientClosingBehindABacklogStillGetsTheCloseFrame) {
+  create("BTC-USD");
+  Client c = connect(4096);
+  c.send(R"({"type":"subscribe","channels":["book"],"symbols":["BTC-USD"]})");
+  EXPECT_EQ(type_of(c.next()), "subscribed");
+  ASSERT_EQ(type_of(c.next()), "book_snapshot");
+  // Far more than both socket buffers hold: the server's writer is mid-flush
+  // when the close arrives, and its close frame queues behind the backlog.
+  for (int i = 0; i < 2000; ++i) place("BTC-USD", ob::Side::buy, i % 2 ? "100" : "101", "1");
+  // The close handshake reads the backlog, then must find the server's close
+  // frame (not an end of file from a teardown that did not wait for it).
+  EXPECT_NO_THROW(c.close());
+  EXPECT_TRUE(eventually([&] { return sessions.count() == 0; }));
+}
+
 TEST_F(WsTest, CloseAllClosesEverySessionWith1001) {
   create("BTC-USD");
   Client a = connect();
