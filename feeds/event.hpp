@@ -9,7 +9,9 @@
 //                 (resolve()), ready to be sent to that symbol's servers.
 // Thread-safety: value types.
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,6 +71,15 @@ inline constexpr EventError kEventErrors[] = {
     EventError::invalid_field,    EventError::invalid_symbol, EventError::invalid_price,
     EventError::invalid_quantity, EventError::unknown_order,  EventError::duplicate_order,
     EventError::mode_mismatch};
+// Counts indexed by an EventError's value (ParsedBatch::unlisted_errors) rely on it.
+static_assert(
+    [] {
+      for (std::size_t i = 0; i < std::size(kEventErrors); ++i) {
+        if (static_cast<std::size_t>(kEventErrors[i]) != i) return false;
+      }
+      return true;
+    }(),
+    "kEventErrors lists every EventError, in declaration order");
 
 /// The snake_case name, as in API.md's ingest errors.
 constexpr std::string_view to_string(EventError e) {

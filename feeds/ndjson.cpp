@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstring>
 #include <deque>
+#include <utility>
 
 #include "feeds/symbol.hpp"
 #include "orderbook/decimal.hpp"
@@ -520,6 +521,12 @@ ParsedBatch ParsedBatch::rejected_line(LineError error) {
   return b;
 }
 
+std::size_t ParsedBatch::rejected_count() const noexcept {
+  std::size_t n = errors_.size();
+  for (std::size_t c : unlisted_) n += c;
+  return n;
+}
+
 ParsedBatch ParsedBatch::split_front(std::size_t n) {
   ParsedBatch front;
   front.storage_ = storage_;
@@ -536,6 +543,7 @@ ParsedBatch ParsedBatch::split_front(std::size_t n) {
   while (err_end != errors_.end() && err_end->line < cut_line) ++err_end;
   front.errors_.assign(std::make_move_iterator(errors_.begin()), std::make_move_iterator(err_end));
   errors_.erase(errors_.begin(), err_end);
+  if (all) front.unlisted_ = std::exchange(unlisted_, {});
   front.end_line_ = cut_line;
   first_line_ = cut_line;
   return front;
@@ -548,7 +556,8 @@ NdjsonParser::~NdjsonParser() = default;
 NdjsonParser::NdjsonParser(NdjsonParser&&) noexcept = default;
 NdjsonParser& NdjsonParser::operator=(NdjsonParser&&) noexcept = default;
 
-ParsedBatch NdjsonParser::parse(std::string text, std::size_t first_line) {
+ParsedBatch NdjsonParser::parse(std::string text, std::size_t first_line,
+                                std::size_t max_error_records) {
   auto storage = std::make_shared<detail::BatchStorage>();
   storage->text = std::move(text);
   std::string& buf = storage->text;
@@ -572,12 +581,21 @@ ParsedBatch NdjsonParser::parse(std::string text, std::size_t first_line) {
       od::document doc;
       error_code e = parser.iterate(base + pos, end - pos, buf.capacity() - pos).get(doc);
       if (e == simdjson::SUCCESS) e = reader.read_object(doc, slots);
+      const bool listing = batch.errors_.size() < max_error_records;
       if (e != simdjson::SUCCESS) {
-        batch.errors_.push_back(LineError{line, EventError::invalid_json, json_message(e)});
+        if (listing) {
+          batch.errors_.push_back(LineError{line, EventError::invalid_json, json_message(e)});
+        } else {
+          ++batch.unlisted_[static_cast<std::size_t>(EventError::invalid_json)];
+        }
       } else {
         ParsedEvent ev;
         if (std::optional<FieldError> err = EventBuilder(slots).build(ev)) {
-          batch.errors_.push_back(LineError{line, err->code, std::move(err->message)});
+          if (listing) {
+            batch.errors_.push_back(LineError{line, err->code, std::move(err->message)});
+          } else {
+            ++batch.unlisted_[static_cast<std::size_t>(err->code)];
+          }
         } else {
           batch.events_.push_back(ev);
           batch.lines_.push_back(line);

@@ -40,7 +40,9 @@
 // ParsedBatch is a value type (const access from any thread); the free
 // functions are pure.
 
+#include <array>
 #include <cstddef>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -77,8 +79,14 @@ class ParsedBatch {
   const std::vector<ParsedEvent>& events() const noexcept { return events_; }
   /// lines()[i] is the 1-based physical line of events()[i].
   const std::vector<std::size_t>& lines() const noexcept { return lines_; }
-  /// Every rejected line, in line order.
+  /// The rejected lines the parser listed, in line order: every one, or the
+  /// first `max_error_records` (NdjsonParser::parse).
   const std::vector<LineError>& errors() const noexcept { return errors_; }
+  /// Rejected lines past the listed ones, by code (index: the EventError's value).
+  using ErrorCounts = std::array<std::size_t, std::size(kEventErrors)>;
+  const ErrorCounts& unlisted_errors() const noexcept { return unlisted_; }
+  /// Every rejected line, listed or not.
+  std::size_t rejected_count() const noexcept;
   /// The first physical line covered.
   std::size_t first_line() const noexcept { return first_line_; }
   /// One past the last physical line covered.
@@ -86,12 +94,13 @@ class ParsedBatch {
   /// Physical lines covered, blank ones included.
   std::size_t line_count() const noexcept { return end_line_ - first_line_; }
   /// True when the batch holds neither events nor errors.
-  bool empty() const noexcept { return events_.empty() && errors_.empty(); }
+  bool empty() const noexcept { return events_.empty() && rejected_count() == 0; }
 
   /// Moves the first `n` events (n <= events().size()), the errors of the
   /// lines before the next event and those lines into a new batch sharing this
   /// one's text; this batch keeps the rest. Splitting all events also moves all
-  /// errors. Used to hand out a batch piecemeal (paced replay).
+  /// errors. Used to hand out a batch piecemeal (paced replay). Unlisted
+  /// errors stay with this batch unless all events move.
   ParsedBatch split_front(std::size_t n);
 
  private:
@@ -100,6 +109,7 @@ class ParsedBatch {
   std::vector<ParsedEvent> events_;
   std::vector<std::size_t> lines_;
   std::vector<LineError> errors_;
+  ErrorCounts unlisted_{};
   std::size_t first_line_ = 1;
   std::size_t end_line_ = 1;
 };
@@ -129,8 +139,14 @@ class NdjsonParser {
   NdjsonParser(NdjsonParser&&) noexcept;
   NdjsonParser& operator=(NdjsonParser&&) noexcept;
 
-  /// Parses `text`, whose first physical line is number `first_line`.
-  ParsedBatch parse(std::string text, std::size_t first_line = 1);
+  /// Lists every rejected line (the default).
+  static constexpr std::size_t kEveryError = static_cast<std::size_t>(-1);
+
+  /// Parses `text`, whose first physical line is number `first_line`. Lists
+  /// at most `max_error_records` rejected lines and only counts the rest, so
+  /// that a body of bad lines costs no memory per line (POST /ingest).
+  ParsedBatch parse(std::string text, std::size_t first_line = 1,
+                    std::size_t max_error_records = kEveryError);
 
  private:
   std::unique_ptr<detail::NdjsonState> state_;

@@ -373,7 +373,7 @@ class Router : public rt::stage::Consumer<Parsed> {
     state_->lines.fetch_add(b.line_count(), std::memory_order_relaxed);
     if (b.empty()) return;  // only blank lines: nothing to say
     state_->accepted.fetch_add(b.events().size(), std::memory_order_relaxed);
-    state_->rejected.fetch_add(b.errors().size(), std::memory_order_relaxed);
+    state_->rejected.fetch_add(b.rejected_count(), std::memory_order_relaxed);
     state_->batches.fetch_add(1, std::memory_order_relaxed);
     try {
       sink_->submit(std::move(b));

@@ -22,10 +22,27 @@ struct Ingest::Routed {
 Ingest::Ingest(ContextPtr ctx, DirectoryLookup directory, SymbolSpec default_spec)
     : ctx_(std::move(ctx)), directory_(std::move(directory)), default_spec_(default_spec) {}
 
+namespace {
+
+bool by_line(const feeds::LineError& a, const feeds::LineError& b) {
+  return a.line < b.line;
+}
+
+}  // namespace
+
 void Ingest::reject(IngestReport& report, feeds::LineError e) const {
   ++report.rejected;
   ctx_->metrics->ingest_rejects(feeds::to_string(e.code)).Increment();
-  report.errors.push_back(std::move(e));
+  // Keep the kMaxErrors first lines: a max-heap, whose top is the one to drop.
+  auto& heap = report.errors;
+  if (heap.size() < IngestReport::kMaxErrors) {
+    heap.push_back(std::move(e));
+    std::push_heap(heap.begin(), heap.end(), by_line);
+  } else if (e.line < heap.front().line) {
+    std::pop_heap(heap.begin(), heap.end(), by_line);
+    heap.back() = std::move(e);
+    std::push_heap(heap.begin(), heap.end(), by_line);
+  }
 }
 
 std::optional<BookHandle> Ingest::book_for(std::string_view symbol, feeds::EventType first) const {
@@ -73,18 +90,22 @@ Ingest::Routed Ingest::route(const feeds::ParsedBatch& batch, IngestReport& repo
     ++routed.events;
   }
   for (const feeds::LineError& e : batch.errors()) reject(report, e);
+  // Lines the parser only counted come after every listed one: counted, not listed.
+  const auto& unlisted = batch.unlisted_errors();
+  for (std::size_t c = 0; c < unlisted.size(); ++c) {
+    if (unlisted[c] == 0) continue;
+    report.rejected += unlisted[c];
+    ctx_->metrics->ingest_rejects(feeds::to_string(feeds::kEventErrors[c]))
+        .Increment(static_cast<double>(unlisted[c]));
+  }
   return routed;
 }
 
 namespace {
 
-// Errors are gathered per symbol; the report lists the first ones by line.
+// Errors are gathered per symbol into a heap of the first ones; listed by line.
 void finish(IngestReport& report) {
-  std::sort(report.errors.begin(), report.errors.end(),
-            [](const auto& a, const auto& b) { return a.line < b.line; });
-  if (report.errors.size() > IngestReport::kMaxErrors) {
-    report.errors.resize(IngestReport::kMaxErrors);
-  }
+  std::sort_heap(report.errors.begin(), report.errors.end(), by_line);
 }
 
 }  // namespace
@@ -133,6 +154,12 @@ IngestReport Ingest::submit(const feeds::ParsedBatch& batch) const {
   report.accepted = routed.events;
   finish(report);
   return report;
+}
+
+IngestServer::CallAction<IngestReport> IngestServer::handle_call(Apply a, From<IngestReport>&) {
+  // Listing more parse errors than the report keeps would only cost memory.
+  const feeds::ParsedBatch batch = parser_.parse(std::move(a.body), 1, IngestReport::kMaxErrors);
+  return reply(ingest_.apply(batch));
 }
 
 void IngestSink::submit(feeds::ParsedBatch&& batch) {

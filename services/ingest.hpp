@@ -32,7 +32,9 @@ struct IngestReport {
   static constexpr std::size_t kMaxErrors = 100;  ///< errors listed (all are counted)
   std::size_t accepted = 0;
   std::size_t rejected = 0;
-  std::vector<feeds::LineError> errors;  ///< the first kMaxErrors, by line
+  /// The first kMaxErrors, by line. Never holds more, however many lines
+  /// fail: while a batch is applied it is a max-heap on the line.
+  std::vector<feeds::LineError> errors;
 };
 
 /// Finds the directory process (it may have been restarted).
@@ -60,24 +62,25 @@ class Ingest {
   SymbolSpec default_spec_;
 };
 
-/// A process that applies batches for callers that must not block (the
-/// API's POST /ingest uses rt::async_call on it): Ingest::apply's waits then
-/// happen on a runtime worker, which the runtime backs with a spare thread.
+/// A process that parses and applies bodies for callers that must not block
+/// (the API's POST /ingest uses rt::async_call on it): parsing and
+/// Ingest::apply's waits happen on a runtime worker, which the runtime backs
+/// with a spare thread while it waits.
 /// Batches are applied one at a time, in arrival order; its mailbox bound
 /// turns a flood of requests into `overloaded` answers.
 class IngestServer : public rt::GenServer<IngestServer> {
  public:
+  /// An NDJSON body: parsed here, on a runtime worker, never on an io thread.
   struct Apply {
-    std::shared_ptr<const feeds::ParsedBatch> batch;
+    std::string body;
     using Reply = IngestReport;
   };
   explicit IngestServer(const Ingest& ingest) : ingest_(ingest) {}
-  CallAction<IngestReport> handle_call(const Apply& a, From<IngestReport>&) {
-    return reply(ingest_.apply(*a.batch));
-  }
+  CallAction<IngestReport> handle_call(Apply a, From<IngestReport>&);
 
  private:
   const Ingest& ingest_;
+  feeds::NdjsonParser parser_;  // reused: its buffers grow to the longest line once
 };
 
 /// Hands replayed (or other NDJSON-source) batches to Ingest::apply, which

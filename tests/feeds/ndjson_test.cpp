@@ -398,5 +398,31 @@ TEST(ParsedBatchSplit, RejectedLine) {
   EXPECT_EQ(b.errors().at(0).message, "too long");
 }
 
+TEST(NdjsonParse, ABodyOfBadLinesListsOnlyTheErrorsAskedForAndCountsTheRest) {
+  std::string body;
+  for (int i = 0; i < 10'000; ++i) body += i % 2 == 0 ? "{\n" : "{\"type\":\"nope\"}\n";
+  NdjsonParser parser;
+  ParsedBatch b = parser.parse(std::move(body), 1, 100);
+  ASSERT_EQ(b.errors().size(), 100u);
+  EXPECT_EQ(b.errors().front().line, 1u);
+  EXPECT_EQ(b.errors().back().line, 100u);
+  EXPECT_EQ(b.rejected_count(), 10'000u);
+  const auto& unlisted = b.unlisted_errors();
+  EXPECT_EQ(unlisted[static_cast<std::size_t>(EventError::invalid_json)], 4'950u);
+  EXPECT_EQ(unlisted[static_cast<std::size_t>(EventError::unknown_type)], 4'950u);
+  // Handing the whole batch on hands on what was only counted too.
+  ParsedBatch front = b.split_front(0);
+  EXPECT_EQ(front.rejected_count(), 10'000u);
+  EXPECT_TRUE(b.empty());
+}
+
+TEST(NdjsonParse, EveryErrorIsListedByDefault) {
+  std::string body;
+  for (int i = 0; i < 500; ++i) body += "[]\n";
+  ParsedBatch b = parse_ndjson(std::move(body));
+  EXPECT_EQ(b.errors().size(), 500u);
+  EXPECT_EQ(b.rejected_count(), 500u);
+}
+
 }  // namespace
 }  // namespace feeds

@@ -9,6 +9,7 @@ namespace services::test {
 namespace {
 
 using testing_support::eventually;
+using namespace std::chrono_literals;
 using IngestTest = ServiceTest;
 
 IngestReport ingest(Application& app, std::string text) {
@@ -117,6 +118,41 @@ TEST_F(IngestTest, OnlyTheFirstHundredErrorsAreListedButAllAreCounted) {
   EXPECT_EQ(r.errors.size(), IngestReport::kMaxErrors);
   EXPECT_EQ(r.errors.front().line, 1u);
   EXPECT_EQ(r.errors.back().line, 100u);
+}
+
+TEST_F(IngestTest, TheIngestServerListsAHundredErrorsOfABodyOfBadLinesAndCountsEveryOne) {
+  // Finding 4 of issue 15: a record per bad line cost 100 MiB per 1 MiB body.
+  std::string body;
+  for (int i = 0; i < 100'000; ++i) body += "{\n";
+  const double before = app->metrics()->ingest_rejects("invalid_json").Value();
+  auto server = app->ingest_server();
+  ASSERT_TRUE(server);
+  auto r = rt::call(*server, IngestServer::Apply{std::move(body)}, 30s);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->accepted, 0u);
+  EXPECT_EQ(r->rejected, 100'000u);
+  ASSERT_EQ(r->errors.size(), IngestReport::kMaxErrors);
+  for (std::size_t i = 0; i < r->errors.size(); ++i) EXPECT_EQ(r->errors[i].line, i + 1);
+  EXPECT_EQ(app->metrics()->ingest_rejects("invalid_json").Value() - before, 100'000);
+}
+
+TEST_F(IngestTest, ErrorsOfTheParserAndOfTheBooksAreListedTogetherByLine) {
+  // Odd lines fail in the parser, even lines in the book (no such order).
+  std::string body;
+  for (int i = 1; i <= 300; ++i) {
+    body += i % 2 == 1
+                ? "[]\n"
+                : R"({"type":"cancel","symbol":"MIX","order_id":"X)" + std::to_string(i) + "\"}\n";
+  }
+  auto r = rt::call(*app->ingest_server(), IngestServer::Apply{std::move(body)}, 30s);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->rejected, 300u);
+  ASSERT_EQ(r->errors.size(), IngestReport::kMaxErrors);
+  for (std::size_t i = 0; i < r->errors.size(); ++i) {
+    EXPECT_EQ(r->errors[i].line, i + 1);
+    EXPECT_EQ(r->errors[i].code,
+              i % 2 == 0 ? feeds::EventError::invalid_json : feeds::EventError::unknown_order);
+  }
 }
 
 }  // namespace
