@@ -6,7 +6,8 @@
 #   scripts/test.sh --asan     ASan+UBSan pass only
 #   scripts/test.sh --tsan     TSan pass only
 # The ASan pass ends with the black-box smoke test (scripts/smoke.sh) of the
-# real marketd binary, built with the sanitizers.
+# real marketd binary, built with the sanitizers, and the fuzzers' short form
+# (scripts/fuzz.sh, clang + libFuzzer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -27,6 +28,8 @@ if [[ $mode == all || $mode == --asan ]]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build/asan --output-on-failure -j "$jobs" --timeout 300
   ASAN_OPTIONS=detect_leaks=1 bash scripts/smoke.sh build/asan/api/marketd
+  # The short form of the fuzzers (docs/fuzzing.md): 60 s per target.
+  bash scripts/fuzz.sh 60
 fi
 if [[ $mode == all || $mode == --tsan ]]; then
   build build/tsan thread marketd_runtime_tests marketd_feeds_tests marketd_services_tests \

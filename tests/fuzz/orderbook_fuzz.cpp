@@ -1,9 +1,7 @@
-// libFuzzer target over the decimal codec and the book's operation stream.
+// libFuzzer target over the book's operation stream.
 //
-// Byte 0 picks the target. Decimal: the rest is a spec selector and a string;
-// a string that parses must print and re-parse to the same value. Book: the
-// rest is a stream of 8-byte operations applied to OrderBook and ReferenceBook
-// in the chosen mode; any disagreement or broken invariant aborts.
+// Byte 0 picks the mode; the rest is a stream of 8-byte operations applied to
+// OrderBook and ReferenceBook; any disagreement or broken invariant aborts.
 
 #include <cstddef>
 #include <cstdint>
@@ -11,7 +9,6 @@
 #include <string_view>
 #include <vector>
 
-#include "orderbook/decimal.hpp"
 #include "orderbook/order_book.hpp"
 #include "orderbook/reference_book.hpp"
 
@@ -29,26 +26,6 @@ void same(const ob::Result<T>& a, const ob::Result<T>& b) {
   } else if constexpr (!std::is_void_v<T>) {
     require(*a == *b);
   }
-}
-
-void fuzz_decimal(const std::uint8_t* data, std::size_t size) {
-  if (size < 1) return;
-  static const ob::BookSpec specs[] = {
-      ob::BookSpec::integer(), *ob::BookSpec::parse("0.01", "0.0001"),
-      *ob::BookSpec::parse("0.05", "5"), *ob::BookSpec::parse("0.00000001", "0.00000001")};
-  const ob::BookSpec& spec = specs[data[0] % 4];
-  const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
-  if (auto p = ob::parse_price(text, spec)) {
-    require(p->valid());
-    auto again = ob::parse_price(ob::format_price(*p, spec), spec);
-    require(again.ok() && *again == *p);
-  }
-  if (auto q = ob::parse_level_qty(text, spec)) {
-    require(q->lots() >= 0);
-    auto again = ob::parse_level_qty(ob::format_qty(*q, spec), spec);
-    require(again.ok() && *again == *q);
-  }
-  (void)ob::BookSpec::parse(text, text);
 }
 
 std::int64_t le16(const std::uint8_t* p) {
@@ -138,14 +115,11 @@ void fuzz_book(ob::Mode mode, const std::uint8_t* data, std::size_t size) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
-  switch (data[0] % 4) {
+  switch (data[0] % 3) {
     case 0:
-      fuzz_decimal(data + 1, size - 1);
-      break;
-    case 1:
       fuzz_book(ob::Mode::venue, data + 1, size - 1);
       break;
-    case 2:
+    case 1:
       fuzz_book(ob::Mode::mirror, data + 1, size - 1);
       break;
     default:
