@@ -137,7 +137,6 @@ struct ApiServer::Listener : std::enable_shared_from_this<Listener> {
 
 ApiServer::ApiServer(net::io_context& io, services::Application& app, ServerConfig config)
     : io_(io),
-      app_(app),
       config_(std::move(config)),
       metrics_(*app.metrics()->registry()),
       ws_sessions_(WsSessions::Options{.keys = WsSessions::Keys::duplicate}),

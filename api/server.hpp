@@ -67,7 +67,6 @@ class ApiServer {
   ApiServer(boost::asio::io_context& io, services::Application& app, ServerConfig config);
 
   boost::asio::io_context& io_;
-  services::Application& app_;
   ServerConfig config_;
   ApiMetrics metrics_;
   WsSessions ws_sessions_;
