@@ -33,6 +33,9 @@ ApiMetrics::ApiMetrics(prometheus::Registry& r)
                           .Add({})),
       rate_limited(
           counters(r, "marketd_rate_limited_requests_total", "REST requests answered 429").Add({})),
+      accept_fd_exhausted(counters(r, "marketd_accept_fd_exhausted_total",
+                                   "Accepts that failed for want of a file descriptor")
+                              .Add({})),
       requests_(
           counters(r, "marketd_http_requests_total", "HTTP requests by route and status class")),
       latency_(prometheus::BuildHistogram()

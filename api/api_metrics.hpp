@@ -28,6 +28,7 @@ class ApiMetrics {
   prometheus::Counter& ws_slow_disconnects;    ///< marketd_ws_slow_client_disconnects_total
   prometheus::Counter& ws_rate_limited;        ///< marketd_ws_rate_limited_messages_total
   prometheus::Counter& rate_limited;           ///< marketd_rate_limited_requests_total
+  prometheus::Counter& accept_fd_exhausted;  ///< marketd_accept_fd_exhausted_total (EMFILE/ENFILE)
 
  private:
   prometheus::Family<prometheus::Counter>& requests_;

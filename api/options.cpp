@@ -134,6 +134,28 @@ std::variant<Options, int> parse_options(int argc, const char* const* argv, std:
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   cli.add_flag("--access-log", server.rest.access_log, "log one line per HTTP request");
+  int ws_ping_ms = 20000;
+  int ws_pong_ms = 20000;
+  cli.add_option("--ws-ping-interval-ms", ws_ping_ms, "the server pings every WebSocket this often")
+      ->check(CLI::Range(10, 3'600'000))
+      ->capture_default_str();
+  cli.add_option("--ws-pong-timeout-ms", ws_pong_ms,
+                 "a WebSocket silent this long after a ping is closed (1001)")
+      ->check(CLI::Range(10, 3'600'000))
+      ->capture_default_str();
+  std::string api_keys;
+  cli.add_option("--api-keys", api_keys,
+                 "file of API keys, one 'KEY ROLE' a line (ROLE read, trade or admin; # comments)");
+  cli.add_flag("--insecure-no-auth", server.insecure_no_auth,
+               "serve a non-loopback address without --api-keys (every client has every role)");
+  cli.add_option("--allow-origin", server.allow_origins,
+                 "a browser Origin (scheme://host[:port], or null) allowed to write; repeatable");
+  cli.add_option("--allow-host", server.allow_hosts,
+                 "a Host name accepted when no keys are configured; repeatable");
+  cli.add_option("--max-connections", server.max_connections,
+                 "open connections, HTTP and WebSocket together; one more is closed at once")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+      ->capture_default_str();
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -144,6 +166,14 @@ std::variant<Options, int> parse_options(int argc, const char* const* argv, std:
   if (!parse_listen(listen, server, error)) {
     err << "--listen: " << error << "\n";
     return 2;
+  }
+  if (!api_keys.empty()) {
+    auto access = AccessControl::load_keys_file(api_keys);
+    if (!access) {
+      err << "--api-keys: " << access.error() << "\n";
+      return 2;
+    }
+    server.access = std::move(*access);
   }
   for (const std::string& s : symbols) {
     auto def = parse_symbol_option(s, error);
@@ -159,6 +189,8 @@ std::variant<Options, int> parse_options(int argc, const char* const* argv, std:
   if (!no_simulator) app.simulator = sim;
   if (tick_rate > 0) app.tick_feed = services::TickFeedOptions{.rate = tick_rate};
   server.ws.write_interval = std::chrono::microseconds(ws_write_interval_us);
+  server.ws.ping_interval = std::chrono::milliseconds(ws_ping_ms);
+  server.ws.pong_timeout = std::chrono::milliseconds(ws_pong_ms);
   if (o.workers == 0)
     o.workers = default_workers(std::thread::hardware_concurrency(), o.io_threads);
   return o;

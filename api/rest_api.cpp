@@ -18,6 +18,7 @@
 #include "api/runtime_metrics.hpp"
 #include "feeds/ndjson.hpp"
 #include "feeds/symbol.hpp"
+#include "feeds/unique_keys.hpp"
 #include "orderbook/decimal.hpp"
 #include "runtime/asio_call.hpp"
 #include "services/wire.hpp"
@@ -252,71 +253,61 @@ struct BodyFields {
   }
 };
 
-/// Parses an object body for the given field names; nullopt if not a JSON object.
-std::optional<BodyFields> parse_object(std::string_view body,
-                                       std::initializer_list<std::string_view> names) {
+/// Parses an object body for the given field names; why not when it is not
+/// one JSON object with distinct keys (400 invalid_json).
+rt::Result<BodyFields, std::string> parse_object(std::string_view body,
+                                                 std::initializer_list<std::string_view> names) {
+  const rt::Err not_object{std::string("the body must be a JSON object")};
   thread_local od::parser parser;
   simdjson::padded_string padded(body);
   od::document doc;
-  if (parser.iterate(padded).get(doc)) return std::nullopt;
+  if (parser.iterate(padded).get(doc)) return not_object;
   od::object obj;
-  if (doc.get_object().get(obj)) return std::nullopt;
+  if (doc.get_object().get(obj)) return not_object;
   BodyFields out;
   for (std::string_view n : names) out.fields.emplace_back(n, BodyFields::Field{});
+  feeds::UniqueKeys keys;
   for (auto field : obj) {
     std::string_view key;
-    if (field.unescaped_key().get(key)) return std::nullopt;
+    if (field.unescaped_key().get(key)) return not_object;
+    if (!keys.add(key)) return rt::Err{"duplicate key \"" + std::string(key) + "\""};
     od::value v;
-    if (field.value().get(v)) return std::nullopt;
+    if (field.value().get(v)) return not_object;
     BodyFields::Field* slot = nullptr;
     for (auto& [n, f] : out.fields) {
       if (n == key) slot = &f;
     }
     od::json_type type;
-    if (v.type().get(type)) return std::nullopt;
+    if (v.type().get(type)) return not_object;
     if (slot == nullptr || type != od::json_type::string) {
       if (slot != nullptr) slot->present = true;  // present, but not a string
       continue;                                   // On-Demand skips the value
     }
     std::string_view text;
-    if (v.get_string().get(text)) return std::nullopt;
+    if (v.get_string().get(text)) return not_object;
     *slot = BodyFields::Field{true, true, std::string(text)};
   }
   // Anything after the object (OUT_OF_BOUNDS means nothing follows) is not JSON.
-  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) return std::nullopt;
+  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) return not_object;
   return out;
 }
 
 // ---- routing -------------------------------------------------------------------------
 
-/// /api/v1/symbols/{s}/{rest...} split into segments.
-std::vector<std::string_view> segments(std::string_view path) {
+/// A path split into its segments; nullopt when one is empty ("//", a trailing
+/// "/"): such paths are not found rather than collapsed onto another route.
+std::optional<std::vector<std::string_view>> segments(std::string_view path) {
   std::vector<std::string_view> out;
-  while (!path.empty()) {
-    if (path.front() == '/') {
-      path.remove_prefix(1);
-      continue;
-    }
-    auto end = path.find('/');
-    out.push_back(path.substr(0, end));
-    if (end == std::string_view::npos) break;
-    path.remove_prefix(end);
+  if (path.empty() || path.front() != '/') return std::nullopt;
+  path.remove_prefix(1);
+  for (;;) {
+    const auto end = path.find('/');
+    const std::string_view segment = path.substr(0, end);
+    if (segment.empty()) return std::nullopt;
+    out.push_back(segment);
+    if (end == std::string_view::npos) return out;
+    path.remove_prefix(end + 1);
   }
-  return out;
-}
-
-std::optional<std::string_view> query_param(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    std::string_view kv = query.substr(0, amp);
-    auto eq = kv.find('=');
-    if (kv.substr(0, eq) == name) {
-      return eq == std::string_view::npos ? std::string_view{} : kv.substr(eq + 1);
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return std::nullopt;
 }
 
 // The `route` label of each /api/v1 route, indexed by the router's R.
@@ -348,16 +339,15 @@ RestApi::RestApi(services::Application& app, ApiMetrics& metrics, RestOptions op
   }
 }
 
-net::awaitable<Response> RestApi::handle(const Request& req, std::string client_key) const {
+net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who) const {
   const auto started = std::chrono::steady_clock::now();
   auto ex = co_await net::this_coro::executor;
   const std::string_view target(req.target().data(), req.target().size());
   const auto qmark = target.find('?');
   const std::string_view path = target.substr(0, qmark);
-  const std::string_view query =
-      qmark == std::string_view::npos ? std::string_view{} : target.substr(qmark + 1);
   const http::verb method = req.method();
-  const std::vector<std::string_view> seg = segments(path);
+  const std::vector<std::string_view> seg =
+      segments(path).value_or(std::vector<std::string_view>{});
   std::string route = "other";
 
   auto finish = [&](Response res) {
@@ -369,8 +359,8 @@ net::awaitable<Response> RestApi::handle(const Request& req, std::string client_
     metrics_.latency(route).Observe(secs);
     if (options_.access_log) {
       spdlog::info("event=access method={} target=\"{}\" status={} client={} bytes={} us={}",
-                   std::string_view(req.method_string()), target, res.result_int(), client_key,
-                   res.body().size(), static_cast<std::int64_t>(secs * 1e6));
+                   std::string_view(req.method_string()), redact_target(target), res.result_int(),
+                   who.principal, res.body().size(), static_cast<std::int64_t>(secs * 1e6));
     }
     return res;
   };
@@ -380,6 +370,12 @@ net::awaitable<Response> RestApi::handle(const Request& req, std::string client_
     res.set(http::field::allow, allow);
     return res;
   };
+
+  // ---- browser rules: every route ----
+  if (!who.browser_refusal.empty()) {
+    co_return finish(
+        error_response(req, http::status::forbidden, "forbidden", who.browser_refusal));
+  }
 
   // ---- service endpoints (not rate limited) ----
   if (seg.size() == 1 && (seg[0] == "healthz" || seg[0] == "readyz" || seg[0] == "metrics")) {
@@ -428,7 +424,7 @@ net::awaitable<Response> RestApi::handle(const Request& req, std::string client_
   std::optional<std::uint32_t> remaining;
   if (limiters.enabled()) {
     auto decision_op =
-        limiters.async_check(ex, client_key, 1, options_.call_timeout, net::use_awaitable);
+        limiters.async_check(ex, who.principal, 1, options_.call_timeout, net::use_awaitable);
     auto decision = co_await std::move(decision_op);
     if (!decision) co_return finish(call_failed(req, decision.error()));
     if (auto* limited = std::get_if<services::RateLimited>(&*decision)) {
@@ -453,6 +449,30 @@ net::awaitable<Response> RestApi::handle(const Request& req, std::string client_
     return counted(error_response(req, s, code, message));
   };
   const services::ServiceContext& ctx = *app_.context();
+
+  // ---- access: a known key with the route's role ----
+  if (who.failure != AuthFailure::none) {
+    Response res = error_response(req, http::status::unauthorized, "unauthorized",
+                                  who.failure == AuthFailure::missing
+                                      ? "an API key is required (Authorization: Bearer KEY)"
+                                      : "unknown API key");
+    res.set(http::field::www_authenticate, "Bearer");
+    co_return counted(std::move(res));
+  }
+  Role needed = Role::read;
+  if ((r == R::orders && method == http::verb::post) ||
+      (r == R::order && method == http::verb::delete_)) {
+    needed = Role::trade;
+  }
+  if (r == R::ingest ||
+      (r == R::symbol && (method == http::verb::put || method == http::verb::delete_))) {
+    needed = Role::admin;
+  }
+  if (!who.may(needed)) {
+    co_return fail(http::status::forbidden, "forbidden",
+                   needed == Role::admin ? "this needs a key with the admin role"
+                                         : "this needs a key with the trade role");
+  }
 
   // ---- /symbols ----
   if (r == R::symbols) {
@@ -507,8 +527,7 @@ net::awaitable<Response> RestApi::handle(const Request& req, std::string client_
     }
     if (method != http::verb::put) co_return counted(method_not_allowed("GET, PUT"));
     auto body = parse_object(req.body(), {"tick_size", "lot_size", "mode"});
-    if (!body)
-      co_return fail(http::status::bad_request, "invalid_json", "the body must be a JSON object");
+    if (!body) co_return fail(http::status::bad_request, "invalid_json", body.error());
     const auto& tick = body->get("tick_size");
     const auto& lot = body->get("lot_size");
     const auto& mode_field = body->get("mode");
@@ -580,7 +599,7 @@ net::awaitable<Response> RestApi::handle(const Request& req, std::string client_
   if (r == R::depth) {
     if (method != http::verb::get) co_return counted(method_not_allowed("GET"));
     std::size_t levels = 10;
-    if (auto p = query_param(query, "levels")) {
+    if (auto p = query_value(target, "levels")) {
       auto [end, ec] = std::from_chars(p->data(), p->data() + p->size(), levels);
       if (ec != std::errc{} || end != p->data() + p->size() || levels < 1 || levels > 1000) {
         co_return fail(http::status::bad_request, "bad_request",
@@ -634,8 +653,7 @@ net::awaitable<Response> RestApi::handle(const Request& req, std::string client_
   // r == R::orders
   if (method != http::verb::post) co_return counted(method_not_allowed("POST"));
   auto body = parse_object(req.body(), {"side", "qty", "price", "type", "tif", "client_order_id"});
-  if (!body)
-    co_return fail(http::status::bad_request, "invalid_json", "the body must be a JSON object");
+  if (!body) co_return fail(http::status::bad_request, "invalid_json", body.error());
   services::OrderRequest o;
   const auto& side = body->get("side");
   if (!side.present || !side.is_string || (side.text != "buy" && side.text != "sell")) {

@@ -3,14 +3,17 @@
 // (/healthz, /readyz, /metrics). One coroutine per request, on the
 // connection's strand; every question to a process is an rt::async_call.
 //
-// Every /api/v1 request is first counted against its client key (X-Api-Key,
-// else the remote address) by the RateLimiter partitions: 429 rate_limited
-// with Retry-After when over, and X-RateLimit-Limit/Remaining on every
-// counted answer. Errors are `{"error":{"code","message"}}` with API.md's
-// codes; an unknown route is 404 not_found, a known route with another
-// method 405 method_not_allowed (with Allow).
-// Thread-safety: handle() may run on many io threads at once; RestApi holds
-// no mutable state.
+// A request that breaks the browser rules (RequestContext::browser_refusal)
+// is 403 forbidden on every route. Every /api/v1 request is then counted
+// against its principal (the authenticated key, else the remote address) by
+// the RateLimiter partitions: 429 rate_limited with Retry-After when over, and
+// X-RateLimit-Limit/Remaining on every counted answer. Then its key: none or
+// an unknown one is 401 unauthorized, a role short of the route's 403
+// forbidden (read: GET; trade: orders; admin: PUT/DELETE symbols, ingest).
+// /healthz, /readyz and /metrics need no key and are not counted. Errors are
+// `{"error":{"code","message"}}` with API.md's codes; an unknown route is 404 not_found, a known
+// route with another method 405 method_not_allowed (with Allow). Thread-safety: handle() may run on
+// many io threads at once; RestApi holds no mutable state.
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/message.hpp>
@@ -20,6 +23,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/access.hpp"
 #include "api/api_metrics.hpp"
 #include "services/application.hpp"
 
@@ -37,8 +41,9 @@ class RestApi {
  public:
   RestApi(services::Application& app, ApiMetrics& metrics, RestOptions options);
 
-  /// Answers one request. `client_key` identifies the caller for rate limiting.
-  boost::asio::awaitable<Response> handle(const Request& req, std::string client_key) const;
+  /// Answers one request from the client `who` (api/access.hpp: its
+  /// principal, role, and the browser rules' verdict).
+  boost::asio::awaitable<Response> handle(const Request& req, RequestContext who) const;
 
  private:
   services::Application& app_;

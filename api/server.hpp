@@ -10,8 +10,16 @@
 // Per connection: a coroutine on its own strand reads a request (header and
 // body limits; the whole request must arrive within `read_timeout`, so a
 // slowloris client is cut off), answers it, and loops while keep-alive holds.
-// `GET /ws` with an upgrade hands the stream to a WebSocket session.
-// Connections beyond `max_connections` are closed at once.
+// Framing is strict (API.md "HTTP framing"): a Transfer-Encoding other than
+// `chunked` is 501, ambiguous lengths and malformed requests 400, and each
+// closes the connection. `GET /ws` with an upgrade hands the stream to a
+// WebSocket session once the browser rules and the key (read role) allow it.
+// Connections, HTTP and WebSocket together, beyond `max_connections` are
+// accepted and closed at once.
+// Access (api/access.hpp): every request is identified (key or remote
+// address) and checked against the browser rules here; RestApi decides what
+// the result allows. With no keys configured, start() refuses a listen address
+// outside loopback unless `insecure_no_auth`.
 // stop(): stops accepting, closes WebSockets with 1001, lets in-flight
 // requests finish.
 // Lifetime: stop the io threads before destroying the server; pending
@@ -25,7 +33,9 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "api/access.hpp"
 #include "api/api_metrics.hpp"
 #include "api/rest_api.hpp"
 #include "api/ws_session.hpp"
@@ -38,9 +48,13 @@ struct ServerConfig {
   std::string host = "127.0.0.1";
   unsigned short port = 8080;                      ///< 0 = any free port (tests)
   std::size_t body_limit = 1u << 20;               ///< bigger bodies: 413 payload_too_large
-  std::size_t header_limit = 16u << 10;            ///< bigger headers: 431
+  std::size_t header_limit = 8u << 10;             ///< bigger headers: 431
   std::chrono::milliseconds read_timeout{10'000};  ///< per request, headers and body
-  std::size_t max_connections = 10'000;
+  std::size_t max_connections = 4096;              ///< HTTP and WebSocket together
+  AccessControl access;                            ///< keys and roles; default: off
+  bool insecure_no_auth = false;           ///< no keys on a non-loopback address: start anyway
+  std::vector<std::string> allow_origins;  ///< --allow-origin
+  std::vector<std::string> allow_hosts;    ///< --allow-host
   RestOptions rest;
   WsOptions ws;
 };
@@ -59,7 +73,7 @@ class ApiServer {
   boost::asio::ip::tcp::endpoint endpoint() const { return endpoint_; }
   /// Stops accepting and closes every WebSocket with 1001. Idempotent.
   void stop();
-  /// Open HTTP connections (WebSocket sessions are counted by ws_connections).
+  /// Open connections, HTTP and WebSocket together.
   std::size_t connections() const;
 
  private:
@@ -68,6 +82,7 @@ class ApiServer {
 
   boost::asio::io_context& io_;
   ServerConfig config_;
+  BrowserRules browser_;
   ApiMetrics metrics_;
   WsSessions ws_sessions_;
   std::shared_ptr<const WsEnvironment> ws_env_;

@@ -8,6 +8,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -17,6 +18,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <boost/beast/websocket/teardown.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -31,6 +33,7 @@
 #include <utility>
 #include <vector>
 
+#include "feeds/unique_keys.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/gen_server.hpp"
 #include "services/publication.hpp"
@@ -357,7 +360,8 @@ class Outbox {
 class Connection final : public std::enable_shared_from_this<Connection>,
                          public WriteBatcher::Writer {
  public:
-  Connection(beast::tcp_stream&& stream, std::shared_ptr<const WsEnvironment> env);
+  Connection(beast::tcp_stream&& stream, std::shared_ptr<const WsEnvironment> env,
+             std::shared_ptr<const void> hold);
   ~Connection();
 
   net::any_io_executor executor() { return ws_.get_executor(); }
@@ -381,6 +385,9 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   void on_flushed(beast::error_code ec);
   void start_close(std::uint16_t code);
   void finish(beast::error_code ec, std::string_view where);
+  /// Pings, or checks that the client answered the last ping (API.md: else 1001).
+  void arm_ping(std::chrono::milliseconds after);
+  void on_ping_timer();
 
   WsStream ws_;
   std::shared_ptr<const WsEnvironment> env_;
@@ -395,6 +402,11 @@ class Connection final : public std::enable_shared_from_this<Connection>,
   bool finished_ = false;
   // Set while reading is paused: no pending operation keeps us alive then.
   std::shared_ptr<Connection> paused_;
+  std::shared_ptr<const void> hold_;  // the server's connection slot, until the socket closes
+  net::steady_timer ping_timer_;
+  std::chrono::steady_clock::time_point last_heard_;  // the client's last frame, control included
+  std::chrono::steady_clock::time_point ping_sent_;
+  bool awaiting_pong_ = false;
 };
 
 // ---- WsSession (the process) --------------------------------------------------------
@@ -482,7 +494,9 @@ class WsSession : public rt::GenServer<WsSession> {
     return ok ? noreply() : stop(rt::ExitReason::shutdown(std::string(kSlowConsumer)));
   }
   Action handle_request(const ClientRequest& r);
-  Action subscribe(const ClientRequest& r, std::vector<Channel> channels);
+  /// `symbols`: r.symbols without repeats, in order.
+  Action subscribe(const ClientRequest& r, std::vector<Channel> channels,
+                   const std::vector<std::string_view>& symbols);
   Action unsubscribe(const ClientRequest& r, std::vector<Channel> channels);
   /// Subscribes `symbol` where it is not in sync yet; false when over the limit.
   bool sync(const std::string& symbol, Sub& s, Channels fresh);
@@ -543,6 +557,11 @@ class TradeLane final : public services::FastLane {
   Outbox::Gate gate_;
 };
 
+std::string over_cap_message(std::size_t cap) {
+  return "too many subscriptions (at most " + std::to_string(cap) +
+         " channel and symbol pairs per connection)";
+}
+
 // simdjson errors that mean "well-formed JSON of the wrong shape".
 bool is_type_error(simdjson::error_code e) {
   return e == simdjson::INCORRECT_TYPE || e == simdjson::NUMBER_OUT_OF_RANGE ||
@@ -590,11 +609,16 @@ std::optional<ClientError> parse_request(const std::string& text, ClientRequest&
   std::optional<std::string> type;
   bool type_wrong = false, id_wrong = false, channels_wrong = false, symbols_wrong = false;
   bool has_channels = false, has_symbols = false;
+  feeds::UniqueKeys keys;
   for (auto field_result : obj) {
     od::field field;
     if (auto e = std::move(field_result).get(field)) return invalid(e);
     std::string_view key;
     if (auto e = field.unescaped_key().get(key)) return invalid(e);
+    if (!keys.add(key)) {
+      return ClientError{"invalid_json", "duplicate key \"" + std::string(key) + "\"",
+                         std::nullopt};
+    }
     od::value v = field.value();
     simdjson::error_code e = simdjson::SUCCESS;
     if (key == "type") {
@@ -791,11 +815,14 @@ void Outbox::post_to_connection(void (Connection::*fn)()) {
 
 // ---- Connection ---------------------------------------------------------------------
 
-Connection::Connection(beast::tcp_stream&& stream, std::shared_ptr<const WsEnvironment> env)
+Connection::Connection(beast::tcp_stream&& stream, std::shared_ptr<const WsEnvironment> env,
+                       std::shared_ptr<const void> hold)
     : ws_(std::move(stream)),
       env_(std::move(env)),
       outbox_(std::make_shared<Outbox>(ws_.get_executor(), env_->batcher,
-                                       env_->options.send_queue_limit, env_->metrics)) {}
+                                       env_->options.send_queue_limit, env_->metrics)),
+      hold_(std::move(hold)),
+      ping_timer_(ws_.get_executor()) {}
 
 Connection::~Connection() {
   if (counted_) env_->metrics.ws_connections.Decrement();
@@ -816,6 +843,10 @@ void Connection::run(http::request<http::string_body> upgrade) {
   ws_.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(http::field::server, "marketd"); }));
   ws_.read_message_max(env_->options.max_message_bytes);
+  // Any frame, pongs included, shows the client is there (reads call this).
+  ws_.control_callback([this](websocket::frame_type, beast::string_view) {
+    last_heard_ = std::chrono::steady_clock::now();
+  });
   ws_.auto_fragment(false);  // one frame per message: one append, one write
   ws_.text(true);
   ws_.async_accept(upgrade, beast::bind_front_handler(&Connection::on_accept, shared_from_this()));
@@ -835,7 +866,35 @@ void Connection::on_accept(beast::error_code ec) {
   session_ = started->pid();
   counted_ = true;
   env_->metrics.ws_connections.Increment();
+  last_heard_ = std::chrono::steady_clock::now();
+  arm_ping(env_->options.ping_interval);
   do_read();
+}
+
+void Connection::arm_ping(std::chrono::milliseconds after) {
+  ping_timer_.expires_after(after);
+  ping_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (!ec) self->on_ping_timer();
+  });
+}
+
+void Connection::on_ping_timer() {
+  if (finished_ || closing_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (awaiting_pong_) {
+    // Paused reading leaves the client's frames unread: not its silence.
+    if (last_heard_ < ping_sent_ && !paused_) {
+      return start_close(websocket::close_code::going_away);
+    }
+    awaiting_pong_ = false;
+    const auto next = ping_sent_ + env_->options.ping_interval - now;
+    return arm_ping(std::max(std::chrono::duration_cast<std::chrono::milliseconds>(next),
+                             std::chrono::milliseconds(0)));
+  }
+  ping_sent_ = now;
+  awaiting_pong_ = true;
+  ws_.async_ping({}, [self = shared_from_this()](beast::error_code) {});
+  arm_ping(env_->options.pong_timeout);
 }
 
 void Connection::do_read() {
@@ -845,6 +904,7 @@ void Connection::do_read() {
 
 void Connection::on_read(beast::error_code ec, std::size_t bytes) {
   if (ec) return finish(ec, "read");
+  last_heard_ = std::chrono::steady_clock::now();
   WsSession::ClientText msg;
   msg.binary = !ws_.got_text();
   msg.text.reserve(bytes + simdjson::SIMDJSON_PADDING);
@@ -927,6 +987,7 @@ void Connection::finish(beast::error_code ec, std::string_view where) {
   if (finished_) return;
   finished_ = true;
   paused_.reset();
+  ping_timer_.cancel();
   if (ec && ec != websocket::error::closed && ec != net::error::eof &&
       ec != net::error::operation_aborted && ec != net::error::connection_reset &&
       ec != beast::error::timeout) {
@@ -1088,6 +1149,21 @@ WsSession::Action WsSession::handle_request(const ClientRequest& r) {
   if (r.type == ClientRequest::Type::ping) {
     return after_push(push_control(services::wire::pong(r.id)));
   }
+  // The cap before anything else, on distinct names and in O(n): a request
+  // over it costs no symbol lookups (API.md: limit_exceeded).
+  boost::unordered_flat_set<std::string_view> seen;
+  seen.reserve(r.symbols.size());
+  std::vector<std::string_view> symbols;
+  symbols.reserve(r.symbols.size());
+  for (const std::string& symbol : r.symbols) {
+    if (seen.insert(symbol).second) symbols.push_back(symbol);
+  }
+  const boost::unordered_flat_set<std::string_view> channel_names(r.channels.begin(),
+                                                                  r.channels.end());
+  const std::size_t cap = env_->options.max_subscriptions;
+  if (r.type == ClientRequest::Type::subscribe && symbols.size() * channel_names.size() > cap) {
+    return after_push(error(ClientError{"limit_exceeded", over_cap_message(cap), r.id}));
+  }
   // Every channel and symbol is checked before anything changes.
   std::vector<Channel> channels;
   for (const std::string& name : r.channels) {
@@ -1100,7 +1176,7 @@ WsSession::Action WsSession::handle_request(const ClientRequest& r) {
     }
     if (std::find(channels.begin(), channels.end(), *c) == channels.end()) channels.push_back(*c);
   }
-  for (const std::string& symbol : r.symbols) {
+  for (std::string_view symbol : symbols) {
     if (!services::find_book(*env_->services, symbol)) {
       std::string message = "symbols: unknown symbol \"";
       message += symbol;
@@ -1108,37 +1184,33 @@ WsSession::Action WsSession::handle_request(const ClientRequest& r) {
       return after_push(error(ClientError{"unknown_symbol", std::move(message), r.id}));
     }
   }
-  return r.type == ClientRequest::Type::subscribe ? subscribe(r, std::move(channels))
+  return r.type == ClientRequest::Type::subscribe ? subscribe(r, std::move(channels), symbols)
                                                   : unsubscribe(r, std::move(channels));
 }
 
-WsSession::Action WsSession::subscribe(const ClientRequest& r, std::vector<Channel> channels) {
+WsSession::Action WsSession::subscribe(const ClientRequest& r, std::vector<Channel> channels,
+                                       const std::vector<std::string_view>& symbols) {
   Channels asked;
   for (Channel c : channels) asked.add(c);
-  // Count the pairs this adds before taking them.
+  // Count the pairs this adds to the connection's before taking them.
   std::size_t added = 0;
-  std::vector<std::string> symbols;
-  for (const std::string& symbol : r.symbols) {
-    if (std::find(symbols.begin(), symbols.end(), symbol) != symbols.end()) continue;
-    symbols.push_back(symbol);
+  for (std::string_view symbol : symbols) {
     auto it = subs_.find(symbol);
     for (Channel c : channels) {
       if (it == subs_.end() || !it->second.channels.has(c)) ++added;
     }
   }
   if (subscriptions_ + added > env_->options.max_subscriptions) {
-    return after_push(error(ClientError{"bad_request",
-                                        "too many subscriptions (at most " +
-                                            std::to_string(env_->options.max_subscriptions) +
-                                            " channel and symbol pairs per connection)",
-                                        r.id}));
+    return after_push(error(
+        ClientError{"limit_exceeded", over_cap_message(env_->options.max_subscriptions), r.id}));
   }
   subscriptions_ += added;
   // `subscribed` first: the current state the servers answer follows it.
   if (!push_control(services::wire::subscribed(r.id, r.channels, r.symbols))) {
     return after_push(false);
   }
-  for (const std::string& symbol : symbols) {
+  for (std::string_view name : symbols) {
+    const std::string symbol(name);
     Sub& s = subs_[symbol];
     s.channels = s.channels | asked;
     if (!sync(symbol, s, asked)) return after_push(false);
@@ -1342,8 +1414,8 @@ WsSession::Action WsSession::handle_info(const HeartbeatCheck&) {
 }  // namespace
 
 void start_ws_session(beast::tcp_stream stream, http::request<http::string_body> upgrade,
-                      std::shared_ptr<const WsEnvironment> env) {
-  auto conn = std::make_shared<Connection>(std::move(stream), std::move(env));
+                      std::shared_ptr<const WsEnvironment> env, std::shared_ptr<const void> hold) {
+  auto conn = std::make_shared<Connection>(std::move(stream), std::move(env), std::move(hold));
   net::any_io_executor ex = conn->executor();
   net::dispatch(ex, [conn = std::move(conn), up = std::move(upgrade)]() mutable {
     conn->run(std::move(up));

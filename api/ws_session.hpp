@@ -10,7 +10,9 @@
 // connection failing) ends the session process, so servers drop it on Down;
 // the process ending closes the connection with a code chosen by its exit
 // reason: 1001 on shutdown (close_all_ws_sessions), 1013 for a slow consumer,
-// 1008 for a client over its message rate, 1011 on an internal error.
+// 1008 for a client over its message rate, 1011 on an internal error. The
+// connection also pings the client every `ping_interval` and closes it with
+// 1001 when nothing (pong or any frame) came back within `pong_timeout`.
 // Teardown order: the stream's io context must outlive the Runtime (as for
 // rt::async_call): a session ending posts to it from a runtime thread.
 // Thread-safety: both functions may be called from any thread. The session's
@@ -43,7 +45,9 @@ struct WsOptions {
   std::chrono::milliseconds heartbeat_after{5000};    ///< nothing sent this long: a heartbeat
   std::size_t max_message_bytes = 64u << 10;      ///< a bigger client message: close 1009 (too big)
   std::chrono::milliseconds close_timeout{5000};  ///< handshakes (opening, closing) finish by then
-  std::size_t mailbox_capacity = 1u << 16;        ///< frames waiting for the session process
+  std::chrono::milliseconds ping_interval{20000};  ///< the server pings every connection this often
+  std::chrono::milliseconds pong_timeout{20000};   ///< no frame this long after a ping: close 1001
+  std::size_t mailbox_capacity = 1u << 16;         ///< frames waiting for the session process
   /// How long a connection's frames may gather before its writer's turn.
   /// 0: at the io thread's next turn — frames still gather while it is busy,
   /// so batches grow with load at no latency cost when idle; see WriteBatcher.
@@ -66,10 +70,12 @@ struct WsEnvironment {
 
 /// Takes over an upgraded connection: completes the WebSocket handshake with
 /// `upgrade` (permessage-deflate off) and runs the session until the client
-/// or the server closes it.
+/// or the server closes it. `hold` is kept until the connection is gone (the
+/// server's connection slot).
 void start_ws_session(boost::beast::tcp_stream stream,
                       boost::beast::http::request<boost::beast::http::string_body> upgrade,
-                      std::shared_ptr<const WsEnvironment> env);
+                      std::shared_ptr<const WsEnvironment> env,
+                      std::shared_ptr<const void> hold = nullptr);
 
 /// Closes every live session with code 1001 (going away); returns how many.
 /// Does not wait: a session is gone from `sessions` once its process exited.

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "feeds/symbol.hpp"
+#include "feeds/unique_keys.hpp"
 #include "orderbook/decimal.hpp"
 
 namespace feeds {
@@ -58,7 +59,7 @@ constexpr std::array<std::string_view, kKeyCount> kKeyNames = {
 
 /// One known key of a line as read: its JSON kind and, for strings, the text.
 struct Slot {
-  std::uint8_t count = 0;  // occurrences (saturating)
+  std::uint8_t count = 0;  // occurrences (at most 1: read_object refuses duplicates)
   od::json_type kind = od::json_type::null;
   std::string_view text;  // string content, unescaped
   std::int64_t number = 0;
@@ -110,13 +111,18 @@ Key match_key(std::string_view key) {
   return k_unknown;
 }
 
-// Scans a raw key (after its opening quote): whether it needs unescaping, or
-// UNESCAPED_CHARS for a raw control character (stage 1 does not check them).
-error_code scan_raw_key(const char* raw, bool& escaped) {
+// Scans a raw key (after its opening quote): whether it needs unescaping and
+// its raw length, or UNESCAPED_CHARS for a raw control character (stage 1
+// does not check them).
+error_code scan_raw_key(const char* raw, bool& escaped, std::size_t& length) {
+  const char* const begin = raw;
   for (escaped = false;; ++raw) {
     const auto c = static_cast<unsigned char>(*raw);
     if (c < 0x20) return simdjson::UNESCAPED_CHARS;
-    if (c == '"') return simdjson::SUCCESS;
+    if (c == '"') {
+      length = static_cast<std::size_t>(raw - begin);
+      return simdjson::SUCCESS;
+    }
     if (c == '\\') {
       escaped = true;
       ++raw;  // the escaped character; unescaping validates it
@@ -129,22 +135,30 @@ class LineReader {
  public:
   explicit LineReader(std::deque<std::string>& arena) : arena_(arena) {}
 
-  error_code read_object(od::document& doc, Slots& slots) {
+  /// Reads the line's object into `slots`. A key seen twice: `duplicate` names it.
+  error_code read_object(od::document& doc, Slots& slots, std::string& duplicate) {
     od::object obj;
     SIMDJSON_TRY(doc.get_object().get(obj));
+    UniqueKeys keys;
     for (auto field_result : obj) {
       od::field field;
       SIMDJSON_TRY(std::move(field_result).get(field));
       const char* raw = field.key().raw();
       Key k = match_raw_key(raw);
+      std::string_view key = k == k_unknown ? std::string_view{} : kKeyNames[k];
       if (k == k_unknown) {
         bool escaped = false;
-        SIMDJSON_TRY(scan_raw_key(raw, escaped));
+        std::size_t length = 0;
+        SIMDJSON_TRY(scan_raw_key(raw, escaped, length));
+        key = std::string_view(raw, length);
         if (escaped) {
-          std::string_view key;
           SIMDJSON_TRY(field.unescaped_key().get(key));
           k = match_key(key);
         }
+      }
+      if (!keys.add(key)) {
+        duplicate = key;
+        return simdjson::SUCCESS;
       }
       od::value v = field.value();
       if (k == k_unknown) {
@@ -330,7 +344,6 @@ class EventBuilder {
   std::optional<FieldError> build(ParsedEvent& e) {
     const Slot& type = s_[k_type];
     if (type.count == 0) return fail(EventError::missing_field, k_type, "missing");
-    if (type.count > 1) return fail(EventError::invalid_field, k_type, "duplicate key");
     if (type.kind != od::json_type::string) {
       return fail(EventError::invalid_field, k_type, "expected a string");
     }
@@ -384,15 +397,11 @@ class EventBuilder {
   }
 
  private:
-  // Common checks: present (or optional), not duplicated. Returns the slot to read, or null.
+  // Common check: present (or optional). Returns the slot to read, or null.
   const Slot* present(Key k, bool required, std::optional<FieldError>& err) const {
     const Slot& s = s_[k];
     if (s.count == 0) {
       if (required) err = fail(EventError::missing_field, k, "missing");
-      return nullptr;
-    }
-    if (s.count > 1) {
-      err = fail(EventError::invalid_field, k, "duplicate key");
       return nullptr;
     }
     return &s;
@@ -579,14 +588,18 @@ ParsedBatch NdjsonParser::parse(std::string text, std::size_t first_line,
     if (!is_blank(text_line)) {
       Slots slots{};
       od::document doc;
+      std::string duplicate;
       error_code e = parser.iterate(base + pos, end - pos, buf.capacity() - pos).get(doc);
-      if (e == simdjson::SUCCESS) e = reader.read_object(doc, slots);
+      if (e == simdjson::SUCCESS) e = reader.read_object(doc, slots, duplicate);
       const bool listing = batch.errors_.size() < max_error_records;
-      if (e != simdjson::SUCCESS) {
-        if (listing) {
+      if (e != simdjson::SUCCESS || !duplicate.empty()) {
+        if (!listing) {
+          ++batch.unlisted_[static_cast<std::size_t>(EventError::invalid_json)];
+        } else if (e != simdjson::SUCCESS) {
           batch.errors_.push_back(LineError{line, EventError::invalid_json, json_message(e)});
         } else {
-          ++batch.unlisted_[static_cast<std::size_t>(EventError::invalid_json)];
+          batch.errors_.push_back(
+              LineError{line, EventError::invalid_json, "duplicate key \"" + duplicate + "\""});
         }
       } else {
         ParsedEvent ev;

@@ -28,10 +28,10 @@
 //   checks need the symbol's spec: resolve() does them.
 // - Fields a type does not use, and unknown fields, are ignored (but must be
 //   valid JSON). Keys are compared after unescaping.
-// - Duplicate keys: a key the line's type reads that appears twice rejects the
-//   line (invalid_field, "price: duplicate key"): which copy to apply is
-//   ambiguous, and JSON parsers disagree on it. Duplicates of ignored keys are
-//   ignored.
+// - Duplicate keys: any key that appears twice in the line's object, read or
+//   ignored, rejects the line (invalid_json, `duplicate key "price"`; API.md):
+//   which copy to apply is ambiguous, and JSON parsers disagree on it. Keys
+//   inside nested (ignored) values are not checked. See feeds/unique_keys.hpp.
 // - Zero-copy: a ParsedEvent's strings are views into the batch's own copy of
 //   the text (the raw token when it has no backslash) or into a small per-batch
 //   arena (unescaped strings). They stay valid while the batch, or any batch

@@ -7,10 +7,24 @@
 set -euo pipefail
 bin=${1:-build/release/api/marketd}
 log=$(mktemp)
+fail() { echo "smoke: $*" >&2; cat "$log" >&2; exit 1; }
+
+# Access (API.md "Keys"): no keys on a non-loopback address, or a bad keys
+# file, stop the start with the reason.
+if timeout 10 "$bin" --listen 0.0.0.0:0 --no-simulator >"$log" 2>&1; then
+  fail "started on 0.0.0.0 without keys"
+fi
+grep -q -- "--insecure-no-auth" "$log" || fail "no reason for refusing 0.0.0.0"
+printf 'k1 read\nk2 root\n' >"$log.keys"
+status=0
+timeout 10 "$bin" --api-keys "$log.keys" --no-simulator >"$log" 2>&1 || status=$?
+rm -f "$log.keys"
+[[ $status == 2 ]] || fail "a bad keys file gave exit $status"
+grep -q "line 2: unknown role" "$log" || fail "no reason for the bad keys file"
+
 "$bin" --listen 127.0.0.1:0 --rate 500 >"$log" 2>&1 &  # port 0: any free port
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -f "$log"' EXIT
-fail() { echo "smoke: $*" >&2; cat "$log" >&2; exit 1; }
 
 port=""
 for _ in $(seq 1 100); do  # the serving line says which port was bound

@@ -104,6 +104,45 @@ TEST(Options, AConfigFileSetsOptionsAndTheCommandLineWins) {
   EXPECT_EQ(o.app.rate_limit.limit, 7u);
 }
 
+TEST(Options, AccessOptionsComeFromTheFlagsOrTheConfigFileAsLists) {
+  const auto dir = std::filesystem::temp_directory_path();
+  const auto keys = dir / "marketd_options_test.keys";
+  const auto conf = dir / "marketd_options_test_access.toml";
+  {
+    std::ofstream(keys) << "# keys\nk-1 read\nk-2 admin\n";
+    std::ofstream(conf) << "api-keys = \"" << keys.string() << "\"\n"
+                        << "allow-origin = [\"https://a.example\", \"null\"]\n"
+                        << "allow-host = [\"marketd.internal\"]\n"
+                        << "max-connections = 100\n"
+                        << "ws-ping-interval-ms = 500\n";
+  }
+  Parsed p = parse({"--config", conf.string()});
+  std::filesystem::remove(conf);
+  ASSERT_NE(p.options(), nullptr) << p.err;
+  const api::ServerConfig& s = p.options()->server;
+  EXPECT_EQ(s.access.key_count(), 2u);
+  EXPECT_EQ(s.allow_origins, (std::vector<std::string>{"https://a.example", "null"}));
+  EXPECT_EQ(s.allow_hosts, (std::vector<std::string>{"marketd.internal"}));
+  EXPECT_EQ(s.max_connections, 100u);
+  EXPECT_EQ(s.ws.ping_interval, 500ms);
+  EXPECT_EQ(s.ws.pong_timeout, 20000ms);
+  EXPECT_FALSE(s.insecure_no_auth);
+  Parsed flags = parse({"--allow-origin", "https://b.example", "--allow-origin",
+                        "https://c.example", "--insecure-no-auth"});
+  ASSERT_NE(flags.options(), nullptr) << flags.err;
+  EXPECT_EQ(flags.options()->server.allow_origins.size(), 2u);
+  EXPECT_TRUE(flags.options()->server.insecure_no_auth);
+  EXPECT_FALSE(flags.options()->server.access.enabled());
+  EXPECT_EQ(flags.options()->server.max_connections, 4096u);
+  // A bad keys file stops the start, naming the file and the line.
+  std::ofstream(keys) << "k-1 read\nk-2 root\n";
+  Parsed bad = parse({"--api-keys", keys.string()});
+  std::filesystem::remove(keys);
+  EXPECT_EQ(bad.status(), 2);
+  EXPECT_NE(bad.err.find("line 2: unknown role"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find(keys.string()), std::string::npos) << bad.err;
+}
+
 TEST(Options, BadValuesAreRefusedWithTheReasonAndExit2) {
   struct Case {
     std::vector<std::string> args;

@@ -2,6 +2,8 @@
 // hands every upgrade request to start_ws_session, talked to by Beast clients.
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include <prometheus/registry.h>
 #include <boost/asio/executor_work_guard.hpp>
@@ -433,6 +435,138 @@ TEST_F(WsTest, EveryErrorIsAnsweredAndTheConnectionStaysOpen) {
   EXPECT_EQ(c.next(), R"({"type":"pong","id":99})");
   // A refused subscription subscribed nothing.
   EXPECT_EQ(feed_subscribers("BTC-USD"), 0u);
+}
+
+// API.md "HTTP framing": a duplicate key is ambiguous, so it is invalid_json.
+TEST_F(WsTest, AMessageWithADuplicateKeyIsInvalidJsonAndSubscribesNothing) {
+  create("BTC-USD");
+  Client c = connect();
+  for (const std::string& request :
+       {std::string(R"({"type":"subscribe","channels":["top"],"symbols":["BTC-USD"],)"
+                    R"("symbols":["NOPE"],"id":1})"),
+        std::string(R"({"type":"ping","type":"subscribe","channels":["top"],)"
+                    R"("symbols":["BTC-USD"]})"),
+        std::string(R"({"type":"subscribe","channels":["top"],"symbols":["BTC-USD"],)"
+                    R"("\u0069d":1,"id":2})")}) {
+    c.send(request);
+    const std::string m = c.next();
+    EXPECT_EQ(type_of(m), "error") << request;
+    EXPECT_EQ(str_field(m, "code"), "invalid_json") << request << " -> " << m;
+  }
+  EXPECT_EQ(feed_subscribers("BTC-USD"), 0u);
+}
+
+// Finding 7: the cap comes before any symbol is looked up, on distinct pairs.
+TEST_F(WsTest, MoreThanTheCapOfPairsIsLimitExceededBeforeAnySymbolIsLookedUp) {
+  create("BTC-USD");
+  Client c = connect();
+  // 1,001 symbols that do not exist: over the cap, so never looked up (else unknown_symbol).
+  std::string symbols;
+  for (int i = 0; i < 1001; ++i) symbols += (i ? ",\"S" : "\"S") + std::to_string(i) + "\"";
+  c.send(R"({"type":"subscribe","channels":["top"],"symbols":[)" + symbols + R"(],"id":1})");
+  std::string m = c.next();
+  EXPECT_EQ(str_field(m, "code"), "limit_exceeded") << m;
+  EXPECT_EQ(int_field(m, "id"), 1);
+  // 2 channels x 501 symbols: 1,002 pairs.
+  symbols.clear();
+  for (int i = 0; i < 501; ++i) symbols += (i ? ",\"S" : "\"S") + std::to_string(i) + "\"";
+  c.send(R"({"type":"subscribe","channels":["top","book"],"symbols":[)" + symbols + R"(],"id":2})");
+  m = c.next();
+  EXPECT_EQ(str_field(m, "code"), "limit_exceeded") << m;
+  // Repeats count once: 5,000 copies of one symbol are one pair.
+  symbols.clear();
+  for (int i = 0; i < 5000; ++i) symbols += i ? ",\"BTC-USD\"" : "\"BTC-USD\"";
+  c.send(R"({"type":"subscribe","channels":["ticker","ticker"],"symbols":[)" + symbols +
+         R"(],"id":3})");
+  m = c.next();
+  EXPECT_EQ(type_of(m), "subscribed") << m.substr(0, 200);
+  EXPECT_EQ(int_field(m, "id"), 3);
+}
+
+class WsCapTest : public WsTest {
+ protected:
+  WsCapTest() : WsTest(WsOptions{.max_subscriptions = 3}) {}
+};
+
+TEST_F(WsCapTest, TheCapCountsEveryPairTheConnectionHoldsAndRefusalsChangeNothing) {
+  create("A");
+  create("B");
+  Client c = connect();
+  c.send(R"({"type":"subscribe","channels":["top","ticker"],"symbols":["A"],"id":1})");
+  EXPECT_EQ(type_of(c.next()), "subscribed");
+  // Two more pairs would make 4 > 3.
+  c.send(R"({"type":"subscribe","channels":["top","ticker"],"symbols":["B"],"id":2})");
+  std::string m;
+  do {
+    m = c.next();
+  } while (type_of(m) == "top" || type_of(m) == "ticker");
+  EXPECT_EQ(str_field(m, "code"), "limit_exceeded") << m;
+  EXPECT_EQ(feed_subscribers("B"), 0u);
+  // One more fits.
+  c.send(R"({"type":"subscribe","channels":["top"],"symbols":["B"],"id":3})");
+  EXPECT_EQ(type_of(c.next()), "subscribed");
+}
+
+// Finding 2: an idle peer that never answers is closed. A client that never
+// reads never answers a ping: this one speaks raw TCP and only looks.
+class WsPingTest : public WsTest {
+ protected:
+  WsPingTest()
+      : WsTest(WsOptions{.ping_interval = std::chrono::milliseconds(100),
+                         .pong_timeout = std::chrono::milliseconds(100)}) {}
+};
+
+TEST_F(WsPingTest, APeerThatDoesNotAnswerPingsIsClosedWith1001) {
+  net::io_context io2;
+  tcp::socket s(io2);
+  s.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), acceptor->port()));
+  timeval tv{5, 0};
+  setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  net::write(s, net::buffer(std::string("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                                        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                        "Sec-WebSocket-Version: 13\r\n\r\n")));
+  std::string in;
+  boost::system::error_code ec;
+  char chunk[512];
+  auto fill = [&](std::size_t n) {
+    while (in.size() < n) {
+      const std::size_t got = s.read_some(net::buffer(chunk), ec);
+      if (ec) return false;
+      in.append(chunk, got);
+    }
+    return true;
+  };
+  while (in.find("\r\n\r\n") == std::string::npos) ASSERT_TRUE(fill(in.size() + 1)) << ec.message();
+  ASSERT_EQ(in.rfind("HTTP/1.1 101", 0), 0u) << in;
+  in.erase(0, in.find("\r\n\r\n") + 4);
+  // Server frames are unmasked and small here: [opcode byte][length byte][payload].
+  std::vector<unsigned> opcodes;
+  unsigned close_code = 0;
+  while (close_code == 0) {
+    ASSERT_TRUE(fill(2)) << ec.message();
+    const std::size_t length = static_cast<unsigned char>(in[1]) & 0x7f;
+    ASSERT_LT(length, 126u);
+    ASSERT_TRUE(fill(2 + length)) << ec.message();
+    const unsigned opcode = static_cast<unsigned char>(in[0]) & 0x0f;
+    opcodes.push_back(opcode);
+    if (opcode == 0x8) {
+      ASSERT_GE(length, 2u);
+      close_code = (static_cast<unsigned char>(in[2]) << 8) | static_cast<unsigned char>(in[3]);
+    }
+    in.erase(0, 2 + length);
+  }
+  EXPECT_EQ(close_code, 1001u);
+  ASSERT_GE(opcodes.size(), 2u);
+  EXPECT_EQ(opcodes.front(), 0x9u) << "a ping first";
+}
+
+TEST_F(WsPingTest, APeerThatAnswersStaysOpenAcrossManyPings) {
+  create("BTC-USD");
+  Client c = connect();
+  // Reading answers pings (Beast replies while it reads): ten intervals pass quietly.
+  EXPECT_EQ(c.read(std::chrono::milliseconds(1000)), std::nullopt);
+  EXPECT_TRUE(c.error() == beast::error::timeout) << c.error().message();
 }
 
 TEST_F(WsTest, BinaryMessagesAreRefused) {

@@ -318,17 +318,23 @@ INSTANTIATE_TEST_SUITE_P(
             "seq:"},
         Bad{R"({"type":"cancel","symbol":"S","order_id":"1","seq":"7"})", EventError::invalid_field,
             "seq:"},
-        // duplicate keys
+        // duplicate keys (API.md: invalid_json), read, ignored or escaped alike
         Bad{R"({"type":"cancel","symbol":"S","order_id":"1","order_id":"2"})",
-            EventError::invalid_field, "order_id: duplicate key"},
+            EventError::invalid_json, R"(duplicate key "order_id")"},
         Bad{R"({"type":"cancel","type":"cancel","symbol":"S","order_id":"1"})",
-            EventError::invalid_field, "type: duplicate key"}),
+            EventError::invalid_json, R"(duplicate key "type")"},
+        Bad{R"({"type":"cancel","symbol":"S","order_id":"1","x":1,"x":2})",
+            EventError::invalid_json, R"(duplicate key "x")"},
+        Bad{R"({"type":"add","symbol":"S","order_id":"1","side":"buy","s\u0069de":"sell",)"
+            R"("price":"1","qty":"1"})",
+            EventError::invalid_json, R"(duplicate key "side")"}),
     [](const ::testing::TestParamInfo<Bad>& p) { return "Line" + std::to_string(p.index); });
 
-TEST(NdjsonParse, DuplicatesOfIgnoredKeysAreIgnored) {
-  ParsedEvent e = parse_one(
-      R"({"type":"cancel","symbol":"S","order_id":"1","price":"1","price":"2","x":1,"x":2})");
-  EXPECT_EQ(e.order_id, "1");
+TEST(NdjsonParse, ManyDistinctKeysAreFineAndADuplicateAmongThemIsNot) {
+  std::string line = R"({"type":"cancel","symbol":"S","order_id":"1")";
+  for (int i = 0; i < 100; ++i) line += ",\"k" + std::to_string(i) + "\":1";
+  EXPECT_EQ(parse_one(line + "}").order_id, "1");
+  EXPECT_EQ(reject_one(line + R"(,"k50":2})").code, EventError::invalid_json);
 }
 
 TEST(NdjsonParse, FirstFailureInApiOrderWins) {
