@@ -33,7 +33,7 @@
 #include <utility>
 #include <vector>
 
-#include "feeds/unique_keys.hpp"
+#include "api/ws_protocol.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/gen_server.hpp"
 #include "services/publication.hpp"
@@ -48,7 +48,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
 namespace websocket = beast::websocket;
-namespace od = simdjson::ondemand;
 
 using services::Channel;
 using services::Channels;
@@ -411,22 +410,6 @@ class Connection final : public std::enable_shared_from_this<Connection>,
 
 // ---- WsSession (the process) --------------------------------------------------------
 
-/// A parsed client message (API.md "Client → server").
-struct ClientRequest {
-  enum class Type : std::uint8_t { subscribe, unsubscribe, ping };
-  Type type = Type::ping;
-  std::optional<std::int64_t> id;
-  std::vector<std::string> channels;
-  std::vector<std::string> symbols;
-};
-
-/// Why a client message is refused: API.md's error code and a message.
-struct ClientError {
-  std::string_view code;
-  std::string message;
-  std::optional<std::int64_t> id;
-};
-
 class TradeLane;
 
 class WsSession : public rt::GenServer<WsSession> {
@@ -560,127 +543,6 @@ class TradeLane final : public services::FastLane {
 std::string over_cap_message(std::size_t cap) {
   return "too many subscriptions (at most " + std::to_string(cap) +
          " channel and symbol pairs per connection)";
-}
-
-// simdjson errors that mean "well-formed JSON of the wrong shape".
-bool is_type_error(simdjson::error_code e) {
-  return e == simdjson::INCORRECT_TYPE || e == simdjson::NUMBER_OUT_OF_RANGE ||
-         e == simdjson::NUMBER_ERROR;
-}
-
-// Reads an array of strings; a non-string element is a bad_request.
-simdjson::error_code read_strings(od::value v, std::vector<std::string>& out, bool& wrong_type) {
-  od::array a;
-  if (auto e = v.get_array().get(a)) {
-    wrong_type = is_type_error(e);
-    return wrong_type ? simdjson::SUCCESS : e;
-  }
-  for (auto element : a) {
-    od::value item;
-    SIMDJSON_TRY(std::move(element).get(item));
-    std::string_view s;
-    if (auto e = item.get_string().get(s)) {
-      if (!is_type_error(e)) return e;
-      wrong_type = true;
-      continue;
-    }
-    out.emplace_back(s);
-  }
-  return simdjson::SUCCESS;
-}
-
-/// Parses a client message (one pass, On-Demand); the error when it is refused.
-std::optional<ClientError> parse_request(const std::string& text, ClientRequest& out) {
-  thread_local od::parser parser;  // one per worker thread: sessions parse inside callbacks
-  auto invalid = [](simdjson::error_code e) {
-    return ClientError{"invalid_json", std::string("malformed JSON: ") + simdjson::error_message(e),
-                       std::nullopt};
-  };
-  od::document doc;
-  if (auto e = parser.iterate(text.data(), text.size(), text.capacity()).get(doc)) {
-    return invalid(e);
-  }
-  od::object obj;
-  if (auto e = doc.get_object().get(obj)) {
-    if (is_type_error(e))
-      return ClientError{"invalid_json", "expected a JSON object", std::nullopt};
-    return invalid(e);
-  }
-  std::optional<std::string> type;
-  bool type_wrong = false, id_wrong = false, channels_wrong = false, symbols_wrong = false;
-  bool has_channels = false, has_symbols = false;
-  feeds::UniqueKeys keys;
-  for (auto field_result : obj) {
-    od::field field;
-    if (auto e = std::move(field_result).get(field)) return invalid(e);
-    std::string_view key;
-    if (auto e = field.unescaped_key().get(key)) return invalid(e);
-    if (!keys.add(key)) {
-      return ClientError{"invalid_json", "duplicate key \"" + std::string(key) + "\"",
-                         std::nullopt};
-    }
-    od::value v = field.value();
-    simdjson::error_code e = simdjson::SUCCESS;
-    if (key == "type") {
-      std::string_view t;
-      e = v.get_string().get(t);
-      if (e == simdjson::SUCCESS) {
-        type = std::string(t);
-        type_wrong = false;
-      } else if (is_type_error(e)) {
-        type_wrong = true;
-        e = simdjson::SUCCESS;
-      }
-    } else if (key == "id") {
-      std::int64_t id = 0;
-      e = v.get_int64().get(id);
-      if (e == simdjson::SUCCESS) {
-        out.id = id;
-        id_wrong = false;
-      } else if (is_type_error(e)) {
-        out.id.reset();
-        id_wrong = true;
-        e = simdjson::SUCCESS;
-      }
-    } else if (key == "channels") {
-      has_channels = true;
-      out.channels.clear();
-      e = read_strings(v, out.channels, channels_wrong);
-    } else if (key == "symbols") {
-      has_symbols = true;
-      out.symbols.clear();
-      e = read_strings(v, out.symbols, symbols_wrong);
-    }
-    // Other members are ignored (On-Demand skips them).
-    if (e) return invalid(e);
-  }
-  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {
-    return invalid(simdjson::TRAILING_CONTENT);
-  }
-  if (id_wrong) return ClientError{"bad_request", "id: must be an integer", std::nullopt};
-  if (type_wrong || !type)
-    return ClientError{"bad_request", "type: missing or not a string", out.id};
-  if (*type == "ping") {
-    out.type = ClientRequest::Type::ping;
-    return std::nullopt;
-  }
-  if (*type == "subscribe") {
-    out.type = ClientRequest::Type::subscribe;
-  } else if (*type == "unsubscribe") {
-    out.type = ClientRequest::Type::unsubscribe;
-  } else {
-    std::string message = "type: unknown message type \"";
-    message += *type;
-    message += '"';
-    return ClientError{"unknown_type", std::move(message), out.id};
-  }
-  if (!has_channels || channels_wrong || out.channels.empty()) {
-    return ClientError{"bad_request", "channels: must be a non-empty array of strings", out.id};
-  }
-  if (!has_symbols || symbols_wrong || out.symbols.empty()) {
-    return ClientError{"bad_request", "symbols: must be a non-empty array of strings", out.id};
-  }
-  return std::nullopt;
 }
 
 // ---- Outbox -------------------------------------------------------------------------
@@ -1130,7 +992,7 @@ WsSession::Action WsSession::handle_info(ClientText&& c) {
   if (c.binary) {
     refused = ClientError{"invalid_json", "binary messages are not accepted", std::nullopt};
   } else {
-    refused = parse_request(c.text, req);
+    refused = parse_client_message(c.text, req);
   }
   bool close = false;
   if (!within_rate(close)) {

@@ -1,0 +1,76 @@
+// The WebSocket client-message codec (API.md "WebSocket", Client → server).
+
+#include "api/ws_protocol.hpp"
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <string>
+
+namespace api {
+namespace {
+
+struct Parsed {
+  ClientRequest req;
+  std::optional<ClientError> refused;
+};
+
+Parsed parse(std::string_view text) {
+  std::string padded;
+  padded.reserve(text.size() + simdjson::SIMDJSON_PADDING);
+  padded.assign(text);
+  Parsed p;
+  p.refused = parse_client_message(padded, p.req);
+  return p;
+}
+
+TEST(WsProtocol, SubscribeCarriesItsChannelsSymbolsAndId) {
+  Parsed p =
+      parse(R"({"type":"subscribe","channels":["ticker","book"],"symbols":["A","B"],"id":7})");
+  ASSERT_FALSE(p.refused);
+  EXPECT_EQ(p.req.type, ClientRequest::Type::subscribe);
+  EXPECT_EQ(p.req.channels, (std::vector<std::string>{"ticker", "book"}));
+  EXPECT_EQ(p.req.symbols, (std::vector<std::string>{"A", "B"}));
+  EXPECT_EQ(p.req.id, 7);
+}
+
+TEST(WsProtocol, PingNeedsNothingButItsType) {
+  Parsed p = parse(R"({"type":"ping"})");
+  ASSERT_FALSE(p.refused);
+  EXPECT_EQ(p.req.type, ClientRequest::Type::ping);
+  EXPECT_FALSE(p.req.id);
+}
+
+TEST(WsProtocol, EachRefusalHasApiMdsCodeAndTheIdWhenKnown) {
+  struct Case {
+    std::string_view text, code;
+    std::optional<std::int64_t> id;
+  };
+  for (const Case& c : {
+           Case{"{", "invalid_json", std::nullopt},
+           Case{"[1]", "invalid_json", std::nullopt},
+           Case{R"({"type":"ping"} x)", "invalid_json", std::nullopt},
+           Case{R"({"type":"ping","type":"ping"})", "invalid_json", std::nullopt},
+           Case{R"({"id":"x","type":"ping"})", "bad_request", std::nullopt},
+           Case{R"({"id":3})", "bad_request", 3},
+           Case{R"({"type":"hello","id":4})", "unknown_type", 4},
+           Case{R"({"type":"subscribe","channels":[],"symbols":["A"],"id":5})", "bad_request", 5},
+           Case{R"({"type":"subscribe","channels":["top"],"symbols":[1],"id":6})", "bad_request",
+                6},
+           Case{R"({"type":"unsubscribe","channels":["top"],"id":8})", "bad_request", 8},
+       }) {
+    Parsed p = parse(c.text);
+    ASSERT_TRUE(p.refused) << c.text;
+    EXPECT_EQ(p.refused->code, c.code) << c.text;
+    EXPECT_EQ(p.refused->id, c.id) << c.text;
+    EXPECT_FALSE(p.refused->message.empty());
+  }
+}
+
+TEST(WsProtocol, UnknownMembersAreIgnoredButMustBeValidJson) {
+  EXPECT_FALSE(parse(R"({"type":"ping","extra":{"a":[1,2,{"b":null}]}})").refused);
+  EXPECT_TRUE(parse(R"({"type":"ping","extra":{"a":[1,2,}})").refused);
+}
+
+}  // namespace
+}  // namespace api
