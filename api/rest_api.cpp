@@ -33,6 +33,10 @@ namespace http = boost::beast::http;
 namespace od = simdjson::ondemand;
 using feeds::JsonWriter;
 
+std::string principal_of(const Request& /*req*/, std::string_view remote) {
+  return "ip:" + std::string(remote);
+}
+
 std::string error_body(std::string_view code, std::string_view message) {
   std::string out;
   feeds::JsonWriter w(out);
@@ -348,7 +352,8 @@ RestApi::RestApi(services::Application& app, ApiMetrics& metrics, RestOptions op
   }
 }
 
-net::awaitable<Response> RestApi::handle(const Request& req, std::string client_key) const {
+net::awaitable<Response> RestApi::handle(const Request& req, std::string client_key,
+                                         std::string remote) const {
   const auto started = std::chrono::steady_clock::now();
   auto ex = co_await net::this_coro::executor;
   const std::string_view target(req.target().data(), req.target().size());
@@ -619,11 +624,14 @@ net::awaitable<Response> RestApi::handle(const Request& req, std::string client_
       co_return counted(method_not_allowed("GET, DELETE"));
     }
     const std::string id(seg[5]);
+    std::string owner = principal_of(req, remote);
     // Both answer with the Order: as it rests (GET) or as it was cancelled (DELETE).
     auto o_op = method == http::verb::get
-                    ? rt::async_call(ex, book->server, services::OrderBookServer::GetOrder{id},
+                    ? rt::async_call(ex, book->server,
+                                     services::OrderBookServer::GetOrder{id, std::move(owner)},
                                      options_.call_timeout, net::use_awaitable)
-                    : rt::async_call(ex, book->server, services::OrderBookServer::CancelOrder{id},
+                    : rt::async_call(ex, book->server,
+                                     services::OrderBookServer::CancelOrder{id, std::move(owner)},
                                      options_.call_timeout, net::use_awaitable);
     auto o = co_await std::move(o_op);
     if (!o) co_return counted(call_failed(req, o.error()));
@@ -699,6 +707,7 @@ net::awaitable<Response> RestApi::handle(const Request& req, std::string client_
     }
     o.client_order_id = client_id.text;
   }
+  o.owner = principal_of(req, remote);
   auto placed_op = rt::async_call(ex, book->server, services::OrderBookServer::PlaceOrder{o},
                                   options_.call_timeout, net::use_awaitable);
   auto placed = co_await std::move(placed_op);

@@ -37,14 +37,22 @@ class RestApi {
  public:
   RestApi(services::Application& app, ApiMetrics& metrics, RestOptions options);
 
-  /// Answers one request. `client_key` identifies the caller for rate limiting.
-  boost::asio::awaitable<Response> handle(const Request& req, std::string client_key) const;
+  /// Answers one request. `client_key` identifies the caller for rate
+  /// limiting; `remote` is the peer's address (see principal_of).
+  boost::asio::awaitable<Response> handle(const Request& req, std::string client_key,
+                                          std::string remote) const;
 
  private:
   services::Application& app_;
   ApiMetrics& metrics_;
   RestOptions options_;
 };
+
+/// Who a request acts as: the owner of the orders it places, the only one
+/// that can read or cancel them (API.md "Orders belong to their key"). Until
+/// access control lands this is the remote address ("ip:ADDR"); the keys work
+/// replaces this one function with the authenticated key.
+std::string principal_of(const Request& req, std::string_view remote);
 
 /// The JSON error body of API.md.
 std::string error_body(std::string_view code, std::string_view message);

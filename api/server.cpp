@@ -126,7 +126,8 @@ struct ApiServer::Listener : std::enable_shared_from_this<Listener> {
       } else {
         key = "ip:" + remote.address().to_string();
       }
-      Response res = co_await server.rest_.handle(req, std::move(key));
+      Response res =
+          co_await server.rest_.handle(req, std::move(key), remote.address().to_string());
       const bool keep = res.keep_alive();
       auto [wec, written] = co_await http::async_write(stream, res, kNoThrow);
       if (wec || !keep) break;
