@@ -638,11 +638,14 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
       co_return counted(method_not_allowed("GET, DELETE"));
     }
     const std::string id(seg[5]);
+    std::string owner = who.principal;
     // Both answer with the Order: as it rests (GET) or as it was cancelled (DELETE).
     auto o_op = method == http::verb::get
-                    ? rt::async_call(ex, book->server, services::OrderBookServer::GetOrder{id},
+                    ? rt::async_call(ex, book->server,
+                                     services::OrderBookServer::GetOrder{id, std::move(owner)},
                                      options_.call_timeout, net::use_awaitable)
-                    : rt::async_call(ex, book->server, services::OrderBookServer::CancelOrder{id},
+                    : rt::async_call(ex, book->server,
+                                     services::OrderBookServer::CancelOrder{id, std::move(owner)},
                                      options_.call_timeout, net::use_awaitable);
     auto o = co_await std::move(o_op);
     if (!o) co_return counted(call_failed(req, o.error()));
@@ -717,6 +720,7 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
     }
     o.client_order_id = client_id.text;
   }
+  o.owner = who.principal;
   auto placed_op = rt::async_call(ex, book->server, services::OrderBookServer::PlaceOrder{o},
                                   options_.call_timeout, net::use_awaitable);
   auto placed = co_await std::move(placed_op);

@@ -63,6 +63,8 @@ enum class EventError : std::uint8_t {
   unknown_order,
   duplicate_order,
   mode_mismatch,
+  stale_seq,       ///< a tick whose upstream seq is not above the last applied one
+  limit_exceeded,  ///< a new symbol past --max-symbols, an add past --max-orders-per-book
 };
 
 /// Every EventError, for whatever must enumerate them (metric series made at start).
@@ -70,7 +72,7 @@ inline constexpr EventError kEventErrors[] = {
     EventError::invalid_json,     EventError::unknown_type,   EventError::missing_field,
     EventError::invalid_field,    EventError::invalid_symbol, EventError::invalid_price,
     EventError::invalid_quantity, EventError::unknown_order,  EventError::duplicate_order,
-    EventError::mode_mismatch};
+    EventError::mode_mismatch,    EventError::stale_seq,      EventError::limit_exceeded};
 // Counts indexed by an EventError's value (ParsedBatch::unlisted_errors) rely on it.
 static_assert(
     [] {
@@ -104,6 +106,10 @@ constexpr std::string_view to_string(EventError e) {
       return "duplicate_order";
     case EventError::mode_mismatch:
       return "mode_mismatch";
+    case EventError::stale_seq:
+      return "stale_seq";
+    case EventError::limit_exceeded:
+      return "limit_exceeded";
   }
   return "internal";
 }

@@ -173,7 +173,7 @@ JsonWriter& JsonWriter::price(ob::Price p, const ob::BookSpec& spec) {
   return *this;
 }
 
-JsonWriter& JsonWriter::qty(ob::Qty q, const ob::BookSpec& spec) {
+JsonWriter& JsonWriter::qty(ob::LevelQty q, const ob::BookSpec& spec) {
   before_value();
   out_ += '"';
   ob::append_qty(out_, q, spec);

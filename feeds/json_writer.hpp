@@ -41,8 +41,9 @@ class JsonWriter {
   JsonWriter& null();
   /// A price as an exact decimal string at the spec's tick scale.
   JsonWriter& price(ob::Price p, const ob::BookSpec& spec);
-  /// A quantity as an exact decimal string at the spec's lot scale.
-  JsonWriter& qty(ob::Qty q, const ob::BookSpec& spec);
+  /// A quantity (an order's, or a 128-bit level total) as an exact decimal
+  /// string at the spec's lot scale.
+  JsonWriter& qty(ob::LevelQty q, const ob::BookSpec& spec);
   /// An already formatted decimal (or other text known to need no escapes), quoted.
   JsonWriter& plain_string(std::string_view s);
 
@@ -62,7 +63,7 @@ class JsonWriter {
     key(name);
     return p ? price(*p, spec) : null();
   }
-  JsonWriter& qty_member(std::string_view name, std::optional<ob::Qty> q,
+  JsonWriter& qty_member(std::string_view name, std::optional<ob::LevelQty> q,
                          const ob::BookSpec& spec) {
     key(name);
     return q ? qty(*q, spec) : null();

@@ -6,6 +6,7 @@ namespace ob {
 namespace {
 
 __extension__ using i128 = __int128;
+__extension__ using u128 = unsigned __int128;
 
 constexpr std::int64_t kPow10[19] = {1,
                                      10,
@@ -31,18 +32,30 @@ bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
-// Writes a signed scaled integer as a decimal with exactly `decimals` places.
-void append_scaled(std::string& out, i128 v, int decimals) {
-  if (v < 0) {
+// Writes count * unit as a decimal with exactly `decimals` places. The
+// product may exceed 128 bits (a level total of ~2^95 lots times a unit up to
+// 2^63), so it is formed in base 10^18 limbs: hi * 10^18 + lo.
+void append_scaled(std::string& out, i128 count, std::int64_t unit, int decimals) {
+  if (count < 0) {
     out.push_back('-');
-    v = -v;
+    count = -count;
   }
-  char digits[48];
+  constexpr u128 kE18 = static_cast<u128>(kPow10[18]);
+  const u128 c = static_cast<u128>(count);
+  const u128 u = static_cast<u128>(unit);
+  const u128 low = (c % kE18) * u;  // < 2^60 * 2^63
+  u128 hi = (c / kE18) * u + low / kE18;
+  u128 lo = low % kE18;
+  char digits[80];
   int n = 0;
+  if (hi != 0) {
+    for (int k = 0; k < 18; ++k, lo /= 10) digits[n++] = static_cast<char>('0' + lo % 10);
+    lo = hi;
+  }
   do {
-    digits[n++] = static_cast<char>('0' + static_cast<int>(v % 10));
-    v /= 10;
-  } while (v != 0);
+    digits[n++] = static_cast<char>('0' + static_cast<int>(lo % 10));
+    lo /= 10;
+  } while (lo != 0);
   while (n <= decimals) digits[n++] = '0';  // at least one integer digit
   for (int i = n - 1; i >= 0; --i) {
     out.push_back(digits[i]);
@@ -148,11 +161,11 @@ Result<Qty> parse_qty(std::string_view text, const BookSpec& spec) {
 }
 
 void append_price(std::string& out, Price p, const BookSpec& spec) {
-  append_scaled(out, i128{p.ticks()} * spec.tick_units, spec.price_decimals);
+  append_scaled(out, p.ticks(), spec.tick_units, spec.price_decimals);
 }
 
-void append_qty(std::string& out, Qty q, const BookSpec& spec) {
-  append_scaled(out, i128{q.lots()} * spec.lot_units, spec.qty_decimals);
+void append_qty(std::string& out, LevelQty q, const BookSpec& spec) {
+  append_scaled(out, q.lots(), spec.lot_units, spec.qty_decimals);
 }
 
 std::string format_price(Price p, const BookSpec& spec) {
@@ -161,7 +174,7 @@ std::string format_price(Price p, const BookSpec& spec) {
   return s;
 }
 
-std::string format_qty(Qty q, const BookSpec& spec) {
+std::string format_qty(LevelQty q, const BookSpec& spec) {
   std::string s;
   append_qty(s, q, spec);
   return s;
@@ -170,14 +183,13 @@ std::string format_qty(Qty q, const BookSpec& spec) {
 std::string format_mid(Price bid, Price ask, const BookSpec& spec) {
   // (b + a) * tick / 2 == (b + a) * tick * 5 / 10: exact with one more decimal.
   std::string s;
-  append_scaled(s, (i128{bid.ticks()} + ask.ticks()) * spec.tick_units * 5,
-                spec.price_decimals + 1);
+  append_scaled(s, (i128{bid.ticks()} + ask.ticks()) * 5, spec.tick_units, spec.price_decimals + 1);
   return s;
 }
 
 std::string format_spread(Price bid, Price ask, const BookSpec& spec) {
   std::string s;
-  append_scaled(s, (i128{ask.ticks()} - bid.ticks()) * spec.tick_units, spec.price_decimals);
+  append_scaled(s, i128{ask.ticks()} - bid.ticks(), spec.tick_units, spec.price_decimals);
   return s;
 }
 

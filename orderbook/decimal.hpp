@@ -29,8 +29,8 @@ Result<Qty> parse_level_qty(std::string_view text, const BookSpec& spec);
 
 /// "64000.50" for tick 0.01.
 std::string format_price(Price p, const BookSpec& spec);
-/// "0.0100" for lot 0.0001; zero is "0.0000".
-std::string format_qty(Qty q, const BookSpec& spec);
+/// "0.0100" for lot 0.0001; zero is "0.0000". Exact for a 128-bit level total.
+std::string format_qty(LevelQty q, const BookSpec& spec);
 /// (bid + ask) / 2 with one decimal more than the tick: exact for any tick.
 std::string format_mid(Price bid, Price ask, const BookSpec& spec);
 /// ask - bid at the tick's decimals; negative for a crossed (mirror) book.
@@ -38,7 +38,7 @@ std::string format_spread(Price bid, Price ask, const BookSpec& spec);
 
 /// Appending forms of the above, for encoders that reuse one buffer.
 void append_price(std::string& out, Price p, const BookSpec& spec);
-void append_qty(std::string& out, Qty q, const BookSpec& spec);
+void append_qty(std::string& out, LevelQty q, const BookSpec& spec);
 
 /// Parses digits[.digits] into an integer scaled by 10^decimals. Fraction
 /// digits beyond `decimals` must be zeros (`off_grid` is then set if not).

@@ -18,7 +18,7 @@ namespace ob {
 struct LevelDelta {
   Side side = Side::buy;
   Price price;
-  Qty qty;
+  LevelQty qty;  ///< exact: a level total may exceed the 64-bit range
   friend bool operator==(const LevelDelta&, const LevelDelta&) = default;
 };
 
@@ -68,7 +68,7 @@ struct AddResult {
 /// An aggregated level as queries report it. `orders` is 0 in l2 mode.
 struct LevelView {
   Price price;
-  Qty qty;
+  LevelQty qty;  ///< exact: a level total may exceed the 64-bit range
   std::uint32_t orders = 0;
   friend bool operator==(const LevelView&, const LevelView&) = default;
 };

@@ -7,12 +7,13 @@
 
 namespace ob {
 namespace {
-constexpr std::int64_t kMaxLots = std::numeric_limits<std::int64_t>::max();
 using detail::kNil;
 constexpr std::uint32_t kLookup = kNil - 1;  // "find the level yourself"
 }  // namespace
 
-OrderBook::OrderBook(Mode mode, std::size_t expected_orders) : mode_(mode), ids_(expected_orders) {
+OrderBook::OrderBook(Mode mode, std::size_t expected_orders, std::uint64_t first_order_id)
+    : mode_(mode), ids_(expected_orders), next_id_(first_order_id) {
+  assert(first_order_id > 0 && first_order_id < OrderId::kExternalBit);
   // Pre-size the pool now (touching its pages) rather than during operations.
   orders_.resize(expected_orders);
   for (std::size_t i = expected_orders; i-- > 0;) {
@@ -76,17 +77,6 @@ Status OrderBook::check_l3(Price price, Qty qty) const {
   if (!price.valid()) return ErrorCode::invalid_price;
   if (!qty.positive()) return ErrorCode::invalid_quantity;
   return {};
-}
-
-bool OrderBook::level_overflows(Side side, Price price, Qty extra, std::uint32_t removing) const {
-  const detail::PriceLadder& lad = ladder(side);
-  const std::uint32_t li = lad.find(key_of(side, price));
-  if (li == kNil) return false;
-  std::int64_t total = lad[li].total.lots();
-  if (removing != kNil && orders_[removing].level == li && orders_[removing].side == side) {
-    total -= orders_[removing].qty.lots();
-  }
-  return total > kMaxLots - extra.lots();
 }
 
 std::uint32_t OrderBook::allocate_order() {
@@ -156,7 +146,7 @@ Qty OrderBook::available(Side taker_side, Price limit, bool market, Qty wanted) 
     const Price p = price_of(os, opp[li].key);
     if (!market && (taker_side == Side::buy ? p > limit : p < limit)) break;
     if (opp[li].total >= wanted - sum) return wanted;  // enough (and no overflow)
-    sum += opp[li].total;
+    sum += opp[li].total.narrow();                     // < wanted - sum: fits
   }
   return sum;
 }
@@ -219,15 +209,12 @@ Result<AddResult> OrderBook::add(const NewOrder& order) {
   }
   if (!order.qty.positive()) return ErrorCode::invalid_quantity;
   // The order's own level, looked up once: matching only touches the other
-  // side, so it stays valid for rest().
+  // side, so it stays valid for rest(). Level totals are 128-bit, so no
+  // valid order is ever refused for what already rests at its price.
   std::uint32_t own = kLookup;
   if (!market) {
     if (!order.price.valid()) return ErrorCode::invalid_price;
-    const detail::PriceLadder& lad = ladder(order.side);
-    own = lad.find(key_of(order.side, order.price));
-    if (own != kNil && lad[own].total.lots() > kMaxLots - order.qty.lots()) {
-      return ErrorCode::invalid_quantity;
-    }
+    own = ladder(order.side).find(key_of(order.side, order.price));
   }
   begin_op();
   const Top before = top();
@@ -244,7 +231,6 @@ Result<AddResult> OrderBook::add_external(std::string_view external_id, Side sid
   const std::uint64_t hash = external_.hash(external_id);  // once: find, then attach
   if (external_.find(external_id, hash) != external_.kNone) return ErrorCode::duplicate_order;
   if (Status s = check_l3(price, qty); !s) return s.error();
-  if (level_overflows(side, price, qty, kNil)) return ErrorCode::invalid_quantity;
   begin_op();
   const Top before = top();
   const std::uint64_t id = next_external_++;
@@ -352,7 +338,6 @@ Result<AddResult> OrderBook::modify(OrderId id, Price price, Qty qty) {
     end_op(before);
     return AddResult{id, OrderStatus::resting, Qty(0), qty};
   }
-  if (level_overflows(side, price, qty, o)) return ErrorCode::invalid_quantity;
   begin_op();
   const Top before = top();
   take(o, n.qty);  // leaves the queue; the id is re-used below
@@ -385,7 +370,6 @@ Result<AddResult> OrderBook::replace_impl(OrderId id, std::string_view new_ext, 
   }
   if (Status s = check_l3(price, qty); !s) return s.error();
   const Side side = orders_[o].side;
-  if (level_overflows(side, price, qty, o)) return ErrorCode::invalid_quantity;
   begin_op();
   const Top before = top();
   take(o, orders_[o].qty);
@@ -531,7 +515,7 @@ std::optional<std::string> OrderBook::check_invariants() const {
         if (l.count != 0 || l.head != kNil) return at + ": l2 level holds orders";
         continue;
       }
-      Qty sum;
+      LevelQty sum;
       std::uint32_t n = 0;
       std::uint32_t prev = kNil;
       for (std::uint32_t o = l.head; o != kNil; o = orders_[o].next) {

@@ -43,8 +43,11 @@ namespace ob {
 
 class OrderBook {
  public:
-  /// An empty book; `expected_orders` pre-sizes the pools (optional).
-  explicit OrderBook(Mode mode = Mode::venue, std::size_t expected_orders = 0);
+  /// An empty book; `expected_orders` pre-sizes the pools (optional);
+  /// `first_order_id` is the id the first add() takes (an owner that must
+  /// never reuse ids across book incarnations seeds it; below kExternalBit).
+  explicit OrderBook(Mode mode = Mode::venue, std::size_t expected_orders = 0,
+                     std::uint64_t first_order_id = 1);
 
   Mode mode() const { return mode_; }
 
@@ -53,7 +56,8 @@ class OrderBook {
   /// Adds an order with a book-assigned id (1, 2, ... - consumed even when the
   /// order fills at once or is cancelled). Venue: limit gtc/ioc/fok and market.
   /// Mirror: limit gtc only (rests, never matches). Errors: invalid_price,
-  /// invalid_quantity (also when a level total would overflow), mode_mismatch.
+  /// invalid_quantity, mode_mismatch. Level totals are 128-bit: exact however
+  /// many orders rest at a price, so what rests never makes an order fail.
   Result<AddResult> add(const NewOrder& order);
 
   /// Adds a gtc limit order under an upstream id (venue: matches; mirror:
@@ -144,7 +148,7 @@ class OrderBook {
   };
   struct Top {
     Price bid, ask;
-    Qty bid_qty, ask_qty;
+    LevelQty bid_qty, ask_qty;
     bool operator==(const Top&) const = default;
   };
 
@@ -160,7 +164,6 @@ class OrderBook {
   void emit(Side side, const detail::Level& level);
 
   Status check_l3(Price price, Qty qty) const;
-  bool level_overflows(Side side, Price price, Qty extra, std::uint32_t removing) const;
   Qty available(Side taker_side, Price limit, bool market, Qty wanted) const;
   // own_level: the order's level if already looked up (kNil: absent), else kLookup.
   AddResult place(std::uint64_t id, Side side, Price price, Qty qty, OrderType type,

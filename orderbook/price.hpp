@@ -6,6 +6,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <limits>
 
 namespace ob {
 
@@ -60,5 +61,49 @@ class Qty {
 constexpr Qty min(Qty a, Qty b) {
   return a < b ? a : b;
 }
+
+/// a + b, or the largest quantity when that would overflow (a running total
+/// such as a ticker's volume saturates instead of wrapping).
+constexpr Qty saturating_add(Qty a, Qty b) {
+  std::int64_t sum = 0;
+  if (__builtin_add_overflow(a.lots(), b.lots(), &sum)) {
+    constexpr auto kLimits = std::numeric_limits<std::int64_t>();
+    return Qty(b.lots() > 0 ? kLimits.max() : kLimits.min());
+  }
+  return Qty(sum);
+}
+
+/// A price level's aggregate quantity in lots. A level holds up to 2^32
+/// orders of up to 2^63 - 1 lots each, so its total is 128-bit: exact however
+/// many orders rest there (API.md "Arithmetic never wraps"). Stored as two
+/// 64-bit words so a level stays 8-byte aligned (40 bytes, not 48).
+class LevelQty {
+ public:
+  __extension__ using Rep = __int128;
+  __extension__ using URep = unsigned __int128;
+
+  constexpr LevelQty() = default;
+  /// Implicit: every order quantity is a level quantity.
+  constexpr LevelQty(Qty q) : LevelQty(Rep{q.lots()}) {}  // NOLINT(google-explicit-constructor)
+  constexpr explicit LevelQty(Rep lots)
+      : lo_(static_cast<std::uint64_t>(lots)), hi_(static_cast<std::int64_t>(lots >> 64)) {}
+
+  /// The raw lot count.
+  constexpr Rep lots() const {
+    return static_cast<Rep>((static_cast<URep>(static_cast<std::uint64_t>(hi_)) << 64) | lo_);
+  }
+  constexpr bool positive() const { return lots() > 0; }
+  /// The total as an order quantity; only for totals known to fit (<= a Qty).
+  constexpr Qty narrow() const { return Qty(static_cast<std::int64_t>(lots())); }
+
+  friend constexpr bool operator==(LevelQty a, LevelQty b) { return a.lots() == b.lots(); }
+  friend constexpr auto operator<=>(LevelQty a, LevelQty b) { return a.lots() <=> b.lots(); }
+  constexpr LevelQty& operator+=(Qty q) { return *this = LevelQty(lots() + q.lots()); }
+  constexpr LevelQty& operator-=(Qty q) { return *this = LevelQty(lots() - q.lots()); }
+
+ private:
+  std::uint64_t lo_ = 0;
+  std::int64_t hi_ = 0;
+};
 
 }  // namespace ob

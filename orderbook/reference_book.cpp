@@ -6,8 +6,6 @@
 
 namespace ob {
 namespace {
-constexpr std::int64_t kMaxLots = std::numeric_limits<std::int64_t>::max();
-
 bool same_top(const std::optional<LevelView>& a, const std::optional<LevelView>& b) {
   if (a.has_value() != b.has_value()) return false;
   return !a || (a->price == b->price && a->qty == b->qty);
@@ -52,18 +50,6 @@ void ReferenceBook::finish() {
         !same_top(top_before_[0], best(Side::buy)) || !same_top(top_before_[1], best(Side::sell));
   }
   change_.seq = seq_;
-}
-
-bool ReferenceBook::overflows(Side s, Price p, Qty extra,
-                              std::optional<std::uint64_t> removing) const {
-  auto it = levels(s).find(p);
-  if (it == levels(s).end()) return false;
-  std::int64_t total = it->second.total.lots();
-  if (removing) {
-    const Where w = where_.at(*removing);
-    if (w.side == s && w.price == p) total -= w.it->qty.lots();
-  }
-  return total > kMaxLots - extra.lots();
 }
 
 void ReferenceBook::rest(std::uint64_t id, Side side, Price price, Qty qty) {
@@ -154,9 +140,6 @@ Result<AddResult> ReferenceBook::add(const NewOrder& order) {
   if (!order.qty.positive()) return ErrorCode::invalid_quantity;
   if (!market) {
     if (!order.price.valid()) return ErrorCode::invalid_price;
-    if (overflows(order.side, order.price, order.qty, std::nullopt)) {
-      return ErrorCode::invalid_quantity;
-    }
   }
   begin();
   AddResult r = place(next_id_++, order.side, order.price, order.qty, market,
@@ -172,7 +155,6 @@ Result<AddResult> ReferenceBook::add_external(std::string_view external_id, Side
   if (external_.count(external_id)) return ErrorCode::duplicate_order;
   if (!price.valid()) return ErrorCode::invalid_price;
   if (!qty.positive()) return ErrorCode::invalid_quantity;
-  if (overflows(side, price, qty, std::nullopt)) return ErrorCode::invalid_quantity;
   begin();
   const std::uint64_t id = next_external_++;
   AddResult r = place(id, side, price, qty, false, TimeInForce::gtc);
@@ -246,7 +228,6 @@ Result<AddResult> ReferenceBook::modify(OrderId id, Price price, Qty qty) {
     finish();
     return AddResult{id, OrderStatus::resting, Qty(0), qty};
   }
-  if (overflows(o.side, price, qty, id.value())) return ErrorCode::invalid_quantity;
   begin();
   std::optional<std::string> name;
   if (auto n = names_.find(id.value()); n != names_.end()) name = n->second;
@@ -285,7 +266,6 @@ Result<AddResult> ReferenceBook::replace_impl(OrderId id, std::string_view new_e
   if (!price.valid()) return ErrorCode::invalid_price;
   if (!qty.positive()) return ErrorCode::invalid_quantity;
   const Side side = where_.at(id.value()).side;
-  if (overflows(side, price, qty, id.value())) return ErrorCode::invalid_quantity;
   begin();
   remove(id.value());
   const std::uint64_t new_id = external ? next_external_++ : next_id_++;

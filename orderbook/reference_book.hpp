@@ -62,7 +62,7 @@ class ReferenceBook {
   };
   struct Level {
     std::list<RestingOrder> orders;  // time priority: front is oldest
-    Qty total;
+    LevelQty total;
   };
   using Levels = std::map<Price, Level>;  // ascending on both sides
   struct Where {
@@ -79,7 +79,6 @@ class ReferenceBook {
   void begin();
   void touch(Side s, Price p);
   void finish();
-  bool overflows(Side s, Price p, Qty extra, std::optional<std::uint64_t> removing) const;
   AddResult place(std::uint64_t id, Side side, Price price, Qty qty, bool market, TimeInForce tif);
   void rest(std::uint64_t id, Side side, Price price, Qty qty);
   void remove(std::uint64_t id);

@@ -5,8 +5,12 @@
 // Thread-safety: immutable after construction; the members are thread-safe.
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 
 #include "runtime/registry.hpp"
 #include "services/metrics.hpp"
@@ -27,12 +31,33 @@ struct SymbolTiming {
   std::chrono::milliseconds touch_interval{100};
 };
 
+/// Where each incarnation of a symbol's OrderBookServer gets its first order
+/// id, so an id marketd assigns never names another order within the process
+/// (API.md "REST"): incarnation k of a symbol's book numbers its orders from
+/// k * 2^40 + 1 (the first one from 1). Entries outlive a deleted symbol, so
+/// re-creating it does not reuse ids either. This is the one seam for
+/// durability: a journal's recovered high-water mark will seed from here.
+class OrderIdSeeds {
+ public:
+  static constexpr std::uint64_t kBlock = std::uint64_t{1} << 40;
+  /// The first id of the next book incarnation of `symbol`.
+  std::uint64_t next_first_id(std::string_view symbol) {
+    std::lock_guard lock(mu_);
+    return incarnations_[std::string(symbol)]++ * kBlock + 1;
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::uint64_t> incarnations_;
+};
+
 struct ServiceContext {
   SymbolTiming timing;
   SymbolRegistry& feeds;  ///< symbol -> PriceFeedHandler
   SymbolRegistry& books;  ///< symbol -> OrderBookServer
   SystemEvents events;
   std::shared_ptr<Metrics> metrics;
+  std::shared_ptr<OrderIdSeeds> order_ids = std::make_shared<OrderIdSeeds>();
 };
 using ContextPtr = std::shared_ptr<const ServiceContext>;
 

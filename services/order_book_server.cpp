@@ -55,7 +55,7 @@ OrderBookServer::OrderBookServer(SymbolInfoPtr info, ContextPtr ctx)
     : info_(std::move(info)),
       ctx_(std::move(ctx)),
       metrics_(ctx_->metrics->symbol(info_->symbol)),
-      book_(info_->spec.mode) {}
+      book_(info_->spec.mode, 0, ctx_->order_ids->next_first_id(info_->symbol)) {}
 
 OrderBookServer::Action OrderBookServer::init() {
   if (info().restarts > 0) {
@@ -75,8 +75,21 @@ std::optional<EventFailure> OrderBookServer::apply_one(const feeds::Event& e,
   auto failed = [&](ob::ErrorCode c) {
     return std::optional(EventFailure{0, to_event_error(c), describe(c, e)});
   };
-  if (e.type == EventType::tick) {  // normally routed to the feed handler directly
-    pending_.ticks.push_back(PriceFeedHandler::Tick{e.price, e.qty, e.side, ts, e.upstream_seq});
+  if (e.type == EventType::tick) {
+    // The upstream seq is judged here, where the verdict reaches the caller.
+    if (e.upstream_seq != 0) {
+      if (e.upstream_seq <= last_upstream_seq_) {
+        metrics_.seq_rejects.Increment();
+        return EventFailure{0, feeds::EventError::stale_seq,
+                            fmt::format("seq: {} is not greater than the last applied {}",
+                                        e.upstream_seq, last_upstream_seq_)};
+      }
+      if (last_upstream_seq_ != 0 && e.upstream_seq > last_upstream_seq_ + 1) {
+        metrics_.seq_gaps.Increment();
+      }
+      last_upstream_seq_ = e.upstream_seq;
+    }
+    pending_.ticks.push_back(PriceFeedHandler::Tick{e.price, e.qty, e.side, ts});
     return std::nullopt;
   }
   const bool l2 = book_.mode() == ob::Mode::l2;
@@ -158,7 +171,7 @@ void OrderBookServer::after_change(std::int64_t ts_ns) {
   if (c.top_changed) top_ts_ns_ = ts_ns;
   pending_.trades += c.trades.size();
   for (const ob::Trade& t : c.trades) {
-    pending_.ticks.push_back(PriceFeedHandler::Tick{t.price, t.qty, t.aggressor, ts_ns, 0});
+    pending_.ticks.push_back(PriceFeedHandler::Tick{t.price, t.qty, t.aggressor, ts_ns});
     if (!t.maker.external() && !book_.order(t.maker)) api_orders_.erase(t.maker.value());
   }
   pending_.touched = true;
@@ -225,14 +238,19 @@ wire::Top OrderBookServer::top() const {
 
 // ---- API orders --------------------------------------------------------------------
 
-std::optional<ob::OrderId> OrderBookServer::find_order(std::string_view id) const {
-  // Upstream ids first: they are the venue's names for ingested orders.
-  if (ob::Result<ob::OrderId> ext = book_.resolve(id)) return *ext;
+std::optional<ob::OrderId> OrderBookServer::find_api_order(std::string_view id,
+                                                           std::string_view owner) const {
+  // Only ids marketd assigned: an ingested order's upstream id is another id
+  // space and never reachable here (finding 5 of issue 15).
   std::uint64_t v = 0;
   auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), v);
   if (ec != std::errc{} || end != id.data() + id.size() || v == 0) return std::nullopt;
-  ob::OrderId internal(v);
-  if (internal.external() || !book_.order(internal)) return std::nullopt;
+  const ob::OrderId internal(v);
+  if (internal.external()) return std::nullopt;
+  auto it = api_orders_.find(v);
+  if (it == api_orders_.end() || it->second.owner != owner || !book_.order(internal)) {
+    return std::nullopt;  // someone else's order looks exactly like no order
+  }
   return internal;
 }
 
@@ -263,7 +281,8 @@ OrderBookServer::CallAction<ob::Result<OrderReport>> OrderBookServer::handle_cal
     rep.trades.push_back(OrderFill{t.id, t.price, t.qty, id_string(t.maker)});
   }
   if (r->remaining.positive()) {
-    api_orders_.emplace(r->id.value(), ApiOrder{o.client_order_id, o.type, rep.tif, o.qty});
+    api_orders_.emplace(r->id.value(),
+                        ApiOrder{o.owner, o.client_order_id, o.type, rep.tif, o.qty});
   }
   ++pending_.orders;
   after_change(wall_clock_ns());
@@ -292,16 +311,18 @@ ob::Result<OrderReport> OrderBookServer::report(ob::OrderId id) const {
 
 OrderBookServer::CallAction<ob::Result<OrderReport>> OrderBookServer::handle_call(
     const GetOrder& g, From<ob::Result<OrderReport>>&) {
-  std::optional<ob::OrderId> id = find_order(g.order_id);
+  std::optional<ob::OrderId> id = find_api_order(g.order_id, g.owner);
   if (!id) return reply(ob::Result<OrderReport>(ob::ErrorCode::unknown_order));
   return reply(report(*id));
 }
 
 OrderBookServer::CallAction<ob::Result<OrderReport>> OrderBookServer::handle_call(
     const CancelOrder& c, From<ob::Result<OrderReport>>&) {
-  if (book_.mode() == ob::Mode::l2)
+  // The mode first: a mirror's orders are the venue's, and a DELETE must not
+  // make the mirror diverge (a later execute would be rejected).
+  if (book_.mode() != ob::Mode::venue)
     return reply(ob::Result<OrderReport>(ob::ErrorCode::mode_mismatch));
-  std::optional<ob::OrderId> id = find_order(c.order_id);
+  std::optional<ob::OrderId> id = find_api_order(c.order_id, c.owner);
   if (!id) return reply(ob::Result<OrderReport>(ob::ErrorCode::unknown_order));
   ob::Result<OrderReport> rep = report(*id);
   if (ob::Status s = book_.cancel(*id); !s) return reply(ob::Result<OrderReport>(s.error()));

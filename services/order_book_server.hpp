@@ -9,6 +9,8 @@
 // - Publishes `top` (when the best bid/ask changed) and `book` frames: a
 //   subscriber gets a snapshot whose seq is the last change it includes, then
 //   one book_update per changing operation, seq + 1 each.
+// - Judges feed ticks' upstream `seq`: one not greater than the last applied
+//   is rejected stale_seq (a forward jump is applied and counted as a gap).
 // - Sends every trade to the symbol's PriceFeedHandler as a Tick, and other
 //   updates as (rate-limited) Touches, so freshness covers the whole symbol.
 //
@@ -41,6 +43,9 @@ struct OrderRequest {
   ob::Price price;  ///< limit orders only
   ob::Qty qty;
   std::string client_order_id;
+  /// Who places it (the request's principal): only the owner can read or
+  /// cancel it. Opaque.
+  std::string owner;
 };
 
 /// One fill of an API order, at the resting (maker) order's price.
@@ -99,14 +104,18 @@ class OrderBookServer : public rt::GenServer<OrderBookServer> {
     OrderRequest order;
     using Reply = ob::Result<OrderReport>;
   };
-  /// Cancels a resting order by id (API id or upstream id).
+  /// Cancels a resting API order of `owner` by the id marketd gave it.
+  /// mode_mismatch on a mirror or l2 symbol (checked first); unknown_order
+  /// for any other id, including upstream ids and other owners' orders.
   struct CancelOrder {
     std::string order_id;
+    std::string owner;
     using Reply = ob::Result<OrderReport>;
   };
-  /// A resting order by id.
+  /// A resting API order of `owner` (unknown_order otherwise, as for cancel).
   struct GetOrder {
     std::string order_id;
+    std::string owner;
     using Reply = ob::Result<OrderReport>;
   };
   struct GetTop {
@@ -143,6 +152,7 @@ class OrderBookServer : public rt::GenServer<OrderBookServer> {
  private:
   // What the API needs to report an order of its own while it rests.
   struct ApiOrder {
+    std::string owner;
     std::string client_order_id;
     ob::OrderType type;
     ob::TimeInForce tif;
@@ -154,7 +164,8 @@ class OrderBookServer : public rt::GenServer<OrderBookServer> {
   /// After a successful operation: publish, forward trades, touch, count.
   void after_change(std::int64_t ts_ns);
   void refresh_gauges();
-  std::optional<ob::OrderId> find_order(std::string_view id) const;
+  /// A resting API order of `owner` by its id string; upstream ids never match.
+  std::optional<ob::OrderId> find_api_order(std::string_view id, std::string_view owner) const;
   /// A resting order as API.md's Order.
   ob::Result<OrderReport> report(ob::OrderId id) const;
   std::string id_string(ob::OrderId id) const;
@@ -176,6 +187,7 @@ class OrderBookServer : public rt::GenServer<OrderBookServer> {
   std::int64_t top_ts_ns_ = 0;
   std::int64_t book_ts_ns_ = 0;
   std::int64_t last_touch_ms_ = -1'000'000;
+  std::uint64_t last_upstream_seq_ = 0;  // of the last applied tick that had one
   // What the operations of the current message produced, sent by flush().
   struct Pending {
     std::vector<PriceFeedHandler::Tick> ticks;

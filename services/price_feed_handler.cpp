@@ -46,16 +46,6 @@ PriceFeedHandler::Action PriceFeedHandler::handle_cast(const Ticks& t) {
 }
 
 void PriceFeedHandler::on_tick(const Tick& t) {
-  if (t.upstream_seq != 0) {
-    if (t.upstream_seq <= last_upstream_seq_) {
-      metrics_.seq_rejects.Increment();
-      return;
-    }
-    if (last_upstream_seq_ != 0 && t.upstream_seq > last_upstream_seq_ + 1) {
-      metrics_.seq_gaps.Increment();
-    }
-    last_upstream_seq_ = t.upstream_seq;
-  }
   const std::int64_t ts = t.ts_ns != 0 ? t.ts_ns : wall_clock_ns();
   wire::Ticker& k = ticker_;
   if (k.tick_count == 0) {
@@ -67,7 +57,7 @@ void PriceFeedHandler::on_tick(const Tick& t) {
   k.last_price = t.price;
   k.last_size = t.size;
   k.last_side = t.side;
-  k.volume += t.size;
+  k.volume = ob::saturating_add(k.volume, t.size);  // saturates: never wraps or decreases
   k.ts_ns = ts;
   ++k.tick_count;
   ++k.seq;

@@ -9,8 +9,8 @@
 // subscriber, announced as a SystemEvent (log + marketd_feed_stale gauge).
 // An update is a tick, or a Touch from the symbol's OrderBookServer.
 //
-// Upstream sequence numbers (optional on ticks): a duplicate or older one is
-// rejected and counted; a jump forward is applied and counted as a gap.
+// Upstream sequence numbers are judged before a tick gets here, by the
+// symbol's OrderBookServer (which reports stale_seq to the ingest caller).
 //
 // On a crash the supervisor restarts it with empty state (no trades, seq 0,
 // idle) and it re-registers; subscribers monitor it and resubscribe.
@@ -36,9 +36,8 @@ class PriceFeedHandler : public rt::GenServer<PriceFeedHandler> {
   struct Tick {
     ob::Price price;
     ob::Qty size;
-    ob::Side side = ob::Side::buy;   ///< the aggressor's side
-    std::int64_t ts_ns = 0;          ///< event time; 0 = now
-    std::uint64_t upstream_seq = 0;  ///< 0 = none
+    ob::Side side = ob::Side::buy;  ///< the aggressor's side
+    std::int64_t ts_ns = 0;         ///< event time; 0 = now
   };
   /// Several trades in order (cast): what one batch of a book's events made.
   struct Ticks {
@@ -86,7 +85,6 @@ class PriceFeedHandler : public rt::GenServer<PriceFeedHandler> {
   ContextPtr ctx_;
   SymbolMetrics metrics_;
   wire::Ticker ticker_;
-  std::uint64_t last_upstream_seq_ = 0;
   wire::FeedState state_ = wire::FeedState::idle;
   std::int64_t last_update_ms_ = 0;  // monotonic
   SubscriberSet subscribers_;

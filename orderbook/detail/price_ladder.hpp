@@ -27,7 +27,7 @@ inline constexpr std::uint32_t kNil = 0xFFFFFFFFu;
 /// One aggregated price level with its intrusive FIFO of orders (pool indices).
 struct Level {
   std::int64_t key = 0;  // price key: asks +ticks, bids -ticks
-  Qty total;
+  LevelQty total;        // 128-bit: never overflows, however many orders rest here
   std::uint32_t count = 0;
   std::uint32_t head = kNil;  // oldest order; reused as the free-list link
   std::uint32_t tail = kNil;

@@ -189,6 +189,87 @@ TEST_F(RestTest, IngestReportsAcceptedRejectedAndLineErrors) {
   EXPECT_EQ(c.get("/api/v1/symbols/NEW/top").result(), http::status::ok);
 }
 
+// Finding 5: an ingested add with order_id "14" hid API order 14 behind
+// /orders/14, and a DELETE on a mirror removed the venue's order.
+TEST_F(RestTest, OrderIdsAddressApiOrdersOnlyAndMirrorsRefuseDelete) {
+  const std::string btc = "/api/v1/symbols/BTC-USD";
+  auto placed = c.request(verb::post, btc + "/orders", R"({"side":"buy","qty":"1","price":"1"})");
+  ASSERT_EQ(placed.result(), http::status::created) << placed.body();
+  EXPECT_NE(placed.body().find(R"("order_id":"1")"), std::string::npos) << placed.body();
+  auto ing = c.request(
+      verb::post, "/api/v1/ingest",
+      R"({"type":"add","symbol":"BTC-USD","order_id":"1","side":"sell","price":"5","qty":"1"})"
+      "\n"
+      R"({"type":"add","symbol":"BTC-USD","order_id":"14","side":"sell","price":"6","qty":"1"})"
+      "\n"
+      R"({"type":"add","symbol":"MIR","order_id":"7","side":"sell","price":"6","qty":"1"})"
+      "\n");
+  EXPECT_NE(ing.body().find(R"("accepted":3)"), std::string::npos) << ing.body();
+  EXPECT_EQ(c.get(btc + "/orders/14").result(), http::status::not_found);
+  EXPECT_EQ(c.request(verb::delete_, btc + "/orders/14").result(), http::status::not_found);
+  auto mine = c.get(btc + "/orders/1");  // the API order, not the upstream "1"
+  ASSERT_EQ(mine.result(), http::status::ok) << mine.body();
+  EXPECT_NE(mine.body().find(R"("side":"buy")"), std::string::npos) << mine.body();
+  for (const char* id : {"7", "1", "999"}) {
+    auto del = c.request(verb::delete_, std::string("/api/v1/symbols/MIR/orders/") + id);
+    EXPECT_EQ(del.result(), http::status::conflict) << id;
+    EXPECT_NE(del.body().find(R"("code":"mode_mismatch")"), std::string::npos) << del.body();
+  }
+  EXPECT_NE(c.get("/api/v1/symbols/MIR/depth").body().find(R"("asks":[["6.00","1"]])"),
+            std::string::npos);
+  EXPECT_NE(c.get(btc + "/depth").body().find(R"("asks":[["5.00","1.0000"],["6.00","1.0000"]])"),
+            std::string::npos);
+}
+
+// Finding 10: level totals beyond 64 bits are exact in depth; the volume of
+// two maximum ticks saturates instead of turning negative.
+TEST_F(RestTest, LevelTotalsAndVolumeNeverWrap) {
+  std::string lines;
+  for (const char* id : {"A", "B", "C"}) {
+    lines += std::string(R"({"type":"add","symbol":"BIG","order_id":")") + id +
+             R"(","side":"buy","price":"1","qty":"92233720368.54775807"})" + "\n";
+  }
+  lines +=
+      R"({"type":"add","symbol":"BIG","order_id":"D","side":"buy","price":"1","qty":"92233720368.54775808"})"
+      "\n";
+  for (int i = 0; i < 2; ++i) {
+    lines +=
+        R"({"type":"tick","symbol":"BIG","price":"1","size":"92233720368.54775807","side":"buy"})"
+        "\n";
+  }
+  auto ing = c.request(verb::post, "/api/v1/ingest", lines);
+  EXPECT_NE(ing.body().find(
+                R"({"accepted":5,"rejected":1,"errors":[{"line":4,"code":"invalid_quantity")"),
+            std::string::npos)
+      << ing.body();
+  auto depth = c.get("/api/v1/symbols/BIG/depth");
+  EXPECT_NE(depth.body().find(R"("bids":[["1.00000000","276701161105.64327421"]])"),
+            std::string::npos)
+      << depth.body();
+  ASSERT_TRUE(eventually([&] {
+    return c.get("/api/v1/symbols/BIG/ticker").body().find(R"("tick_count":2)") !=
+           std::string::npos;
+  }));
+  EXPECT_NE(c.get("/api/v1/symbols/BIG/ticker").body().find(R"("volume":"92233720368.54775807")"),
+            std::string::npos);
+}
+
+// Finding 11: a stale upstream seq was reported accepted.
+TEST_F(RestTest, IngestRejectsAStaleTickSeq) {
+  auto tick = [](const char* seq) {
+    return std::string(
+               R"({"type":"tick","symbol":"SQ","price":"1","size":"1","side":"buy","seq":)") +
+           seq + "}\n";
+  };
+  auto r = c.request(verb::post, "/api/v1/ingest",
+                     tick("9223372036854775807") + tick("5") + tick("9223372036854775807"));
+  EXPECT_NE(r.body().find(R"({"accepted":1,"rejected":2,"errors":[{"line":2,"code":"stale_seq")"),
+            std::string::npos)
+      << r.body();
+  EXPECT_NE(c.get("/metrics").body().find(R"(marketd_ingest_rejects_total{reason="stale_seq"} 2)"),
+            std::string::npos);
+}
+
 // Every REST body API.md lists, produced by the real server, read by a strict parser
 // and checked field by field (names, no extras, types).
 TEST_F(RestTest, EveryBodyIsStrictJsonOfItsDocumentedShape) {

@@ -338,7 +338,7 @@ TEST_F(WsTest, NoTickFollowsUnsubscribedAndTradesResumeOnResubscribe) {
   PriceFeedHandler::Ticks batch;
   for (int i = 0; i < 2000; ++i) {
     batch.ticks.push_back({*ob::parse_price("100", info->spec.book),
-                           *ob::parse_qty("0.01", info->spec.book), ob::Side::buy, 0, 0});
+                           *ob::parse_qty("0.01", info->spec.book), ob::Side::buy, 0});
   }
   std::atomic<bool> stop{false};
   std::thread trader([&, server = feed("BTC-USD").server] {

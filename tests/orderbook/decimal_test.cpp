@@ -1,6 +1,7 @@
 // Decimal strings <-> ticks and lots (API.md "Decimals").
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 
 #include "orderbook/book_spec.hpp"
@@ -127,6 +128,29 @@ TEST(Format, RoundTripsThroughParse) {
   for (std::int64_t t : {std::int64_t{1}, std::int64_t{123456789}, Price::kMaxTicks}) {
     EXPECT_EQ(ob::parse_price(ob::format_price(Price(t), s), s)->ticks(), t);
   }
+}
+
+// A level total may exceed the 64-bit range (API.md "Arithmetic never wraps");
+// the formatter prints it exactly, even when total * lot passes 128 bits.
+TEST(Format, QtyPrintsA128BitLevelTotalExactly) {
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  const ob::LevelQty three_max(ob::LevelQty::Rep{kMax} * 3);
+  EXPECT_EQ(ob::format_qty(three_max, spec("0.01", "0.00000001")), "276701161105.64327421");
+  const ob::LevelQty two_pow_95(ob::LevelQty::Rep{1} << 95);
+  EXPECT_EQ(ob::format_qty(two_pow_95, spec("1", "9000000000000000000")),
+            "356526731314189519170947776512000000000000000000");
+  EXPECT_EQ(ob::format_qty(Qty(0), spec("1", "0.0001")), "0.0000");
+}
+
+// Values past the 64-bit fixed-point range are refused, never wrapped.
+TEST(Parse, ValuesBeyondTheSixtyFourBitRangeAreRefused) {
+  const BookSpec s = spec("0.00000001", "0.00000001");
+  EXPECT_EQ(ob::parse_qty("92233720368.54775807", s)->lots(),
+            std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(ob::parse_qty("92233720368.54775808", s).error(), ErrorCode::invalid_quantity);
+  EXPECT_EQ(ob::parse_qty("99999999999999999999999", s).error(), ErrorCode::invalid_quantity);
+  EXPECT_EQ(ob::parse_price("92233720368.54775807", s).error(), ErrorCode::invalid_price);
+  EXPECT_EQ(ob::parse_price("46116860184.27387905", s).error(), ErrorCode::invalid_price);
 }
 
 }  // namespace

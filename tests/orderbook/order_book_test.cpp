@@ -252,17 +252,52 @@ TEST(Venue, BadInputChangesNothing) {
   expect_valid(b);
 }
 
-TEST(Venue, LevelTotalOverflowIsRejected) {
+// Finding 10: a resting order of the maximum quantity made every later order
+// at its price fail invalid_quantity. Level totals are 128-bit now: exact.
+TEST(Venue, AMaximumQuantityRestingOrderNeverRefusesLaterOrdersAtItsPrice) {
   OrderBook b;
-  const std::int64_t big = std::numeric_limits<std::int64_t>::max() - 10;
-  add_ok(b, limit(Side::buy, 100, big));
-  EXPECT_EQ(b.add(limit(Side::buy, 100, 11)).error(), ErrorCode::invalid_quantity);
-  add_ok(b, limit(Side::buy, 100, 10));
-  EXPECT_EQ(b.best(Side::buy)->qty.lots(), std::numeric_limits<std::int64_t>::max());
-  // A huge aggressor sweeps it all.
-  auto r = b.add(limit(Side::sell, 1, std::numeric_limits<std::int64_t>::max()));
-  EXPECT_EQ(r->filled.lots(), std::numeric_limits<std::int64_t>::max());
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  add_ok(b, limit(Side::buy, 100, kMax));
+  add_ok(b, limit(Side::buy, 100, 11));
+  add_ok(b, limit(Side::buy, 100, kMax));
+  const LevelQty::Rep total = LevelQty::Rep{kMax} * 2 + 11;
+  EXPECT_TRUE(b.best(Side::buy)->qty.lots() == total);
+  EXPECT_TRUE(b.last_change().deltas.at(0).qty.lots() == total);  // book_update's total
+  std::vector<LevelView> depth;
+  b.depth(Side::buy, 10, depth);
+  EXPECT_TRUE(depth.at(0).qty.lots() == total);
+  // A huge aggressor takes the first order; the rest of the level stays exact.
+  auto r = b.add(limit(Side::sell, 1, kMax));
+  EXPECT_EQ(r->filled.lots(), kMax);
+  EXPECT_TRUE(b.best(Side::buy)->qty.lots() == LevelQty::Rep{kMax} + 11);
+  EXPECT_EQ(b.best(Side::buy)->orders, 2u);
   expect_valid(b);
+}
+
+TEST(Mirror, UpstreamOrdersAtOnePriceMayTotalBeyondSixtyFourBits) {
+  OrderBook b(Mode::mirror);
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  for (const char* id : {"A", "B", "C"}) {
+    ASSERT_TRUE(b.add_external(id, Side::sell, Price(7), Qty(kMax)).ok()) << id;
+  }
+  EXPECT_TRUE(b.best(Side::sell)->qty.lots() == LevelQty::Rep{kMax} * 3);
+  ASSERT_TRUE(b.execute(*b.resolve("B"), Qty(kMax)).ok());
+  EXPECT_TRUE(b.best(Side::sell)->qty.lots() == LevelQty::Rep{kMax} * 2);
+  ASSERT_TRUE(b.modify(*b.resolve("A"), Price(7), Qty(kMax)).ok());  // unchanged: no-op
+  ASSERT_TRUE(b.replace_external(*b.resolve("A"), "D", Price(7), Qty(kMax)).ok());
+  EXPECT_TRUE(b.best(Side::sell)->qty.lots() == LevelQty::Rep{kMax} * 2);
+  expect_valid(b);
+}
+
+TEST(Checksum, ShowsTheExactTotalOfALevelBeyondSixtyFourBits) {
+  OrderBook b;
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  add_ok(b, limit(Side::sell, 5, kMax));
+  add_ok(b, limit(Side::sell, 5, kMax));
+  add_ok(b, limit(Side::sell, 5, 11));
+  const BookSpec s = *BookSpec::parse("1", "0.00000001");
+  // 2 * (2^63 - 1) + 11 = 18446744073709551625 lots: "5" then the digits.
+  EXPECT_EQ(book_checksum(b, s), crc32("518446744073709551625"));
 }
 
 TEST(Venue, TenThousandOrdersAtOneLevelKeepTimePriority) {

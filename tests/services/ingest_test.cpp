@@ -96,18 +96,31 @@ TEST_F(IngestTest, TicksGoToThePriceFeedInOrder) {
   EXPECT_EQ(t.ts_ns, 1'790'000'000'000'000'050);
 }
 
-TEST_F(IngestTest, UpstreamSequenceNumbersOfTicksAreCheckedByTheFeedHandler) {
-  auto tick = [](int seq) {
-    return R"({"type":"tick","symbol":"SEQ","price":"1","size":"1","side":"sell","seq":)" +
-           std::to_string(seq) + "}\n";
+// Finding 11: after a tick with seq 2^63-1, later ticks were dropped but
+// reported accepted. They are rejected stale_seq and counted as rejects.
+TEST_F(IngestTest, StaleUpstreamSequenceNumbersAreRejectedNotReportedAccepted) {
+  auto tick = [](std::string seq) {
+    return R"({"type":"tick","symbol":"SEQ","price":"1","size":"1","side":"sell","seq":)" + seq +
+           "}\n";
   };
-  auto r = ingest(*app, tick(1) + tick(2) + tick(2) + tick(1) + tick(5));
-  EXPECT_EQ(r.accepted, 5u);  // well-formed lines; the feed handler judges the sequence
+  auto& stale = app->metrics()->ingest_rejects("stale_seq");
+  const double before = stale.Value();
+  auto r = ingest(*app, tick("1") + tick("2") + tick("2") + tick("1") + tick("5") +
+                            tick("9223372036854775807") + tick("6"));
+  EXPECT_EQ(r.accepted, 4u);
+  EXPECT_EQ(r.rejected, 3u);
+  ASSERT_EQ(r.errors.size(), 3u);
+  EXPECT_EQ(r.errors[0].line, 3u);
+  EXPECT_EQ(r.errors[1].line, 4u);
+  EXPECT_EQ(r.errors[2].line, 7u);
+  for (const auto& e : r.errors) EXPECT_EQ(e.code, feeds::EventError::stale_seq);
+  EXPECT_EQ(stale.Value() - before, 3);
   auto h = feed("SEQ");
   auto m = app->metrics()->symbol("SEQ");
-  ASSERT_TRUE(eventually([&] { return m.seq_rejects.Value() == 2; }));
-  EXPECT_EQ(m.seq_gaps.Value(), 1);
-  EXPECT_EQ(rt::call(h.server, PriceFeedHandler::GetTicker{})->ticker.tick_count, 3u);
+  EXPECT_EQ(m.seq_rejects.Value(), 3);
+  EXPECT_EQ(m.seq_gaps.Value(), 2);
+  ASSERT_TRUE(eventually(
+      [&] { return rt::call(h.server, PriceFeedHandler::GetTicker{})->ticker.tick_count == 4u; }));
 }
 
 TEST_F(IngestTest, OnlyTheFirstHundredErrorsAreListedButAllAreCounted) {

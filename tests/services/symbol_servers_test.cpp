@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "orderbook/decimal.hpp"
 #include "tests/services/service_fixture.hpp"
 
@@ -64,9 +66,9 @@ TEST_F(SymbolServersTest, TicksBuildTheTickerAndReachTradeSubscribersWithContigu
 
   auto h = feed("BTC-USD");
   rt::cast(h.server, PriceFeedHandler::Tick{px(s, "100.50"), qty(s, "0.5"), ob::Side::buy,
-                                            1'790'000'000'000'000'000, 0});
-  rt::cast(h.server, PriceFeedHandler::Tick{px(s, "99.00"), qty(s, "1"), ob::Side::sell, 0, 0});
-  rt::cast(h.server, PriceFeedHandler::Tick{px(s, "101.25"), qty(s, "0.25"), ob::Side::buy, 0, 0});
+                                            1'790'000'000'000'000'000});
+  rt::cast(h.server, PriceFeedHandler::Tick{px(s, "99.00"), qty(s, "1"), ob::Side::sell, 0});
+  rt::cast(h.server, PriceFeedHandler::Tick{px(s, "101.25"), qty(s, "0.25"), ob::Side::buy, 0});
   // Each tick: a tick frame and a ticker frame.
   auto got = inbox->wait_for(1 + 6);
   std::vector<std::uint64_t> tick_seqs;
@@ -90,21 +92,53 @@ TEST_F(SymbolServersTest, TicksBuildTheTickerAndReachTradeSubscribersWithContigu
   EXPECT_EQ(report->state, wire::FeedState::live);
 }
 
+// Finding 11: stale ticks were dropped by the feed handler but reported
+// accepted. The book server judges them and answers stale_seq per event.
 TEST_F(SymbolServersTest, DuplicateAndOlderUpstreamSequenceNumbersAreRejectedAndGapsCounted) {
-  auto s = create("BTC-USD");
-  auto h = feed("BTC-USD");
+  auto s = create("BTC-USD", "0.01", "0.0001", ob::Mode::mirror);
   auto tick = [&](std::uint64_t useq) {
-    rt::cast(h.server, PriceFeedHandler::Tick{px(s, "1"), qty(s, "1"), ob::Side::buy, 0, useq});
+    feeds::Event e;
+    e.type = feeds::EventType::tick;
+    e.price = px(s, "1");
+    e.qty = qty(s, "1");
+    e.upstream_seq = useq;
+    return e;
   };
-  tick(10);
-  tick(10);  // duplicate
-  tick(9);   // older
-  tick(13);  // gap of 2
-  auto report = rt::call(h.server, PriceFeedHandler::GetTicker{});
-  EXPECT_EQ(report->ticker.tick_count, 2u);
+  constexpr std::uint64_t kTop = std::numeric_limits<std::int64_t>::max();
+  // 10, duplicate, older, a gap of 2, no seq (always applied), the largest, then older.
+  auto failures = rt::call(book("BTC-USD").server,
+                           OrderBookServer::ApplyReport{{tick(10), tick(10), tick(9), tick(13),
+                                                         tick(0), tick(kTop), tick(14)}});
+  ASSERT_TRUE(failures.ok());
+  ASSERT_EQ(failures->size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ((*failures)[i].code, feeds::EventError::stale_seq);
+    EXPECT_EQ((*failures)[i].index, std::vector<std::uint32_t>({1, 2, 6})[i]);
+  }
+  EXPECT_EQ((*failures)[2].message,
+            "seq: 14 is not greater than the last applied 9223372036854775807");
+  auto h = feed("BTC-USD");
+  ASSERT_TRUE(eventually(
+      [&] { return rt::call(h.server, PriceFeedHandler::GetTicker{})->ticker.tick_count == 4u; }));
   auto m = app->metrics()->symbol("BTC-USD");
-  EXPECT_EQ(m.seq_rejects.Value(), 2);
-  EXPECT_EQ(m.seq_gaps.Value(), 1);
+  EXPECT_EQ(m.seq_rejects.Value(), 3);
+  EXPECT_EQ(m.seq_gaps.Value(), 2);
+}
+
+// Finding 10: two ticks of the largest size made the volume negative (signed
+// overflow). It saturates at the largest quantity and never decreases.
+TEST_F(SymbolServersTest, TickerVolumeSaturatesInsteadOfWrapping) {
+  auto s = create("BTC-USD", "0.00000001", "0.00000001", ob::Mode::mirror);
+  auto h = feed("BTC-USD");
+  const ob::Qty big = qty(s, "92233720368.54775807");
+  for (int i = 0; i < 3; ++i) {
+    rt::cast(h.server, PriceFeedHandler::Tick{px(s, "1"), big, ob::Side::buy, 0});
+  }
+  ASSERT_TRUE(eventually(
+      [&] { return rt::call(h.server, PriceFeedHandler::GetTicker{})->ticker.tick_count == 3u; }));
+  const auto t = rt::call(h.server, PriceFeedHandler::GetTicker{})->ticker;
+  EXPECT_EQ(t.volume, big);
+  EXPECT_NE(wire::ticker(*s, t).find(R"("volume":"92233720368.54775807")"), std::string::npos);
 }
 
 TEST_F(SymbolServersTest, ASubscriberThatDiesIsDroppedThroughItsMonitor) {
@@ -174,6 +208,94 @@ TEST_F(SymbolServersTest, OrdersOnAMirrorOrL2SymbolAreAModeMismatch) {
                OrderBookServer::PlaceOrder{{ob::Side::buy, ob::OrderType::limit,
                                             ob::TimeInForce::gtc, px(s, "1"), qty(s, "1"), ""}});
   EXPECT_EQ(r->error(), ob::ErrorCode::mode_mismatch);
+}
+
+// Finding 5: anyone could read or cancel any order, upstream ids shadowed API
+// ids, and a DELETE on a mirror removed the venue's order.
+TEST_F(SymbolServersTest, OnlyTheOwnerReachesAnApiOrder) {
+  auto s = create("BTC-USD");
+  auto b = book("BTC-USD");
+  auto placed = rt::call(b.server, OrderBookServer::PlaceOrder{{ob::Side::buy, ob::OrderType::limit,
+                                                                ob::TimeInForce::gtc, px(s, "1"),
+                                                                qty(s, "1"), "", "ip:10.0.0.1"}});
+  ASSERT_TRUE(placed->ok());
+  const std::string id = (*placed)->order_id;
+  for (const char* other : {"ip:10.0.0.2", ""}) {
+    EXPECT_EQ(rt::call(b.server, OrderBookServer::GetOrder{id, other})->error(),
+              ob::ErrorCode::unknown_order);
+    EXPECT_EQ(rt::call(b.server, OrderBookServer::CancelOrder{id, other})->error(),
+              ob::ErrorCode::unknown_order);
+  }
+  EXPECT_TRUE(rt::call(b.server, OrderBookServer::GetOrder{id, "ip:10.0.0.1"})->ok());
+  EXPECT_EQ(rt::call(b.server, OrderBookServer::GetTop{})->bid->qty, qty(s, "1"));  // still rests
+  EXPECT_TRUE(rt::call(b.server, OrderBookServer::CancelOrder{id, "ip:10.0.0.1"})->ok());
+}
+
+TEST_F(SymbolServersTest, UpstreamIdsAreNeverReachedThroughApiOrderIds) {
+  auto s = create("BTC-USD");
+  auto b = book("BTC-USD");
+  auto placed = rt::call(
+      b.server, OrderBookServer::PlaceOrder{{ob::Side::buy, ob::OrderType::limit,
+                                             ob::TimeInForce::gtc, px(s, "1"), qty(s, "1"), ""}});
+  ASSERT_TRUE(placed->ok());
+  ASSERT_EQ((*placed)->order_id, "1");
+  feeds::Event add;
+  add.type = feeds::EventType::add;
+  add.order_id = "14";
+  add.side = ob::Side::sell;
+  add.price = px(s, "5");
+  add.qty = qty(s, "2");
+  feeds::Event add1 = add;
+  add1.order_id = "1";
+  add1.price = px(s, "6");
+  ASSERT_TRUE(rt::call(b.server, OrderBookServer::ApplyReport{{add, add1}})->empty());
+  EXPECT_EQ(rt::call(b.server, OrderBookServer::GetOrder{"14", ""})->error(),
+            ob::ErrorCode::unknown_order);
+  EXPECT_EQ(rt::call(b.server, OrderBookServer::CancelOrder{"14", ""})->error(),
+            ob::ErrorCode::unknown_order);
+  auto api1 = rt::call(b.server, OrderBookServer::GetOrder{"1", ""});  // the API order, not "1"
+  ASSERT_TRUE(api1->ok());
+  EXPECT_EQ((*api1)->side, ob::Side::buy);
+  EXPECT_EQ(rt::call(b.server, OrderBookServer::GetDepth{})->asks.size(), 2u);
+}
+
+TEST_F(SymbolServersTest, CancellingOnAMirrorIsAModeMismatchForEveryId) {
+  auto s = create("MIRROR", "0.01", "1", ob::Mode::mirror);
+  auto b = book("MIRROR");
+  feeds::Event add;
+  add.type = feeds::EventType::add;
+  add.order_id = "7";
+  add.price = px(s, "5");
+  add.qty = qty(s, "2");
+  ASSERT_TRUE(rt::call(b.server, OrderBookServer::ApplyReport{{add}})->empty());
+  for (const char* id : {"7", "1", "nope"}) {
+    EXPECT_EQ(rt::call(b.server, OrderBookServer::CancelOrder{id, ""})->error(),
+              ob::ErrorCode::mode_mismatch);
+  }
+  EXPECT_EQ(rt::call(b.server, OrderBookServer::GetDepth{})->bids.size(), 1u);  // untouched
+}
+
+TEST_F(SymbolServersTest, OrderIdsAreNotReusedAfterTheBookRestarts) {
+  auto s = create("BTC-USD");
+  auto place = [&] {
+    auto r =
+        rt::call(book("BTC-USD").server,
+                 OrderBookServer::PlaceOrder{{ob::Side::buy, ob::OrderType::limit,
+                                              ob::TimeInForce::gtc, px(s, "1"), qty(s, "1"), ""}});
+    return r.ok() && r->ok() ? (*r)->order_id : std::string();
+  };
+  const std::string first = place();
+  EXPECT_EQ(first, "1");
+  const rt::Pid old = book("BTC-USD").server.pid();
+  rt::exit(old, rt::ExitReason::error("injected crash"));
+  ASSERT_TRUE(eventually([&] {
+    auto b = find_book(*app->context(), "BTC-USD");
+    return b && b->server.pid() != old;
+  }));
+  const std::string after = place();
+  EXPECT_FALSE(after.empty());
+  EXPECT_NE(after, first);
+  EXPECT_EQ(after, std::to_string(OrderIdSeeds::kBlock + 1));
 }
 
 TEST_F(SymbolServersTest, BookSubscribersGetASnapshotThenUpdatesWithContiguousSeq) {
@@ -261,7 +383,7 @@ TEST_F(StalenessTest, IdleThenLiveOnTheFirstUpdateStaleAfterSilenceAndLiveAgain)
   auto m = app->metrics()->symbol("BTC-USD");
   EXPECT_TRUE(eventually([&] { return m.stale.Value() == 1; }));
 
-  rt::cast(h.server, PriceFeedHandler::Tick{px(s, "1"), qty(s, "1"), ob::Side::buy, 0, 0});
+  rt::cast(h.server, PriceFeedHandler::Tick{px(s, "1"), qty(s, "1"), ob::Side::buy, 0});
   got = inbox->wait_for(3);
   ASSERT_EQ(got.size(), 3u);
   EXPECT_NE(got[2].find(R"("state":"live")"), std::string::npos);
