@@ -152,6 +152,19 @@ std::variant<Options, int> parse_options(int argc, const char* const* argv, std:
                  "a browser Origin (scheme://host[:port], or null) allowed to write; repeatable");
   cli.add_option("--allow-host", server.allow_hosts,
                  "a Host name accepted when no keys are configured; repeatable");
+  services::SymbolLimits& limits = o.app.limits;
+  cli.add_option("--max-symbols", limits.max_symbols,
+                 "symbols, however created; past it PUT is 403 and ingest rejects the line")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}))
+      ->capture_default_str();
+  cli.add_option("--max-orders-per-book", limits.max_orders_per_book,
+                 "resting orders per book, ingested ones included")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000'000}))
+      ->capture_default_str();
+  cli.add_option("--max-orders-per-key", limits.max_orders_per_owner,
+                 "resting API orders per key (without keys: per remote address)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000'000}))
+      ->capture_default_str();
   cli.add_option("--max-connections", server.max_connections,
                  "open connections, HTTP and WebSocket together; one more is closed at once")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))

@@ -61,8 +61,12 @@ Response error_response(const Request& req, http::status status, std::string_vie
 Response call_failed(const Request& req, const rt::CallError& e) {
   switch (e.code) {
     case rt::CallError::Code::timeout:
+      // The request may still be applied (a call's message cannot be taken
+      // back): API.md's 504 means "outcome unknown". An order repeated with
+      // its client_order_id is then answered, not placed twice.
       return error_response(req, http::status::gateway_timeout, "timeout",
-                            "the server process did not answer in time");
+                            "the server process did not answer in time; the request may still "
+                            "be applied (repeat an order with its client_order_id)");
     case rt::CallError::Code::overloaded:
       return error_response(req, http::status::service_unavailable, "overloaded",
                             "the server process is overloaded; try again later");
@@ -565,6 +569,9 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
       if (e.code == services::DirectoryError::Code::conflict) {
         co_return fail(http::status::conflict, "conflict", "the symbol exists with another spec");
       }
+      if (e.code == services::DirectoryError::Code::limit_exceeded) {
+        co_return fail(http::status::forbidden, "limit_exceeded", e.detail);
+      }
       co_return fail(http::status::service_unavailable, "overloaded", e.detail);
     }
     co_return counted(json_response(req,
@@ -626,7 +633,12 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
       case ob::ErrorCode::invalid_quantity:
         return fail(http::status::bad_request, "invalid_quantity", "qty: not accepted by the book");
       case ob::ErrorCode::duplicate_order:
-        return fail(http::status::conflict, "duplicate_order", "an order with that id rests");
+        return fail(http::status::conflict, "duplicate_order",
+                    "client_order_id: already used by an order with other fields");
+      case ob::ErrorCode::limit_exceeded:
+        return fail(http::status::forbidden, "limit_exceeded",
+                    "a resting-order limit is reached (--max-orders-per-book or "
+                    "--max-orders-per-key): cancel orders first");
       case ob::ErrorCode::invalid_field:
         break;
     }
@@ -726,7 +738,10 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
   auto placed = co_await std::move(placed_op);
   if (!placed) co_return counted(call_failed(req, placed.error()));
   if (!*placed) co_return order_failed(placed->error());
-  co_return counted(json_response(req, http::status::created, order_json(info, **placed)));
+  // A repeat of a client_order_id (after a 504, say) answers the first order: 200.
+  co_return counted(json_response(req,
+                                  (*placed)->repeated ? http::status::ok : http::status::created,
+                                  order_json(info, **placed)));
 }
 
 }  // namespace api

@@ -15,6 +15,7 @@ enum class ErrorCode : std::uint8_t {
   duplicate_order,   ///< an order with that external id already rests
   mode_mismatch,     ///< the operation is of the wrong kind for the book's mode
   invalid_field,     ///< another malformed field (e.g. an empty external id, a bad spec)
+  limit_exceeded,    ///< a configured limit (resting orders per book or per owner) is reached
 };
 
 /// The snake_case name, as in API.md error bodies.
@@ -32,6 +33,8 @@ constexpr std::string_view to_string(ErrorCode e) {
       return "mode_mismatch";
     case ErrorCode::invalid_field:
       return "invalid_field";
+    case ErrorCode::limit_exceeded:
+      return "limit_exceeded";
   }
   return "internal";
 }

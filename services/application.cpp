@@ -46,7 +46,7 @@ rt::Result<std::unique_ptr<Application>, std::string> Application::start(rt::Run
   events->add_handler("log", std::make_unique<LogHandler>());
   events->add_handler("metrics", std::make_unique<MetricsHandler>(metrics));
   a.context_ = std::make_shared<const ServiceContext>(
-      ServiceContext{a.config_.timing, a.feeds_, a.books_, *events, metrics});
+      ServiceContext{a.config_.timing, a.config_.limits, a.feeds_, a.books_, *events, metrics});
 
   auto [symbols, symbols_spec] = rt::PartitionSupervisor::child_spec(
       "symbols", {.partitions = partitions, .child = [](std::size_t) {

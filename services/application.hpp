@@ -46,6 +46,7 @@ struct ApplicationConfig {
   /// Rate limiter partitions; 0 = RateLimiters::default_partitions.
   std::size_t limiter_partitions = 0;
   SymbolTiming timing;
+  SymbolLimits limits;
   /// Spec of symbols created by ingest (API.md: tick and lot 0.00000001).
   SymbolSpec ingest_default = *SymbolSpec::parse("0.00000001", "0.00000001", ob::Mode::mirror);
   std::vector<SymbolDefinition> symbols;

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -31,6 +32,14 @@ struct SymbolTiming {
   std::chrono::milliseconds touch_interval{100};
 };
 
+/// What one client may grow (API.md "Access, limits and safety"): each refused
+/// with limit_exceeded, nothing changed.
+struct SymbolLimits {
+  std::size_t max_symbols = 10'000;             ///< symbols, however created
+  std::size_t max_orders_per_book = 1'000'000;  ///< resting orders per book, ingested ones too
+  std::size_t max_orders_per_owner = 100'000;   ///< resting API orders per principal
+};
+
 /// Where each incarnation of a symbol's OrderBookServer gets its first order
 /// id, so an id marketd assigns never names another order within the process
 /// (API.md "REST"): incarnation k of a symbol's book numbers its orders from
@@ -51,13 +60,46 @@ class OrderIdSeeds {
   std::unordered_map<std::string, std::uint64_t> incarnations_;
 };
 
+/// Resting API orders per owner across every book, for
+/// SymbolLimits::max_orders_per_owner. Books reserve before an order may rest
+/// and release when it leaves (filled, cancelled, or its book gone).
+class RestingOrderCounts {
+ public:
+  /// Counts one more resting order of `owner` unless it already has `max`.
+  bool try_reserve(std::string_view owner, std::size_t max) {
+    std::lock_guard lock(mu_);
+    auto it = counts_.find(owner);
+    if (it == counts_.end()) it = counts_.emplace(std::string(owner), 0).first;
+    if (it->second >= max) return false;
+    ++it->second;
+    return true;
+  }
+  void release(std::string_view owner) {
+    std::lock_guard lock(mu_);
+    auto it = counts_.find(owner);
+    if (it == counts_.end()) return;
+    if (--it->second == 0) counts_.erase(it);  // no entry per owner that has none
+  }
+  std::size_t count(std::string_view owner) const {
+    std::lock_guard lock(mu_);
+    auto it = counts_.find(owner);
+    return it == counts_.end() ? 0 : it->second;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::size_t, std::less<>> counts_;
+};
+
 struct ServiceContext {
   SymbolTiming timing;
+  SymbolLimits limits;
   SymbolRegistry& feeds;  ///< symbol -> PriceFeedHandler
   SymbolRegistry& books;  ///< symbol -> OrderBookServer
   SystemEvents events;
   std::shared_ptr<Metrics> metrics;
   std::shared_ptr<OrderIdSeeds> order_ids = std::make_shared<OrderIdSeeds>();
+  std::shared_ptr<RestingOrderCounts> resting_orders = std::make_shared<RestingOrderCounts>();
 };
 using ContextPtr = std::shared_ptr<const ServiceContext>;
 

@@ -45,41 +45,58 @@ void Ingest::reject(IngestReport& report, feeds::LineError e) const {
   }
 }
 
-std::optional<BookHandle> Ingest::book_for(std::string_view symbol, feeds::EventType first) const {
-  if (auto found = find_book(*ctx_, symbol)) return found;
-  if (!feeds::is_valid_symbol(symbol)) return std::nullopt;
+rt::Result<BookHandle, feeds::FieldError> Ingest::book_for(std::string_view symbol,
+                                                           feeds::EventType first) const {
+  auto unavailable = [symbol](std::string why) {
+    return rt::Err{
+        feeds::FieldError{feeds::EventError::invalid_symbol,
+                          fmt::format("symbol: '{}' is not available ({})", symbol, why)}};
+  };
+  if (auto found = find_book(*ctx_, symbol)) return std::move(*found);
+  if (!feeds::is_valid_symbol(symbol)) return unavailable("not a valid symbol");
   auto directory = directory_();
-  if (!directory) return std::nullopt;
+  if (!directory) return unavailable("the directory is restarting");
   SymbolSpec spec = default_spec_;
   spec.mode = first == feeds::EventType::level ? ob::Mode::l2 : ob::Mode::mirror;
   auto ensured =
       rt::call(*directory, SymbolDirectory::Ensure{std::string(symbol), spec, /*adopt=*/true},
                rt::kSupervisorCallTimeout);
-  if (!ensured || !ensured->ok()) return std::nullopt;
-  return find_book(*ctx_, symbol);
+  if (!ensured) return unavailable(ensured.error().to_string());
+  if (!*ensured) {
+    const DirectoryError& e = ensured->error();
+    if (e.code == DirectoryError::Code::limit_exceeded) {
+      return rt::Err{
+          feeds::FieldError{feeds::EventError::limit_exceeded,
+                            fmt::format("symbol: '{}' would pass {}", symbol, e.detail)}};
+    }
+    return unavailable(e.detail);
+  }
+  if (auto found = find_book(*ctx_, symbol)) return std::move(*found);
+  return unavailable("its book is restarting");
 }
 
 Ingest::Routed Ingest::route(const feeds::ParsedBatch& batch, IngestReport& report) const {
-  constexpr std::size_t kUnavailable = static_cast<std::size_t>(-1);
   Routed routed;
-  std::unordered_map<std::string_view, std::size_t> by_symbol;  // views into the batch
+  // Views into the batch: a symbol's slot in routed.symbols, or why it has none.
+  std::unordered_map<std::string_view, rt::Result<std::size_t, feeds::FieldError>> by_symbol;
   const auto& events = batch.events();
   for (std::size_t i = 0; i < events.size(); ++i) {
     const feeds::ParsedEvent& p = events[i];
     const std::size_t line = batch.lines()[i];
-    auto [it, fresh] = by_symbol.try_emplace(p.symbol, kUnavailable);
-    if (fresh) {
-      if (auto book = book_for(p.symbol, p.type)) {
-        it->second = routed.symbols.size();
-        routed.symbols.push_back({std::move(*book), {}, {}});
-      }
+    auto it = by_symbol.find(p.symbol);
+    if (it == by_symbol.end()) {
+      auto book = book_for(p.symbol, p.type);
+      rt::Result<std::size_t, feeds::FieldError> slot =
+          book ? rt::Result<std::size_t, feeds::FieldError>(routed.symbols.size())
+               : rt::Result<std::size_t, feeds::FieldError>(rt::Err{std::move(book.error())});
+      if (book) routed.symbols.push_back({std::move(*book), {}, {}});
+      it = by_symbol.emplace(p.symbol, std::move(slot)).first;
     }
-    if (it->second == kUnavailable) {
-      reject(report, {line, feeds::EventError::invalid_symbol,
-                      fmt::format("symbol: '{}' is not available", p.symbol)});
+    if (!it->second) {
+      reject(report, {line, it->second.error().code, it->second.error().message});
       continue;
     }
-    Routed::PerSymbol& dest = routed.symbols[it->second];
+    Routed::PerSymbol& dest = routed.symbols[*it->second];
     auto event = feeds::resolve(p, dest.book.info->spec.book);
     if (!event) {
       reject(report, {line, event.error().code, event.error().message});

@@ -54,7 +54,9 @@ class Ingest {
  private:
   struct Routed;
   Routed route(const feeds::ParsedBatch& batch, IngestReport& report) const;
-  std::optional<BookHandle> book_for(std::string_view symbol, feeds::EventType first) const;
+  /// The symbol's book, created if new; else why its lines are rejected.
+  rt::Result<BookHandle, feeds::FieldError> book_for(std::string_view symbol,
+                                                     feeds::EventType first) const;
   void reject(IngestReport& report, feeds::LineError e) const;
 
   ContextPtr ctx_;

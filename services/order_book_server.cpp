@@ -1,6 +1,7 @@
 #include "services/order_book_server.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <charconv>
 
@@ -24,6 +25,8 @@ feeds::EventError to_event_error(ob::ErrorCode c) {
       return feeds::EventError::mode_mismatch;
     case ob::ErrorCode::invalid_field:
       return feeds::EventError::invalid_field;
+    case ob::ErrorCode::limit_exceeded:
+      return feeds::EventError::limit_exceeded;
   }
   return feeds::EventError::invalid_field;
 }
@@ -45,6 +48,8 @@ std::string describe(ob::ErrorCode c, const feeds::Event& e) {
       return "price: out of range";
     case ob::ErrorCode::invalid_field:
       return "order_id: must not be empty";
+    case ob::ErrorCode::limit_exceeded:
+      return "order_id: the book already rests its maximum of orders (--max-orders-per-book)";
   }
   return "rejected";
 }
@@ -57,7 +62,60 @@ OrderBookServer::OrderBookServer(SymbolInfoPtr info, ContextPtr ctx)
       metrics_(ctx_->metrics->symbol(info_->symbol)),
       book_(info_->spec.mode, 0, ctx_->order_ids->next_first_id(info_->symbol)) {}
 
+void OrderBookServer::ReleaseOnExit::on_process_exit(rt::Process&) noexcept {
+  for (const auto& [id, o] : server_.api_orders_) server_.ctx_->resting_orders->release(o.owner);
+  server_.api_orders_.clear();
+}
+
+void OrderBookServer::forget_api_order(std::uint64_t id, const OrderReport* last) {
+  auto it = api_orders_.find(id);
+  if (it == api_orders_.end()) return;
+  const ApiOrder& o = it->second;
+  if (OrderReport* r = remembered_order(o.owner, o.client_order_id)) {
+    if (last != nullptr) {
+      *r = *last;
+    } else {  // left by its last fill
+      r->status = ob::OrderStatus::filled;
+      r->filled = o.qty;
+      r->remaining = ob::Qty(0);
+    }
+  }
+  ctx_->resting_orders->release(o.owner);
+  api_orders_.erase(it);
+}
+
+namespace {
+
+std::string client_order_key(std::string_view owner, std::string_view client_order_id) {
+  std::string key;
+  key.reserve(owner.size() + 1 + client_order_id.size());
+  key.append(owner).append(1, '\n').append(client_order_id);
+  return key;
+}
+
+}  // namespace
+
+OrderReport* OrderBookServer::remembered_order(std::string_view owner,
+                                               std::string_view client_order_id) {
+  if (client_order_id.empty()) return nullptr;
+  auto it = client_orders_.find(client_order_key(owner, client_order_id));
+  return it == client_orders_.end() ? nullptr : &it->second.last;
+}
+
+void OrderBookServer::remember_order(const std::string& owner, const OrderRequest& o,
+                                     const OrderReport& rep) {
+  if (o.client_order_id.empty()) return;
+  std::string key = client_order_key(owner, o.client_order_id);
+  if (!client_orders_.emplace(key, ClientOrder{o, rep}).second) return;
+  client_order_age_.push_back(std::move(key));
+  if (client_order_age_.size() > kClientOrdersRemembered) {
+    client_orders_.erase(client_order_age_.front());
+    client_order_age_.pop_front();
+  }
+}
+
 OrderBookServer::Action OrderBookServer::init() {
+  add_exit_hook(release_on_exit_);
   if (info().restarts > 0) {
     ctx_->events.notify({SystemEvent::Kind::process_restarted, info_->symbol,
                          std::string(restart_kind::order_book_server)});
@@ -100,6 +158,15 @@ std::optional<EventFailure> OrderBookServer::apply_one(const feeds::Event& e,
     return std::nullopt;
   }
   if (e.type == EventType::add) {
+    if (book_.order_count() >= ctx_->limits.max_orders_per_book) {
+      // Counted per line by the caller; logged at most once a second per book.
+      if (const std::int64_t now = rt::coarse_monotonic_ms(); now - last_limit_log_ms_ >= 1000) {
+        last_limit_log_ms_ = now;
+        spdlog::warn("book {}: an ingested add refused: {} resting orders (--max-orders-per-book)",
+                     info_->symbol, book_.order_count());
+      }
+      return failed(ob::ErrorCode::limit_exceeded);
+    }
     auto r = book_.add_external(e.order_id, e.side, e.price, e.qty);
     if (!r) return failed(r.error());
     ++pending_.orders;
@@ -172,7 +239,7 @@ void OrderBookServer::after_change(std::int64_t ts_ns) {
   pending_.trades += c.trades.size();
   for (const ob::Trade& t : c.trades) {
     pending_.ticks.push_back(PriceFeedHandler::Tick{t.price, t.qty, t.aggressor, ts_ns});
-    if (!t.maker.external() && !book_.order(t.maker)) api_orders_.erase(t.maker.value());
+    if (!t.maker.external() && !book_.order(t.maker)) forget_api_order(t.maker.value());
   }
   pending_.touched = true;
   if (subscribers_.count(Channel::book) > 0) {
@@ -264,7 +331,38 @@ OrderBookServer::CallAction<ob::Result<OrderReport>> OrderBookServer::handle_cal
   if (book_.mode() != ob::Mode::venue)
     return reply(ob::Result<OrderReport>(ob::ErrorCode::mode_mismatch));
   const OrderRequest& o = p.order;
+  // A repeat after a timeout (API.md "Timeouts"): the first order, not a second.
+  if (!o.client_order_id.empty()) {
+    auto it = client_orders_.find(client_order_key(o.owner, o.client_order_id));
+    if (it != client_orders_.end()) {
+      if (!it->second.fields.same_order(o)) {
+        return reply(ob::Result<OrderReport>(ob::ErrorCode::duplicate_order));
+      }
+      OrderReport again = it->second.last;
+      // Still resting: its fills since then show in the book's current view.
+      if (std::optional<ob::OrderId> id = find_api_order(again.order_id, o.owner)) {
+        const ob::Result<OrderReport> now = report(*id);
+        again.status = now->status;
+        again.filled = now->filled;
+        again.remaining = now->remaining;
+      }
+      again.repeated = true;
+      return reply(ob::Result<OrderReport>(std::move(again)));
+    }
+  }
+  // Only a gtc limit order may rest: it is the one the resting limits refuse
+  // (conservatively, even one that would fill at once), and it reserves its
+  // owner's count until it leaves.
+  const bool may_rest = o.type == ob::OrderType::limit && o.tif == ob::TimeInForce::gtc;
+  const SymbolLimits& limits = ctx_->limits;
+  if (may_rest && book_.order_count() >= limits.max_orders_per_book) {
+    return reply(ob::Result<OrderReport>(ob::ErrorCode::limit_exceeded));
+  }
+  if (may_rest && !ctx_->resting_orders->try_reserve(o.owner, limits.max_orders_per_owner)) {
+    return reply(ob::Result<OrderReport>(ob::ErrorCode::limit_exceeded));
+  }
   auto r = book_.add(ob::NewOrder{o.side, o.price, o.qty, o.type, o.tif});
+  if (may_rest && (!r || !r->remaining.positive())) ctx_->resting_orders->release(o.owner);
   if (!r) return reply(ob::Result<OrderReport>(r.error()));
   OrderReport rep;
   rep.order_id = std::to_string(r->id.value());
@@ -284,6 +382,7 @@ OrderBookServer::CallAction<ob::Result<OrderReport>> OrderBookServer::handle_cal
     api_orders_.emplace(r->id.value(),
                         ApiOrder{o.owner, o.client_order_id, o.type, rep.tif, o.qty});
   }
+  remember_order(o.owner, o, rep);
   ++pending_.orders;
   after_change(wall_clock_ns());
   flush();
@@ -327,9 +426,9 @@ OrderBookServer::CallAction<ob::Result<OrderReport>> OrderBookServer::handle_cal
   ob::Result<OrderReport> rep = report(*id);
   if (ob::Status s = book_.cancel(*id); !s) return reply(ob::Result<OrderReport>(s.error()));
   ++pending_.cancels;
-  api_orders_.erase(id->value());
   rep->status = ob::OrderStatus::cancelled;
   rep->remaining = ob::Qty(0);
+  forget_api_order(id->value(), &*rep);
   after_change(wall_clock_ns());
   flush();
   return reply(std::move(rep));

@@ -46,6 +46,11 @@ struct OrderRequest {
   /// Who places it (the request's principal): only the owner can read or
   /// cancel it. Opaque.
   std::string owner;
+
+  /// The fields that make two orders "the same" for client_order_id idempotency.
+  bool same_order(const OrderRequest& o) const {
+    return side == o.side && type == o.type && tif == o.tif && price == o.price && qty == o.qty;
+  }
 };
 
 /// One fill of an API order, at the resting (maker) order's price.
@@ -69,6 +74,9 @@ struct OrderReport {
   ob::Qty filled;
   ob::Qty remaining;
   std::vector<OrderFill> trades;
+  /// An idempotent repeat (same owner, client_order_id and fields): this is
+  /// the order placed the first time, as last known (REST: 200, not 201).
+  bool repeated = false;
 };
 
 /// One rejected event of a batch: its index in the batch, why, and a message.
@@ -159,6 +167,12 @@ class OrderBookServer : public rt::GenServer<OrderBookServer> {
     ob::Qty qty;  // as entered
   };
 
+  /// Drops a resting API order's record and its owner's count; its
+  /// remembered client order (if any) takes its last state from `last`.
+  void forget_api_order(std::uint64_t id, const OrderReport* last = nullptr);
+  /// The remembered order of (owner, client_order_id), or null.
+  OrderReport* remembered_order(std::string_view owner, std::string_view client_order_id);
+  void remember_order(const std::string& owner, const OrderRequest& o, const OrderReport& rep);
   /// Applies one event; nullopt on success.
   std::optional<EventFailure> apply_one(const feeds::Event& e, std::int64_t receipt_ns);
   /// After a successful operation: publish, forward trades, touch, count.
@@ -177,16 +191,38 @@ class OrderBookServer : public rt::GenServer<OrderBookServer> {
   template <class M>
   void to_feed(M msg);
 
+  /// At exit (a crash too): the book goes, so do its owners' resting counts;
+  /// not in the destructor, which a Pid held elsewhere may delay.
+  class ReleaseOnExit final : public rt::ExitHook {
+   public:
+    explicit ReleaseOnExit(OrderBookServer& server) : server_(server) {}
+    void on_process_exit(rt::Process&) noexcept override;
+
+   private:
+    OrderBookServer& server_;
+  };
+
   SymbolInfoPtr info_;
   ContextPtr ctx_;
+  ReleaseOnExit release_on_exit_{*this};
   SymbolMetrics metrics_;
   ob::OrderBook book_;
   std::unordered_map<std::uint64_t, ApiOrder> api_orders_;  // resting API orders
+  // Orders placed with a client_order_id, by owner + '\n' + id, for API.md's
+  // idempotent repeat after a timeout; the oldest are forgotten past a bound.
+  struct ClientOrder {
+    OrderRequest fields;
+    OrderReport last;
+  };
+  static constexpr std::size_t kClientOrdersRemembered = 10'000;
+  std::unordered_map<std::string, ClientOrder> client_orders_;
+  std::deque<std::string> client_order_age_;  // keys, oldest first
   SubscriberSet subscribers_;
   std::optional<rt::Ref<PriceFeedHandler>> feed_;  // cached registry lookup
   std::int64_t top_ts_ns_ = 0;
   std::int64_t book_ts_ns_ = 0;
   std::int64_t last_touch_ms_ = -1'000'000;
+  std::int64_t last_limit_log_ms_ = -1'000'000;
   std::uint64_t last_upstream_seq_ = 0;  // of the last applied tick that had one
   // What the operations of the current message produced, sent by flush().
   struct Pending {

@@ -93,6 +93,11 @@ SymbolDirectory::handle_call(const Ensure& e, From<rt::Result<Ensured, Directory
     return reply(R(rt::Err{DirectoryError{DirectoryError::Code::conflict, it->second,
                                           "the symbol exists with another spec"}}));
   }
+  if (symbols_.size() >= ctx_->limits.max_symbols) {
+    return reply(R(rt::Err{DirectoryError{
+        DirectoryError::Code::limit_exceeded, nullptr,
+        fmt::format("at most {} symbols (--max-symbols)", ctx_->limits.max_symbols)}}));
+  }
   auto info = std::make_shared<const SymbolInfo>(SymbolInfo{e.symbol, e.spec});
   if (auto started = start_servers(info); !started) {
     return reply(

@@ -35,6 +35,7 @@ struct DirectoryError {
     invalid_symbol,  ///< the name does not match API.md's symbol pattern
     conflict,        ///< the symbol exists with another spec (`existing`)
     unavailable,     ///< its servers could not be started (`detail`)
+    limit_exceeded,  ///< a new symbol past SymbolLimits::max_symbols
   };
   Code code = Code::unavailable;
   SymbolInfoPtr existing;

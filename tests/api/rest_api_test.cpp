@@ -402,6 +402,53 @@ TEST_F(RestTest, AFreshScrapeHasEveryDocumentedFamilyAndPassesPromtool) {
   EXPECT_EQ(report, "");
 }
 
+TEST_F(RestTest, AnOrderRepeatedWithItsClientOrderIdIs200AndPlacedOnce) {
+  const std::string order = R"({"side":"buy","qty":"1","price":"90","client_order_id":"retry-1"})";
+  auto first = c.request(verb::post, "/api/v1/symbols/BTC-USD/orders", order);
+  ASSERT_EQ(first.result(), http::status::created) << first.body();
+  auto again = c.request(verb::post, "/api/v1/symbols/BTC-USD/orders", order);
+  ASSERT_EQ(again.result(), http::status::ok) << again.body();
+  EXPECT_EQ(again.body(), first.body());
+  auto other = c.request(verb::post, "/api/v1/symbols/BTC-USD/orders",
+                         R"({"side":"buy","qty":"2","price":"90","client_order_id":"retry-1"})");
+  EXPECT_EQ(other.result(), http::status::conflict);
+  EXPECT_EQ(error_code_of(other), "duplicate_order");
+  auto depth = c.get("/api/v1/symbols/BTC-USD/depth");
+  EXPECT_NE(depth.body().find(R"(["90.00","1.0000"])"), std::string::npos) << depth.body();
+}
+
+class RestLimitsTest : public ApiTest {
+ protected:
+  RestLimitsTest() : ApiTest(config()) {}
+  static services::ApplicationConfig config() {
+    services::ApplicationConfig cfg;
+    cfg.rate_limit.limit = 0;
+    cfg.symbols = {{"BTC-USD", *services::SymbolSpec::parse("0.01", "0.0001")}};
+    cfg.limits = {.max_symbols = 2, .max_orders_per_book = 10, .max_orders_per_owner = 1};
+    return cfg;
+  }
+};
+
+TEST_F(RestLimitsTest, PastALimitIs403LimitExceededAndChangesNothing) {
+  Client c = client();
+  const std::string spec = R"({"tick_size":"0.01","lot_size":"0.0001"})";
+  EXPECT_EQ(c.request(verb::put, "/api/v1/symbols/ETH-USD", spec).result(), http::status::created);
+  auto over = c.request(verb::put, "/api/v1/symbols/SOL-USD", spec);
+  EXPECT_EQ(over.result(), http::status::forbidden);
+  EXPECT_EQ(error_code_of(over), "limit_exceeded");
+  EXPECT_EQ(c.get("/api/v1/symbols/SOL-USD/top").result(), http::status::not_found);
+
+  const std::string order = R"({"side":"buy","qty":"1","price":"100"})";
+  EXPECT_EQ(c.request(verb::post, "/api/v1/symbols/BTC-USD/orders", order).result(),
+            http::status::created);
+  auto second = c.request(verb::post, "/api/v1/symbols/BTC-USD/orders", order);
+  EXPECT_EQ(second.result(), http::status::forbidden);  // one resting order per key
+  EXPECT_EQ(error_code_of(second), "limit_exceeded");
+  auto depth = c.get("/api/v1/symbols/BTC-USD/depth");
+  EXPECT_NE(depth.body().find(R"("bids":[["100.00","1.0000"]])"), std::string::npos)
+      << depth.body();
+}
+
 class RateLimitTest : public ApiTest {
  protected:
   RateLimitTest() : ApiTest(config()) {}

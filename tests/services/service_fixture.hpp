@@ -48,10 +48,11 @@ class Collector : public rt::GenServer<Collector> {
 /// An Application on a 2-worker runtime with the given timing.
 class ServiceTest : public ::testing::Test {
  protected:
-  explicit ServiceTest(SymbolTiming timing = {}) {
+  explicit ServiceTest(SymbolTiming timing = {}, SymbolLimits limits = {}) {
     ApplicationConfig cfg;
     cfg.partitions = 2;
     cfg.timing = timing;
+    cfg.limits = limits;
     auto started = Application::start(runtime, std::move(cfg));
     if (!started) throw std::runtime_error(started.error());
     app = std::move(*started);

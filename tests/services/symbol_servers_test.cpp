@@ -427,5 +427,49 @@ TEST(ApplicationTest, AConfiguredSymbolWithABadNameFailsTheStartWithItsName) {
   EXPECT_NE(app.error().find("btc"), std::string::npos);
 }
 
+TEST_F(SymbolServersTest, ARepeatedClientOrderIdAnswersTheFirstOrderAndPlacesNothing) {
+  // API.md "Timeouts": after a 504 a client repeats its order; it must not rest twice.
+  auto s = create("IDEM");
+  auto b = book("IDEM");
+  auto place = [&](std::string owner, std::string_view price, std::string_view q,
+                   std::string client_id) {
+    OrderRequest o{ob::Side::buy, ob::OrderType::limit, ob::TimeInForce::gtc, px(s, price),
+                   qty(s, q),     std::move(client_id), std::move(owner)};
+    return *rt::call(b.server, OrderBookServer::PlaceOrder{o});
+  };
+  auto first = place("ip:a", "100", "2", "c-1");
+  ASSERT_TRUE(first.ok());
+  EXPECT_FALSE(first->repeated);
+  auto again = place("ip:a", "100", "2", "c-1");
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->repeated);
+  EXPECT_EQ(again->order_id, first->order_id);
+  EXPECT_EQ(rt::call(b.server, OrderBookServer::GetTop{})->bid->qty, ob::LevelQty(qty(s, "2")));
+
+  auto other_fields = place("ip:a", "100", "3", "c-1");
+  ASSERT_FALSE(other_fields.ok());
+  EXPECT_EQ(other_fields.error(), ob::ErrorCode::duplicate_order);
+  auto other_owner = place("ip:b", "100", "2", "c-1");  // ids are per owner
+  ASSERT_TRUE(other_owner.ok());
+  EXPECT_FALSE(other_owner->repeated);
+  EXPECT_NE(other_owner->order_id, first->order_id);
+
+  // Part filled, then cancelled: each repeat shows the order as it now is.
+  OrderRequest sell{ob::Side::sell, ob::OrderType::limit, ob::TimeInForce::ioc,
+                    px(s, "100"),   qty(s, "0.5"),        "",
+                    "ip:c"};
+  ASSERT_TRUE(rt::call(b.server, OrderBookServer::PlaceOrder{sell})->ok());
+  auto part = place("ip:a", "100", "2", "c-1");
+  ASSERT_TRUE(part.ok());
+  EXPECT_EQ(part->status, ob::OrderStatus::partially_filled);
+  EXPECT_EQ(part->remaining, qty(s, "1.5"));
+  ASSERT_TRUE(rt::call(b.server, OrderBookServer::CancelOrder{first->order_id, "ip:a"})->ok());
+  auto gone = place("ip:a", "100", "2", "c-1");
+  ASSERT_TRUE(gone.ok());
+  EXPECT_TRUE(gone->repeated);
+  EXPECT_EQ(gone->status, ob::OrderStatus::cancelled);
+  EXPECT_EQ(gone->remaining, ob::Qty(0));
+}
+
 }  // namespace
 }  // namespace services::test
