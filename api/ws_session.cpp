@@ -959,8 +959,9 @@ WsSession::Action WsSession::handle_info(const services::Published& p) {
       if (!s.channels.has(Channel::book) || !s.book_synced || f.seq <= s.book_seq) {
         return noreply();
       }
-      if (f.seq != s.book_seq + 1) {
+      if (f.seq - f.merged != s.book_seq) {
         // A missed update (the mailbox was full): start again from a snapshot.
+        // `merged` spans the changes a depth window skipped: no loss.
         return after_push(resync_books({f.symbol}));
       }
       s.book_seq = f.seq;
