@@ -2,9 +2,12 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+#include <string>
 #include <utility>
 
 #include "feeds/unique_keys.hpp"
+#include "services/publication.hpp"
 
 namespace api {
 namespace {
@@ -58,7 +61,7 @@ std::optional<ClientError> parse_client_message(const std::string& text, ClientR
   }
   std::optional<std::string> type;
   bool type_wrong = false, id_wrong = false, channels_wrong = false, symbols_wrong = false;
-  bool has_channels = false, has_symbols = false;
+  bool has_channels = false, has_symbols = false, depth_wrong = false;
   feeds::UniqueKeys keys;
   for (auto field_result : obj) {
     od::field field;
@@ -96,6 +99,17 @@ std::optional<ClientError> parse_client_message(const std::string& text, ClientR
       has_channels = true;
       out.channels.clear();
       e = read_strings(v, out.channels, channels_wrong);
+    } else if (key == "depth") {
+      std::int64_t depth = 0;
+      e = v.get_int64().get(depth);
+      depth_wrong = e != simdjson::SUCCESS || depth < services::kMinBookDepth ||
+                    depth > services::kMaxBookDepth;
+      if (!depth_wrong) {
+        out.depth = static_cast<std::uint32_t>(depth);
+      } else {
+        out.depth.reset();
+        if (is_type_error(e)) e = simdjson::SUCCESS;
+      }
     } else if (key == "symbols") {
       has_symbols = true;
       out.symbols.clear();
@@ -129,6 +143,17 @@ std::optional<ClientError> parse_client_message(const std::string& text, ClientR
   }
   if (!has_symbols || symbols_wrong || out.symbols.empty()) {
     return ClientError{"bad_request", "symbols: must be a non-empty array of strings", out.id};
+  }
+  if (depth_wrong) {
+    return ClientError{"bad_request",
+                       "depth: must be an integer from " + std::to_string(services::kMinBookDepth) +
+                           " to " + std::to_string(services::kMaxBookDepth),
+                       out.id};
+  }
+  // API.md defines depth for book only: elsewhere it is a mistake worth saying.
+  if (out.depth &&
+      std::find(out.channels.begin(), out.channels.end(), "book") == out.channels.end()) {
+    return ClientError{"bad_request", "depth: applies to the book channel only", out.id};
   }
   return std::nullopt;
 }

@@ -8,7 +8,9 @@
 // Parsing is one simdjson On-Demand pass: the message must be one JSON object
 // with no duplicate key (invalid_json); `type` a string among subscribe,
 // unsubscribe, ping (else bad_request / unknown_type); `id` an integer;
-// `channels` and `symbols` non-empty arrays of strings for (un)subscribe.
+// `channels` and `symbols` non-empty arrays of strings for (un)subscribe;
+// `depth` an integer 1..5000 (API.md "Book depth"), and only with "book"
+// among the channels, else bad_request.
 // Unknown members are ignored. Channel and symbol names are not checked here.
 // Thread-safety: parse_client_message keeps one simdjson parser per thread.
 
@@ -27,6 +29,7 @@ struct ClientRequest {
   std::optional<std::int64_t> id;
   std::vector<std::string> channels;
   std::vector<std::string> symbols;
+  std::optional<std::uint32_t> depth;  ///< a `book` subscription's window, when given
 };
 
 /// Why a client message is refused: API.md's error code and a message.

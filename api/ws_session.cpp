@@ -464,6 +464,7 @@ class WsSession : public rt::GenServer<WsSession> {
     bool feed_synced = false;  // the feed answered our Subscribe
     bool book_synced = false;  // the book answered with the snapshot we sent
     std::uint64_t ticker_seq = 0, top_seq = 0, book_seq = 0;  // last sent
+    std::uint32_t book_depth = services::kDefaultBookDepth;   // kept for every resubscribe
     bool retry_pending = false;
     std::chrono::milliseconds retry_delay{0};
     std::shared_ptr<TradeLane> trades;  // while subscribed to trades
@@ -915,8 +916,9 @@ bool WsSession::resync_books(std::vector<std::string> symbols) {
       schedule_retry(symbol, s);
       continue;
     }
-    auto answer = rt::call(*s.book, services::OrderBookServer::Subscribe{
-                                        services::Subscriber::of(ref()), {Channel::book}});
+    auto answer =
+        rt::call(*s.book, services::OrderBookServer::Subscribe{
+                              services::Subscriber::of(ref()), {Channel::book}, s.book_depth});
     if (!answer) {
       schedule_retry(symbol, s);
       continue;
@@ -959,8 +961,9 @@ WsSession::Action WsSession::handle_info(const services::Published& p) {
       if (!s.channels.has(Channel::book) || !s.book_synced || f.seq <= s.book_seq) {
         return noreply();
       }
-      if (f.seq != s.book_seq + 1) {
+      if (f.seq - f.merged != s.book_seq) {
         // A missed update (the mailbox was full): start again from a snapshot.
+        // `merged` spans the changes a depth window skipped: no loss.
         return after_push(resync_books({f.symbol}));
       }
       s.book_seq = f.seq;
@@ -1075,6 +1078,7 @@ WsSession::Action WsSession::subscribe(const ClientRequest& r, std::vector<Chann
     const std::string symbol(name);
     Sub& s = subs_[symbol];
     s.channels = s.channels | asked;
+    if (asked.has(Channel::book)) s.book_depth = r.depth.value_or(services::kDefaultBookDepth);
     if (!sync(symbol, s, asked)) return after_push(false);
   }
   return noreply();
@@ -1171,8 +1175,8 @@ bool WsSession::sync_book(const std::string& symbol, Sub& s, Channels ask) {
     s.book_synced = false;
   }
   if (!s.book_synced) ask = ask | (s.channels & kBookChannels);
-  auto answer =
-      rt::call(*s.book, services::OrderBookServer::Subscribe{services::Subscriber::of(ref()), ask});
+  auto answer = rt::call(*s.book, services::OrderBookServer::Subscribe{
+                                      services::Subscriber::of(ref()), ask, s.book_depth});
   if (!answer) {
     s.book_synced = false;
     schedule_retry(symbol, s);

@@ -472,6 +472,13 @@ void OrderBook::depth(Side side, std::size_t n, std::vector<LevelView>& out) con
   }
 }
 
+std::optional<LevelView> OrderBook::next_worse(Side side, Price price) const {
+  const detail::PriceLadder& lad = ladder(side);
+  const std::uint32_t li = lad.after(key_of(side, price));
+  if (li == kNil) return std::nullopt;
+  return LevelView{price_of(side, lad[li].key), lad[li].total, lad[li].count};
+}
+
 std::optional<OrderView> OrderBook::order(OrderId id) const {
   const std::uint32_t o = find(id);
   if (o == kNil) return std::nullopt;

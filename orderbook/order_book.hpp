@@ -112,6 +112,9 @@ class OrderBook {
   std::optional<LevelView> best(Side side) const;
   /// The top `n` levels of a side, best first, into `out` (cleared first).
   void depth(Side side, std::size_t n, std::vector<LevelView>& out) const;
+  /// The best level of a side strictly worse than `price` (which need not be a
+  /// level), or nullopt: O(1) near the top, O(log levels) far from it.
+  std::optional<LevelView> next_worse(Side side, Price price) const;
   /// A resting order by id.
   std::optional<OrderView> order(OrderId id) const;
   /// The orders of one level in time priority (for tests and snapshots).

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "runtime/clock.hpp"
@@ -242,10 +243,7 @@ void OrderBookServer::after_change(std::int64_t ts_ns) {
     if (!t.maker.external() && !book_.order(t.maker)) forget_api_order(t.maker.value());
   }
   pending_.touched = true;
-  if (subscribers_.count(Channel::book) > 0) {
-    subscribers_.publish(frame(Channel::book, Frame::Kind::update, c.seq,
-                               wire::book_update(*info_, c.seq, c.deltas)));
-  }
+  if (subscribers_.count(Channel::book) > 0) publish_book(c);
   if (c.top_changed && subscribers_.count(Channel::top) > 0) {
     subscribers_.publish(frame(Channel::top, Frame::Kind::update, c.seq, wire::top(*info_, top())));
   }
@@ -294,9 +292,58 @@ void OrderBookServer::flush() {
   refresh_gauges();
 }
 
-FramePtr OrderBookServer::frame(Channel c, Frame::Kind k, std::uint64_t seq,
-                                std::string json) const {
-  return std::make_shared<const Frame>(Frame{c, k, seq, info_->symbol, std::move(json)});
+FramePtr OrderBookServer::frame(Channel c, Frame::Kind k, std::uint64_t seq, std::string json,
+                                std::uint64_t merged) const {
+  return std::make_shared<const Frame>(Frame{c, k, seq, info_->symbol, std::move(json), merged});
+}
+
+void OrderBookServer::publish_book(const ob::ChangeSet& c) {
+  for (BookGroup& g : book_groups_) {
+    g.window.apply(book_, c.deltas, scratch_changes_);
+    if (scratch_changes_.empty()) continue;  // beyond this window: the next frame merges it
+    const std::uint64_t merged = c.seq - g.last_seq;
+    g.last_seq = c.seq;
+    subscribers_.publish_book(frame(Channel::book, Frame::Kind::update, c.seq,
+                                    wire::book_update(*info_, c.seq, scratch_changes_,
+                                                      g.window.checksum(info_->spec.book), merged),
+                                    merged),
+                              g.window.depth());
+  }
+}
+
+FramePtr OrderBookServer::book_snapshot(std::uint32_t depth) {
+  auto it = std::find_if(book_groups_.begin(), book_groups_.end(),
+                         [&](const BookGroup& g) { return g.window.depth() == depth; });
+  if (it == book_groups_.end()) {
+    it = book_groups_.insert(book_groups_.end(), BookGroup{BookWindow(book_, depth), book_.seq()});
+  }
+  BookGroup& g = *it;
+  const std::uint64_t seq = book_.seq();
+  if (g.last_seq < seq) {
+    // Changes beyond the window since the members' last frame: an update with
+    // no changes covers them, so the newcomer's updates and theirs can share
+    // frames (and `merged` counts) from here on. The newcomer, if already a
+    // member, drops it as older than its snapshot.
+    const std::uint64_t merged = seq - g.last_seq;
+    g.last_seq = seq;
+    subscribers_.publish_book(
+        frame(Channel::book, Frame::Kind::update, seq,
+              wire::book_update(*info_, seq, {}, g.window.checksum(info_->spec.book), merged),
+              merged),
+        depth);
+  }
+  if (!g.snapshot || g.snapshot->seq != seq) {
+    g.snapshot = frame(
+        Channel::book, Frame::Kind::snapshot, seq,
+        wire::book_snapshot(*info_, seq, g.window.levels(ob::Side::buy),
+                            g.window.levels(ob::Side::sell), g.window.checksum(info_->spec.book)));
+  }
+  return g.snapshot;
+}
+
+void OrderBookServer::prune_book_groups() {
+  std::erase_if(book_groups_,
+                [&](const BookGroup& g) { return subscribers_.book_count(g.window.depth()) == 0; });
 }
 
 wire::Top OrderBookServer::top() const {
@@ -453,29 +500,28 @@ OrderBookServer::CallAction<Depth> OrderBookServer::handle_call(const GetDepth& 
 OrderBookServer::CallAction<Subscribed> OrderBookServer::handle_call(const Subscribe& s,
                                                                      From<Subscribed>&) {
   const Channels wanted = s.channels & Channels{Channel::top, Channel::book};
-  subscribers_.add(*this, s.who, wanted);
+  // Callers validate the depth; the clamp keeps this turn bounded regardless.
+  const std::uint32_t depth = std::clamp(s.book_depth, kMinBookDepth, kMaxBookDepth);
+  FramePtr snapshot = wanted.has(Channel::book) ? book_snapshot(depth) : nullptr;
+  subscribers_.add(*this, s.who, wanted, depth);
+  prune_book_groups();  // a new depth may have emptied the subscriber's old group
   Subscribed answer;
   if (wanted.has(Channel::top)) {
     answer.current.push_back(
         frame(Channel::top, Frame::Kind::snapshot, book_.seq(), wire::top(*info_, top())));
   }
-  if (wanted.has(Channel::book)) {
-    book_.depth(ob::Side::buy, book_.level_count(ob::Side::buy), scratch_bids_);
-    book_.depth(ob::Side::sell, book_.level_count(ob::Side::sell), scratch_asks_);
-    answer.current.push_back(
-        frame(Channel::book, Frame::Kind::snapshot, book_.seq(),
-              wire::book_snapshot(*info_, book_.seq(), scratch_bids_, scratch_asks_)));
-  }
+  if (snapshot) answer.current.push_back(std::move(snapshot));
   return reply(std::move(answer));
 }
 
 OrderBookServer::Action OrderBookServer::handle_cast(const Unsubscribe& u) {
   subscribers_.remove(*this, u.who, u.channels);
+  prune_book_groups();
   return noreply();
 }
 
 OrderBookServer::Action OrderBookServer::handle_info(const rt::Down& d) {
-  subscribers_.on_down(d);
+  if (subscribers_.on_down(d)) prune_book_groups();
   return noreply();
 }
 

@@ -7,8 +7,13 @@
 //   API orders in venue mode (place with matching, cancel, lookup).
 // - Answers top-of-book and depth with the book `seq` they reflect.
 // - Publishes `top` (when the best bid/ask changed) and `book` frames: a
-//   subscriber gets a snapshot whose seq is the last change it includes, then
-//   one book_update per changing operation, seq + 1 each.
+//   subscriber gets a snapshot of its depth window (API.md "Book depth")
+//   whose seq is the last change it includes, then a book_update per change
+//   that touched the window; one that follows changes beyond the window
+//   carries `merged`. Subscribers of one depth share one window and one frame
+//   per change (docs/decisions/018-book-depth-window.md); without book
+//   subscribers no window work is done. A snapshot costs at most
+//   2 * kMaxBookDepth levels, which bounds a Subscribe's turn.
 // - Judges feed ticks' upstream `seq`: one not greater than the last applied
 //   is rejected stale_seq (a forward jump is applied and counted as a gap).
 // - Sends every trade to the symbol's PriceFeedHandler as a Tick, and other
@@ -28,6 +33,7 @@
 #include "feeds/event.hpp"
 #include "orderbook/order_book.hpp"
 #include "runtime/gen_server.hpp"
+#include "services/book_window.hpp"
 #include "services/context.hpp"
 #include "services/price_feed_handler.hpp"
 #include "services/subscriber_set.hpp"
@@ -134,8 +140,9 @@ class OrderBookServer : public rt::GenServer<OrderBookServer> {
     using Reply = Depth;
   };
   /// Adds channels (top, book) for a subscriber; the answer holds the current
-  /// top and a book snapshot for the channels asked for. Subscribing to book
-  /// again gets a fresh snapshot (how a conflated session resyncs).
+  /// top and a book snapshot (of `book_depth` levels per side) for the
+  /// channels asked for. Subscribing to book again gets a fresh snapshot (how
+  /// a conflated session resyncs) and may change the depth.
   using Subscribe = SubscribeRequest;
   using Unsubscribe = UnsubscribeRequest;
 
@@ -184,7 +191,22 @@ class OrderBookServer : public rt::GenServer<OrderBookServer> {
   ob::Result<OrderReport> report(ob::OrderId id) const;
   std::string id_string(ob::OrderId id) const;
   wire::Top top() const;
-  FramePtr frame(Channel c, Frame::Kind k, std::uint64_t seq, std::string json) const;
+  FramePtr frame(Channel c, Frame::Kind k, std::uint64_t seq, std::string json,
+                 std::uint64_t merged = 1) const;
+  // The book subscribers of one depth: their shared window, the book seq of
+  // their last frame, and the last snapshot (reused while the book stays at it).
+  struct BookGroup {
+    BookWindow window;
+    std::uint64_t last_seq = 0;
+    FramePtr snapshot;
+  };
+  /// Publishes the last change to each depth group whose window it touched.
+  void publish_book(const ob::ChangeSet& c);
+  /// The snapshot for a new subscriber of depth `depth`; brings the group's
+  /// members to the current seq first (so `merged` stays exact for everyone).
+  FramePtr book_snapshot(std::uint32_t depth);
+  /// Drops the groups no subscriber uses any more.
+  void prune_book_groups();
   /// Sends the feed handler what the last handler's operations produced: the
   /// trades as one Ticks message, else a Touch; and adds up the counters.
   void flush();
@@ -230,7 +252,8 @@ class OrderBookServer : public rt::GenServer<OrderBookServer> {
     bool touched = false;
     std::uint64_t orders = 0, cancels = 0, trades = 0;
   } pending_;
-  std::vector<ob::LevelView> scratch_bids_, scratch_asks_;
+  std::vector<BookGroup> book_groups_;  // one per depth in use: few
+  std::vector<ob::LevelDelta> scratch_changes_;
 };
 
 }  // namespace services

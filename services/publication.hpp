@@ -67,6 +67,9 @@ struct Frame {
   std::uint64_t seq = 0;
   std::string symbol;
   std::string json;  ///< the complete WebSocket text message
+  /// Book updates: the book seqs covered since the previous book frame (a
+  /// depth window skips changes beyond it), so seq - merged is that frame's seq.
+  std::uint64_t merged = 1;
 };
 using FramePtr = std::shared_ptr<const Frame>;
 
@@ -135,11 +138,19 @@ struct Subscribed {
   std::vector<FramePtr> current;
 };
 
+/// API.md: a `book` subscription's `depth` when none is given, and its bounds.
+inline constexpr std::uint32_t kDefaultBookDepth = 1000;
+inline constexpr std::uint32_t kMinBookDepth = 1;
+inline constexpr std::uint32_t kMaxBookDepth = 5000;
+
 /// Adds channels for a subscriber (a call to a symbol server; each server
 /// takes the channels it serves and answers with their current state).
 struct SubscribeRequest {
   Subscriber who;
   Channels channels;
+  /// `book`: the levels per side of the subscription's window (API.md "Book
+  /// depth"; kMinBookDepth..kMaxBookDepth, validated by the caller).
+  std::uint32_t book_depth = kDefaultBookDepth;
   using Reply = Subscribed;
 };
 /// Removes channels for a subscriber (a cast).

@@ -1,5 +1,7 @@
 #include "services/subscriber_set.hpp"
 
+#include <algorithm>
+
 namespace services {
 
 std::optional<Channel> parse_channel(std::string_view text) {
@@ -10,20 +12,23 @@ std::optional<Channel> parse_channel(std::string_view text) {
   return std::nullopt;
 }
 
-Channels SubscriberSet::add(rt::Process& owner, const Subscriber& who, Channels channels) {
+Channels SubscriberSet::add(rt::Process& owner, const Subscriber& who, Channels channels,
+                            std::uint32_t book_depth) {
   auto it = index_.find(who.pid());
   if (it == index_.end()) {
     index_.emplace(who.pid(), entries_.size());
-    entries_.push_back(Entry{who, owner.monitor(who.pid()), channels});
-    tally(channels, +1);
+    entries_.push_back(Entry{who, owner.monitor(who.pid()), channels, book_depth});
+    tally(entries_.back(), +1);
     return channels;
   }
   Entry& e = entries_[it->second];
-  e.who = who;  // the latest address wins (a new fast lane after an unsubscribe)
   Channels fresh = channels;
   fresh.remove(e.channels);
+  tally(e, -1);
+  e.who = who;  // the latest address wins (a new fast lane after an unsubscribe)
   e.channels = e.channels | channels;
-  tally(fresh, +1);
+  if (channels.has(Channel::book)) e.book_depth = book_depth;
+  tally(e, +1);
   return fresh;
 }
 
@@ -31,8 +36,9 @@ void SubscriberSet::remove(rt::Process& owner, const rt::Pid& pid, Channels chan
   auto it = index_.find(pid);
   if (it == index_.end()) return;
   Entry& e = entries_[it->second];
-  tally(e.channels & channels, -1);
+  tally(e, -1);
   e.channels.remove(channels);
+  tally(e, +1);
   if (!e.channels.empty()) return;
   owner.demonitor(e.monitor);
   erase_at(it->second);
@@ -45,14 +51,27 @@ bool SubscriberSet::on_down(const rt::Down& down) {
   return true;
 }
 
-void SubscriberSet::tally(Channels cs, int delta) {
+void SubscriberSet::tally(const Entry& e, int delta) {
   for (std::size_t c = 0; c < kChannelCount; ++c) {
-    if (cs.has(static_cast<Channel>(c))) counts_[c] += static_cast<std::size_t>(delta);
+    if (e.channels.has(static_cast<Channel>(c))) counts_[c] += static_cast<std::size_t>(delta);
   }
+  if (!e.channels.has(Channel::book)) return;
+  auto it = std::find_if(book_depths_.begin(), book_depths_.end(),
+                         [&](const auto& d) { return d.first == e.book_depth; });
+  if (it == book_depths_.end()) it = book_depths_.emplace(it, e.book_depth, 0);
+  it->second += static_cast<std::size_t>(delta);
+  if (it->second == 0) book_depths_.erase(it);
+}
+
+std::size_t SubscriberSet::book_count(std::uint32_t book_depth) const {
+  for (const auto& [depth, n] : book_depths_) {
+    if (depth == book_depth) return n;
+  }
+  return 0;
 }
 
 void SubscriberSet::erase_at(std::size_t i) {
-  tally(entries_[i].channels, -1);
+  tally(entries_[i], -1);
   index_.erase(entries_[i].who.pid());
   if (i + 1 != entries_.size()) {
     entries_[i] = std::move(entries_.back());
@@ -81,6 +100,15 @@ SubscriberSet::Outcome SubscriberSet::publish(const FramePtr& frame) {
   Outcome out;
   for (const Entry& e : entries_) {
     if (e.channels.has(frame->channel)) post(e, frame, out);
+  }
+  return out;
+}
+
+SubscriberSet::Outcome SubscriberSet::publish_book(const FramePtr& frame,
+                                                   std::uint32_t book_depth) {
+  Outcome out;
+  for (const Entry& e : entries_) {
+    if (e.channels.has(Channel::book) && e.book_depth == book_depth) post(e, frame, out);
   }
   return out;
 }

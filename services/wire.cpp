@@ -81,20 +81,21 @@ std::string top(const SymbolInfo& s, const Top& t) {
 }
 
 std::string book_snapshot(const SymbolInfo& s, std::uint64_t seq,
-                          std::span<const ob::LevelView> bids,
-                          std::span<const ob::LevelView> asks) {
+                          std::span<const ob::LevelView> bids, std::span<const ob::LevelView> asks,
+                          std::uint32_t checksum) {
   std::string out;
   out.reserve(160 + 32 * (bids.size() + asks.size()));
   JsonWriter w(out);
   begin(w, out, "book_snapshot", s).member("seq", seq);
   write_levels(w.key("bids"), bids, s.spec);
   write_levels(w.key("asks"), asks, s.spec);
-  w.end_object();
+  w.member("checksum", std::uint64_t{checksum}).end_object();
   return out;
 }
 
 std::string book_update(const SymbolInfo& s, std::uint64_t seq,
-                        std::span<const ob::LevelDelta> changes) {
+                        std::span<const ob::LevelDelta> changes, std::uint32_t checksum,
+                        std::uint64_t merged) {
   std::string out;
   JsonWriter w(out);
   begin(w, out, "book_update", s).member("seq", seq);
@@ -103,7 +104,9 @@ std::string book_update(const SymbolInfo& s, std::uint64_t seq,
     w.begin_array().string(ob::to_string(c.side));
     w.price(c.price, s.spec.book).qty(c.qty, s.spec.book).end_array();
   }
-  w.end_array().end_object();
+  w.end_array().member("checksum", std::uint64_t{checksum});
+  if (merged > 1) w.member("merged", merged);
+  w.end_object();
   return out;
 }
 

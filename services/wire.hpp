@@ -44,12 +44,17 @@ struct Top {
 /// The top channel's message.
 std::string top(const SymbolInfo& s, const Top& t);
 
-/// The book channel's first message: every level, best first.
+/// The book channel's first message: the subscription's window, best first,
+/// and its checksum.
 std::string book_snapshot(const SymbolInfo& s, std::uint64_t seq,
-                          std::span<const ob::LevelView> bids, std::span<const ob::LevelView> asks);
-/// A book change: each changed level's new total (zero removes it).
+                          std::span<const ob::LevelView> bids, std::span<const ob::LevelView> asks,
+                          std::uint32_t checksum);
+/// A book change: each changed level's new total (zero removes it), the
+/// window's checksum after it, and `merged` (written when > 1): the book seqs
+/// it covers since the subscription's previous book frame.
 std::string book_update(const SymbolInfo& s, std::uint64_t seq,
-                        std::span<const ob::LevelDelta> changes);
+                        std::span<const ob::LevelDelta> changes, std::uint32_t checksum,
+                        std::uint64_t merged = 1);
 
 /// A symbol's freshness (API.md "Staleness").
 enum class FeedState : std::uint8_t { idle, live, stale };

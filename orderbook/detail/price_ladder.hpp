@@ -113,6 +113,21 @@ class PriceLadder {
     return it == far_.end() ? kNil : it->second;
   }
 
+  /// The best level with a key greater than `key` (which need not be a level), or kNil.
+  /// O(1) inside the window (bitmap scan), O(log far) beyond it.
+  std::uint32_t after(std::int64_t key) const {
+    if (count_ == 0) return kNil;
+    if (key < lo_) return best_;  // every level's key is >= lo_
+    const std::uint64_t off = offset(key);
+    if (off < static_cast<std::uint64_t>(kWindow)) {
+      const int n = next_set(static_cast<int>(off));
+      if (n >= 0) return slots_[static_cast<std::size_t>(n)];
+      return far_.empty() ? kNil : far_.begin()->second;
+    }
+    auto it = far_.upper_bound(key);
+    return it == far_.end() ? kNil : it->second;
+  }
+
   Level& operator[](std::uint32_t idx) { return levels_[idx]; }
   const Level& operator[](std::uint32_t idx) const { return levels_[idx]; }
 

@@ -34,6 +34,27 @@ TEST(WsProtocol, SubscribeCarriesItsChannelsSymbolsAndId) {
   EXPECT_EQ(p.req.id, 7);
 }
 
+TEST(WsProtocol, DepthIsAnIntegerFromOneTo5000OnBookOnly) {
+  const std::string head = R"({"type":"subscribe","channels":["book"],"symbols":["A"],"depth":)";
+  EXPECT_FALSE(parse(R"({"type":"subscribe","channels":["book"],"symbols":["A"]})").req.depth);
+  for (std::uint32_t ok : {1u, 100u, 5000u}) {
+    Parsed p = parse(head + std::to_string(ok) + "}");
+    ASSERT_FALSE(p.refused) << ok;
+    EXPECT_EQ(p.req.depth, ok);
+  }
+  for (std::string_view bad :
+       {"0", "5001", "-3", "2.5", "\"7\"", "null", "[1]", "1e3", "18446744073709551616"}) {
+    Parsed p = parse(head + std::string(bad) + R"(,"id":9})");
+    ASSERT_TRUE(p.refused) << bad;
+    EXPECT_EQ(p.refused->code, "bad_request") << bad;
+    EXPECT_EQ(p.refused->id, 9) << bad;
+    EXPECT_NE(p.refused->message.find("depth"), std::string::npos) << p.refused->message;
+  }
+  Parsed other = parse(R"({"type":"subscribe","channels":["top"],"symbols":["A"],"depth":5})");
+  ASSERT_TRUE(other.refused);
+  EXPECT_EQ(other.refused->code, "bad_request");
+}
+
 TEST(WsProtocol, PingNeedsNothingButItsType) {
   Parsed p = parse(R"({"type":"ping"})");
   ASSERT_FALSE(p.refused);

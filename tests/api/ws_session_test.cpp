@@ -25,8 +25,11 @@
 #include <vector>
 
 #include "api/ws_session.hpp"
+#include "orderbook/checksum.hpp"
 #include "orderbook/decimal.hpp"
 #include "services/application.hpp"
+#include "services/publication.hpp"
+#include "tests/support/book_replica.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/wire_shapes.hpp"
 
@@ -693,6 +696,131 @@ TEST_F(WsTest, ACrashedBookIsResubscribedWithAFreshSnapshot) {
   const std::string update = c.next();
   EXPECT_EQ(type_of(update), "book_update");
   EXPECT_EQ(seq_of(update), 1u);
+}
+
+// ---- book depth (API.md "Book depth") ----------------------------------------------
+
+TEST_F(WsTest, ABadDepthIsABadRequestAndSubscribesNothing) {
+  create("BTC-USD");
+  place("BTC-USD", ob::Side::buy, "100", "1");
+  place("BTC-USD", ob::Side::buy, "99", "1");
+  Client c = connect();
+  for (const std::string depth :
+       {"0", "5001", "-1", "1.5", "\"10\"", "null", "99999999999999999999"}) {
+    c.send(R"({"type":"subscribe","channels":["book"],"symbols":["BTC-USD"],"depth":)" + depth +
+           R"(,"id":3})");
+    const std::string m = c.next();
+    EXPECT_EQ(str_field(m, "code"), "bad_request") << depth << " -> " << m;
+    EXPECT_EQ(int_field(m, "id"), 3) << m;
+    EXPECT_NE(str_field(m, "message").find("depth"), std::string::npos) << m;
+  }
+  // Only book has a depth: on another channel it is a mistake, not ignored.
+  c.send(R"({"type":"subscribe","channels":["top"],"symbols":["BTC-USD"],"depth":5,"id":4})");
+  EXPECT_EQ(str_field(c.next(), "code"), "bad_request");
+  c.send(R"({"type":"ping","id":5})");
+  EXPECT_EQ(c.next(), R"({"type":"pong","id":5})");  // nothing was subscribed
+  EXPECT_EQ(feed_subscribers("BTC-USD"), 0u);
+  // The bounds themselves are fine.
+  c.send(R"({"type":"subscribe","channels":["book","top"],"symbols":["BTC-USD"],"depth":1})");
+  EXPECT_EQ(type_of(c.next()), "subscribed");
+  EXPECT_EQ(type_of(c.next()), "top");
+  const std::string snap = c.next();
+  EXPECT_NE(snap.find(R"("bids":[["100.00","1.0000"]],"asks":[])"), std::string::npos) << snap;
+  c.send(R"({"type":"subscribe","channels":["book"],"symbols":["BTC-USD"],"depth":5000})");
+  EXPECT_EQ(type_of(c.next()), "subscribed");
+  const std::string wide = c.next();
+  EXPECT_NE(wide.find(R"("bids":[["100.00","1.0000"],["99.00","1.0000"]])"), std::string::npos)
+      << wide;
+}
+
+TEST_F(WsTest, UpdatesAfterChangesBeyondTheWindowCarryMergedAndNeedNoResync) {
+  auto info = create("BTC-USD");
+  place("BTC-USD", ob::Side::buy, "100", "1");
+  Client c = connect();
+  c.send(R"({"type":"subscribe","channels":["book"],"symbols":["BTC-USD"],"depth":1})");
+  EXPECT_EQ(type_of(c.next()), "subscribed");
+  testing_support::BookReplica client(info->spec.book);
+  ASSERT_EQ(client.apply(c.next()), "");
+  place("BTC-USD", ob::Side::buy, "99", "1");  // beyond depth 1: nothing sent
+  place("BTC-USD", ob::Side::buy, "98", "1");
+  const std::uint64_t seq = place("BTC-USD", ob::Side::buy, "101", "2");
+  const std::string update = c.next();
+  EXPECT_EQ(type_of(update), "book_update") << update;  // not a fresh snapshot
+  EXPECT_EQ(seq_of(update), seq);
+  EXPECT_EQ(int_field(update, "merged"), 3) << update;
+  EXPECT_NE(update.find(R"(["buy","100.00","0.0000"])"), std::string::npos) << update;
+  EXPECT_EQ(client.apply(update), "");
+  EXPECT_EQ(client.levels(ob::Side::buy).size(), 1u);
+  // A change in the window right after: one seq, no `merged`.
+  place("BTC-USD", ob::Side::buy, "101", "1");
+  const std::string next = c.next();
+  EXPECT_EQ(int_field(next, "merged"), std::nullopt) << next;
+  EXPECT_EQ(client.apply(next), "");
+}
+
+TEST_F(WsTest, ARestartedBookIsResubscribedWithTheSameDepth) {
+  create("BTC-USD");
+  Client c = connect();
+  c.send(R"({"type":"subscribe","channels":["book"],"symbols":["BTC-USD"],"depth":1})");
+  EXPECT_EQ(type_of(c.next()), "subscribed");
+  EXPECT_EQ(type_of(c.next()), "book_snapshot");
+  const rt::Pid old = book("BTC-USD").server.pid();
+  rt::exit(old, rt::ExitReason::error("injected crash"));
+  EXPECT_EQ(type_of(c.next()), "book_snapshot");
+  ASSERT_TRUE(eventually([&] { return book("BTC-USD").server.pid() != old; }));
+  place("BTC-USD", ob::Side::buy, "99", "1");
+  place("BTC-USD", ob::Side::buy, "98", "1");  // beyond depth 1
+  place("BTC-USD", ob::Side::buy, "100", "1");
+  EXPECT_EQ(
+      c.next(),
+      R"({"type":"book_update","symbol":"BTC-USD","seq":1,"changes":[["buy","99.00","1.0000"]],)"
+      R"("checksum":)" +
+          std::to_string(ob::crc32("990010000")) + "}");
+  const std::string last = c.next();
+  EXPECT_EQ(seq_of(last), 3u);
+  EXPECT_EQ(int_field(last, "merged"), 2) << last;
+}
+
+// The original finding: ~262k resting levels made every snapshot bigger than
+// the 4 MiB send queue, so every book subscriber was closed 1013.
+TEST_F(WsTest, ADeepBookServesTheDefaultDepthAndKeepsItsSubscribers) {
+  auto made =
+      app->ensure_symbol("DEEP", *services::SymbolSpec::parse("0.01", "0.0001", ob::Mode::l2));
+  ASSERT_TRUE(made.ok());
+  OrderBookServer::ApplyReport batch;
+  for (std::int64_t i = 1; i <= 131'072; ++i) {
+    for (ob::Side side : {ob::Side::buy, ob::Side::sell}) {
+      feeds::Event e;
+      e.type = feeds::EventType::level;
+      e.side = side;
+      e.price = ob::Price(side == ob::Side::buy ? 1'000'000 - i : 1'000'000 + i);
+      e.qty = ob::Qty(1);
+      batch.events.push_back(std::move(e));
+    }
+  }
+  batch.receipt_ns = 1;
+  auto failed = rt::call(book("DEEP").server, std::move(batch), 120s);
+  ASSERT_TRUE(failed.ok() && failed->empty());
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 3; ++i) clients.push_back(std::make_unique<Client>(acceptor->port()));
+  for (auto& c : clients) {
+    c->send(R"({"type":"subscribe","channels":["book"],"symbols":["DEEP"]})");
+  }
+  for (auto& c : clients) {
+    EXPECT_EQ(type_of(c->next()), "subscribed");
+    const std::string snap = c->next();
+    ASSERT_EQ(type_of(snap), "book_snapshot");
+    EXPECT_LT(snap.size(), env->options.send_queue_limit);
+    testing_support::BookReplica client(made->info->spec.book);
+    EXPECT_EQ(client.apply(snap), "");
+    EXPECT_EQ(client.levels(ob::Side::buy).size(), services::kDefaultBookDepth);
+    EXPECT_EQ(client.levels(ob::Side::sell).size(), services::kDefaultBookDepth);
+  }
+  for (auto& c : clients) {
+    c->send(R"({"type":"ping","id":1})");
+    EXPECT_EQ(c->next(), R"({"type":"pong","id":1})");  // still open: no 1013
+  }
+  EXPECT_EQ(metrics.ws_slow_disconnects.Value(), 0);
 }
 
 // ---- rate limit -----------------------------------------------------------------

@@ -444,4 +444,31 @@ TEST(Checksum, ConcatenatesAsksThenBidsWithoutDotsOrLeadingZeros) {
   EXPECT_EQ(book_checksum(bids, asks, s), crc32("554110000000055402500000"));
 }
 
+TEST(Venue, NextWorseIsTheFirstLevelBeyondAPriceOnEachSide) {
+  OrderBook b;
+  for (std::int64_t px : {100, 98, 95, 20}) add_ok(b, limit(Side::buy, px, 1));
+  for (std::int64_t px : {101, 103, 500'000}) add_ok(b, limit(Side::sell, px, 2));
+  auto bid_after = [&](std::int64_t px) {
+    auto l = b.next_worse(Side::buy, Price(px));
+    return l ? l->price.ticks() : -1;
+  };
+  auto ask_after = [&](std::int64_t px) {
+    auto l = b.next_worse(Side::sell, Price(px));
+    return l ? l->price.ticks() : -1;
+  };
+  EXPECT_EQ(bid_after(1000), 100);  // better than the best: the best
+  EXPECT_EQ(bid_after(100), 98);
+  EXPECT_EQ(bid_after(97), 95);  // no level at 97
+  EXPECT_EQ(bid_after(95), 20);
+  EXPECT_EQ(bid_after(20), -1);
+  EXPECT_EQ(ask_after(0), 101);
+  EXPECT_EQ(ask_after(101), 103);
+  EXPECT_EQ(ask_after(200'000), 500'000);  // far beyond the ladder's window
+  EXPECT_EQ(ask_after(500'000), -1);
+  auto l = b.next_worse(Side::sell, Price(101));
+  ASSERT_TRUE(l);
+  EXPECT_EQ(l->qty, Qty(2));
+  EXPECT_EQ(l->orders, 1u);
+}
+
 }  // namespace

@@ -62,4 +62,26 @@ TEST(PriceLadder, EmptiedWindowPullsTheFarLevelsIn) {
   EXPECT_EQ(keys(l).size(), 10u);
 }
 
+TEST(PriceLadder, AfterFindsTheNextLevelForAnyKeyInWindowAndFarRange) {
+  PriceLadder l;
+  EXPECT_EQ(l.after(0), kNil);
+  for (std::int64_t k : {100, 101, 4000, 5000, 1'000'000}) l.insert(k);
+  ASSERT_GE(l.far_size(), 1u);
+  auto after = [&](std::int64_t key) {
+    const std::uint32_t i = l.after(key);
+    return i == kNil ? std::int64_t{-1} : l[i].key;
+  };
+  EXPECT_EQ(after(-1'000'000), 100);  // before the window: the best
+  EXPECT_EQ(after(99), 100);
+  EXPECT_EQ(after(100), 101);    // strictly after an existing level
+  EXPECT_EQ(after(102), 4000);   // a gap inside the window
+  EXPECT_EQ(after(4000), 5000);  // across into the far map
+  EXPECT_EQ(after(5000), 1'000'000);
+  EXPECT_EQ(after(700'000), 1'000'000);  // a key in the far range that is no level
+  EXPECT_EQ(after(1'000'000), -1);
+  // Agrees with walking next() from every level.
+  for (std::uint32_t i = l.best(); i != kNil; i = l.next(i))
+    EXPECT_EQ(l.after(l[i].key), l.next(i));
+}
+
 }  // namespace

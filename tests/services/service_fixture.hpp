@@ -22,6 +22,7 @@ class Collector : public rt::GenServer<Collector> {
   struct Watch {
     std::string symbol;
     Channels channels;
+    std::uint32_t book_depth = kDefaultBookDepth;
   };
   struct Resubscribed {};
   Collector(std::shared_ptr<testing_support::Inbox> inbox, ContextPtr ctx,

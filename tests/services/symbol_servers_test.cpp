@@ -4,9 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <map>
+#include <random>
 
 #include "orderbook/decimal.hpp"
 #include "tests/services/service_fixture.hpp"
+#include "tests/support/book_replica.hpp"
+#include "tests/support/wire_shapes.hpp"
 
 namespace services::test {
 namespace {
@@ -352,6 +356,133 @@ TEST_F(SymbolServersTest, ACrashedBookIsRestartedReRegisteredAndSubscribersResub
   EXPECT_EQ(seq_of(frames[1]), 0u);
   EXPECT_TRUE(
       eventually([&] { return app->metrics()->restarts("order_book_server").Value() == 1; }));
+}
+
+// One l2 level event.
+feeds::Event level(ob::Side side, std::int64_t ticks, std::int64_t lots) {
+  feeds::Event e;
+  e.type = feeds::EventType::level;
+  e.side = side;
+  e.price = ob::Price(ticks);
+  e.qty = ob::Qty(lots);
+  return e;
+}
+
+TEST_F(SymbolServersTest, ADepthSubscriberReplaysToExactlyTheBooksTopLevelsAtEveryUpdate) {
+  constexpr std::uint32_t kDepth = 5;
+  auto s = create("L2", "0.01", "0.0001", ob::Mode::l2);
+  auto b = book("L2");
+  std::mt19937_64 rng(42);
+  auto pick = [&](std::int64_t lo, std::int64_t hi) {
+    return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
+  };
+  auto apply = [&](feeds::Event e) {
+    auto r = rt::call(b.server, OrderBookServer::ApplyReport{{std::move(e)}, 1});
+    ASSERT_TRUE(r.ok() && r->empty());
+  };
+  for (int i = 0; i < 50; ++i) apply(level(ob::Side::buy, 10'000 - pick(1, 40), pick(1, 9)));
+  auto inbox = std::make_shared<Inbox>();
+  rt::cast(collector(inbox), Collector::Watch{"L2", {Channel::book}, kDepth});
+  ASSERT_EQ(inbox->wait_for(1).size(), 1u);
+  // The book's top kDepth after each change, by book seq.
+  std::map<std::uint64_t, Depth> expected;
+  for (int i = 0; i < 1500; ++i) {
+    const ob::Side side = pick(0, 1) ? ob::Side::buy : ob::Side::sell;
+    const std::int64_t p = side == ob::Side::buy ? 10'000 - pick(1, 40) : 10'000 + pick(1, 40);
+    apply(level(side, p, pick(0, 2) == 0 ? 0 : pick(1, 9)));
+    auto d = rt::call(b.server, OrderBookServer::GetDepth{kDepth});
+    ASSERT_TRUE(d.ok());
+    expected[d->seq] = std::move(*d);
+  }
+  apply(level(ob::Side::buy, 10'000, 1));  // better than any bid: surely sent
+  const std::uint64_t last = rt::call(b.server, OrderBookServer::GetDepth{kDepth})->seq;
+  testing_support::BookReplica client(s->spec.book);
+  std::size_t seen = 0;
+  ASSERT_TRUE(eventually([&] {
+    auto frames = inbox->wait_for(seen + 1, 10ms);
+    for (; seen < frames.size(); ++seen) {
+      const std::string& f = frames[seen];
+      EXPECT_EQ(testing_support::check_ws_frame(f), "") << f;
+      EXPECT_EQ(client.apply(f), "") << f;
+      auto it = expected.find(client.seq());
+      if (type_of(f) == "book_update" && it != expected.end()) {
+        auto strip = [](std::vector<ob::LevelView> v) {
+          for (auto& l : v) l.orders = 0;
+          return v;
+        };
+        EXPECT_EQ(client.levels(ob::Side::buy), strip(it->second.bids)) << f;
+        EXPECT_EQ(client.levels(ob::Side::sell), strip(it->second.asks)) << f;
+      }
+    }
+    return client.seq() == last;
+  }));
+  EXPECT_GT(client.updates(), 10u);
+  EXPECT_GT(client.merged_updates(), 0u);  // levels beyond the best 5 were skipped
+}
+
+TEST_F(SymbolServersTest, ASubscriberJoiningADepthGroupLeavesItsMembersCountsExact) {
+  auto s = create("L2", "0.01", "0.0001", ob::Mode::l2);
+  auto b = book("L2");
+  auto apply = [&](feeds::Event e) {
+    ASSERT_TRUE(rt::call(b.server, OrderBookServer::ApplyReport{{std::move(e)}, 1}).ok());
+  };
+  apply(level(ob::Side::buy, 100, 1));
+  apply(level(ob::Side::buy, 99, 1));
+  auto first = std::make_shared<Inbox>(), second = std::make_shared<Inbox>();
+  rt::cast(collector(first), Collector::Watch{"L2", {Channel::book}, 1});
+  ASSERT_EQ(first->wait_for(1).size(), 1u);  // snapshot at seq 2
+  apply(level(ob::Side::buy, 99, 3));        // seqs 3, 4: beyond depth 1
+  apply(level(ob::Side::buy, 98, 3));
+  rt::cast(collector(second), Collector::Watch{"L2", {Channel::book}, 1});
+  ASSERT_EQ(second->wait_for(1).size(), 1u);  // snapshot at seq 4
+  apply(level(ob::Side::buy, 100, 2));        // seq 5: in the window
+  auto one = first->wait_for(3);
+  auto two = second->wait_for(2);
+  ASSERT_EQ(one.size(), 3u);
+  ASSERT_EQ(two.size(), 2u);
+  // The first member learns seqs 3..4 went by with nothing in its window.
+  EXPECT_EQ(seq_of(one[1]), 4u);
+  EXPECT_NE(one[1].find(R"("changes":[],)"), std::string::npos) << one[1];
+  EXPECT_NE(one[1].find(R"("merged":2)"), std::string::npos) << one[1];
+  // Then both share the update of seq 5, covering one seq each.
+  EXPECT_EQ(one[2], two[1]);
+  EXPECT_EQ(two[1].find("merged"), std::string::npos) << two[1];
+  for (const auto* frames : {&one, &two}) {
+    testing_support::BookReplica client(s->spec.book);
+    for (const std::string& f : *frames) EXPECT_EQ(client.apply(f), "") << f;
+  }
+}
+
+TEST_F(SymbolServersTest, ADeepBookSnapshotHoldsTheDefaultDepthAndTheLevelsThatEnterIt) {
+  auto s = create("DEEP", "0.01", "0.0001", ob::Mode::l2);
+  auto b = book("DEEP");
+  // ~262k levels, through the batch apply as a feed would send them.
+  OrderBookServer::ApplyReport batch;
+  for (std::int64_t i = 1; i <= 131'072; ++i) {
+    batch.events.push_back(level(ob::Side::buy, 1'000'000 - i, 1));
+    batch.events.push_back(level(ob::Side::sell, 1'000'000 + i, 1));
+  }
+  batch.receipt_ns = 1;
+  auto failed = rt::call(b.server, std::move(batch), 120s);
+  ASSERT_TRUE(failed.ok() && failed->empty());
+  auto inbox = std::make_shared<Inbox>();
+  rt::cast(collector(inbox), Collector::Watch{"DEEP", {Channel::book}});
+  auto snap = inbox->wait_for(1);
+  ASSERT_EQ(snap.size(), 1u);
+  EXPECT_LT(snap[0].size(), 4u << 20);
+  testing_support::BookReplica client(s->spec.book);
+  ASSERT_EQ(client.apply(snap[0]), "");
+  EXPECT_EQ(client.levels(ob::Side::buy).size(), kDefaultBookDepth);
+  EXPECT_EQ(client.levels(ob::Side::sell).size(), kDefaultBookDepth);
+  EXPECT_EQ(client.seq(), 262'144u);
+  // The best bid leaves: the 1001st level enters, with its quantity.
+  ASSERT_TRUE(
+      rt::call(b.server, OrderBookServer::ApplyReport{{level(ob::Side::buy, 999'999, 0)}, 1}).ok());
+  auto frames = inbox->wait_for(2);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_NE(frames[1].find(R"(["buy","9989.99","0.0001"])"), std::string::npos) << frames[1];
+  EXPECT_EQ(client.apply(frames[1]), "");
+  EXPECT_EQ(client.levels(ob::Side::buy).size(), kDefaultBookDepth);
 }
 
 class StalenessTest : public ServiceTest {

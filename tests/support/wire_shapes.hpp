@@ -211,18 +211,18 @@ inline const Shape* ws_frame_shape(std::string_view type) {
                           {"ask_qty", K::decimal, true},
                           {"ts", K::timestamp, true},
                           {"ts_ns", K::integer, true}}};
-  // `checksum` (and the depth window) arrive with the book-depth work: optional until then.
+  // API.md "Book depth": `checksum` always; `merged` only when an update covers several seqs.
   static const Shape snapshot{{{"type", K::string},
                                {"symbol", K::string},
                                {"seq", K::integer},
                                {"bids", K::levels},
                                {"asks", K::levels},
-                               {"checksum", K::integer, false, true}}};
+                               {"checksum", K::integer}}};
   static const Shape update{{{"type", K::string},
                              {"symbol", K::string},
                              {"seq", K::integer},
                              {"changes", K::changes},
-                             {"checksum", K::integer, false, true},
+                             {"checksum", K::integer},
                              {"merged", K::integer, false, true}}};
   static const Shape candle{
       {{"type", K::string},
