@@ -1,6 +1,7 @@
 #include "orderbook/checksum.hpp"
 
-#include <array>
+#include <zlib.h>
+
 #include <string>
 #include <vector>
 
@@ -9,17 +10,6 @@
 
 namespace ob {
 namespace {
-
-constexpr std::array<std::uint32_t, 256> make_table() {
-  std::array<std::uint32_t, 256> t{};
-  for (std::uint32_t i = 0; i < 256; ++i) {
-    std::uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1u) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    t[i] = c;
-  }
-  return t;
-}
-constexpr auto kTable = make_table();
 
 // Appends a formatted decimal with the dot removed and leading zeros stripped.
 void append_digits(std::string& out, std::string_view formatted) {
@@ -35,9 +25,9 @@ void append_digits(std::string& out, std::string_view formatted) {
 }  // namespace
 
 std::uint32_t crc32(std::string_view bytes) {
-  std::uint32_t c = 0xFFFFFFFFu;
-  for (char ch : bytes) c = kTable[(c ^ static_cast<unsigned char>(ch)) & 0xFFu] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
+  // zlib's: the same IEEE 802.3 CRC-32 Kraken's clients compute (zlib.crc32).
+  return static_cast<std::uint32_t>(::crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()),
+                                            static_cast<uInt>(bytes.size())));
 }
 
 std::uint32_t book_checksum(std::span<const LevelView> bids, std::span<const LevelView> asks,
