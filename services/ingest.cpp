@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <unordered_map>
 
 #include "feeds/symbol.hpp"
@@ -67,7 +68,7 @@ rt::Result<BookHandle, feeds::FieldError> Ingest::book_for(std::string_view symb
     if (e.code == DirectoryError::Code::limit_exceeded) {
       return rt::Err{
           feeds::FieldError{feeds::EventError::limit_exceeded,
-                            fmt::format("symbol: '{}' would pass {}", symbol, e.detail)}};
+                            fmt::format("symbol: a new symbol would pass {}", e.detail)}};
     }
     return unavailable(e.detail);
   }
@@ -79,13 +80,20 @@ Ingest::Routed Ingest::route(const feeds::ParsedBatch& batch, IngestReport& repo
   Routed routed;
   // Views into the batch: a symbol's slot in routed.symbols, or why it has none.
   std::unordered_map<std::string_view, rt::Result<std::size_t, feeds::FieldError>> by_symbol;
+  std::optional<feeds::FieldError> full;  // the directory's limit_exceeded, once seen
   const auto& events = batch.events();
   for (std::size_t i = 0; i < events.size(); ++i) {
     const feeds::ParsedEvent& p = events[i];
     const std::size_t line = batch.lines()[i];
     auto it = by_symbol.find(p.symbol);
     if (it == by_symbol.end()) {
-      auto book = book_for(p.symbol, p.type);
+      // Once the directory is full, a flood of new symbols costs it nothing more.
+      auto book = full && !find_book(*ctx_, p.symbol)
+                      ? rt::Result<BookHandle, feeds::FieldError>(rt::Err{*full})
+                      : book_for(p.symbol, p.type);
+      if (!book && book.error().code == feeds::EventError::limit_exceeded && !full) {
+        full = book.error();
+      }
       rt::Result<std::size_t, feeds::FieldError> slot =
           book ? rt::Result<std::size_t, feeds::FieldError>(routed.symbols.size())
                : rt::Result<std::size_t, feeds::FieldError>(rt::Err{std::move(book.error())});
@@ -173,10 +181,55 @@ IngestReport Ingest::submit(const feeds::ParsedBatch& batch) const {
   return report;
 }
 
-IngestServer::CallAction<IngestReport> IngestServer::handle_call(Apply a, From<IngestReport>&) {
+IngestServer::CallAction<IngestReport> IngestServer::handle_call(Apply a,
+                                                                 From<IngestReport>& from) {
+  jobs_.push_back(Job{std::move(a.body), 0, 1, {}, from});
+  if (jobs_.size() == 1) run_slice();  // else the job in progress yields to it in turn
+  return noreply();
+}
+
+IngestServer::Action IngestServer::handle_info(const NextSlice&) {
+  run_slice();
+  return noreply();
+}
+
+void IngestServer::yield() {
+  // Through the timer: the process goes to the back of a run queue, so every
+  // process ready meanwhile runs before the next slice.
+  rt::send_after(ref(), NextSlice{}, std::chrono::milliseconds(0));
+}
+
+void IngestServer::run_slice() {
+  if (jobs_.empty()) return;
+  Job& job = jobs_.front();
+  // Whole lines: up to the last newline within the slice (a longer line whole).
+  std::size_t end = std::min(job.body.size(), job.pos + kSliceBytes);
+  if (end < job.body.size()) {
+    std::size_t nl = job.body.rfind('\n', end - 1);
+    if (nl == std::string::npos || nl < job.pos) nl = job.body.find('\n', end);
+    end = nl == std::string::npos ? job.body.size() : nl + 1;
+  }
+  std::string slice;
+  slice.reserve(end - job.pos + feeds::kNdjsonPadding);
+  slice.assign(job.body, job.pos, end - job.pos);
+  const std::size_t first_line = job.line;
+  job.line += static_cast<std::size_t>(std::count(slice.begin(), slice.end(), '\n'));
+  job.pos = end;
   // Listing more parse errors than the report keeps would only cost memory.
-  const feeds::ParsedBatch batch = parser_.parse(std::move(a.body), 1, IngestReport::kMaxErrors);
-  return reply(ingest_.apply(batch));
+  const std::size_t room =
+      IngestReport::kMaxErrors - std::min(IngestReport::kMaxErrors, job.report.errors.size());
+  const feeds::ParsedBatch batch = parser_.parse(std::move(slice), first_line, room);
+  IngestReport part = ingest_.apply(batch);
+  job.report.accepted += part.accepted;
+  job.report.rejected += part.rejected;
+  for (feeds::LineError& e : part.errors) {  // slices come in line order
+    if (job.report.errors.size() == IngestReport::kMaxErrors) break;
+    job.report.errors.push_back(std::move(e));
+  }
+  if (job.pos < job.body.size()) return yield();
+  job.from.reply(std::move(job.report));
+  jobs_.pop_front();
+  if (!jobs_.empty()) yield();
 }
 
 void IngestSink::submit(feeds::ParsedBatch&& batch) {

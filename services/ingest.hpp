@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <deque>
 #include <vector>
 
 #include "feeds/event.hpp"
@@ -65,24 +66,43 @@ class Ingest {
 };
 
 /// A process that parses and applies bodies for callers that must not block
-/// (the API's POST /ingest uses rt::async_call on it): parsing and
-/// Ingest::apply's waits happen on a runtime worker, which the runtime backs
-/// with a spare thread while it waits.
-/// Batches are applied one at a time, in arrival order; its mailbox bound
-/// turns a flood of requests into `overloaded` answers.
+/// (the API's POST /ingest uses rt::async_call on it), never on an io thread.
+/// A body goes in slices of whole lines (kSliceBytes): each slice is parsed,
+/// applied (Ingest::apply's waits are backed by a spare thread) and then the
+/// process yields, so a 1 MiB body never holds a runtime worker for more
+/// than one slice while the books and the rate limiter wait for it. Bodies
+/// are applied one at a time, in arrival order; the mailbox bound turns a
+/// flood of requests into `overloaded` answers.
 class IngestServer : public rt::GenServer<IngestServer> {
  public:
-  /// An NDJSON body: parsed here, on a runtime worker, never on an io thread.
+  /// An NDJSON body.
   struct Apply {
     std::string body;
     using Reply = IngestReport;
   };
+  static constexpr std::size_t kSliceBytes = 16 * 1024;
+
   explicit IngestServer(const Ingest& ingest) : ingest_(ingest) {}
-  CallAction<IngestReport> handle_call(Apply a, From<IngestReport>&);
+  CallAction<IngestReport> handle_call(Apply a, From<IngestReport>& from);
+  /// Yielded to self between slices.
+  struct NextSlice {};
+  Action handle_info(const NextSlice&);
 
  private:
+  struct Job {
+    std::string body;
+    std::size_t pos = 0;   // next byte to parse
+    std::size_t line = 1;  // its physical line
+    IngestReport report;
+    From<IngestReport> from;
+  };
+  /// Parses and applies the front job's next slice; replies once it is done.
+  void run_slice();
+  void yield();
+
   const Ingest& ingest_;
   feeds::NdjsonParser parser_;  // reused: its buffers grow to the longest line once
+  std::deque<Job> jobs_;
 };
 
 /// Hands replayed (or other NDJSON-source) batches to Ingest::apply, which

@@ -149,6 +149,24 @@ TEST_F(IngestTest, TheIngestServerListsAHundredErrorsOfABodyOfBadLinesAndCountsE
   EXPECT_EQ(app->metrics()->ingest_rejects("invalid_json").Value() - before, 100'000);
 }
 
+TEST_F(IngestTest, ABodyOfManySlicesKeepsItsLineNumbersAndOrder) {
+  // ~400 KB: several IngestServer slices; a bad line every 1,000.
+  std::string body;
+  for (int i = 1; i <= 5000; ++i) {
+    body += i % 1000 == 0
+                ? std::string("{\n")
+                : R"({"type":"tick","symbol":"SLICE","price":"1","size":"1","side":"buy","seq":)" +
+                      std::to_string(i) + "}\n";
+  }
+  ASSERT_GT(body.size(), 4 * IngestServer::kSliceBytes);
+  auto r = rt::call(*app->ingest_server(), IngestServer::Apply{std::move(body)}, 30s);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->accepted, 4995u);  // in order: no tick's seq is stale
+  EXPECT_EQ(r->rejected, 5u);
+  ASSERT_EQ(r->errors.size(), 5u);
+  for (std::size_t k = 0; k < 5; ++k) EXPECT_EQ(r->errors[k].line, (k + 1) * 1000);
+}
+
 TEST_F(IngestTest, ErrorsOfTheParserAndOfTheBooksAreListedTogetherByLine) {
   // Odd lines fail in the parser, even lines in the book (no such order).
   std::string body;
