@@ -5,6 +5,7 @@
 # missing, a p99 over 50 ms, RSS over its bound. Stops what it started.
 #   scripts/abuse.sh [path/to/marketd] [seconds per attack]
 set -euo pipefail
+source "$(dirname "$0")/serving_port.sh"
 bin=${1:-build/release/api/marketd}
 seconds=${2:-3}
 log=$(mktemp)
@@ -19,14 +20,7 @@ pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -f "$log" "$keys"' EXIT
 fail() { echo "abuse: $*" >&2; tail -50 "$log" >&2; exit 1; }
 
-port=""
-for _ in $(seq 1 100); do  # the serving line says which port was bound
-  port=$(sed -n 's/.*event=serving listen=127.0.0.1:\([0-9]*\).*/\1/p' "$log")
-  [[ -n $port ]] && break
-  kill -0 $pid 2>/dev/null || fail "marketd exited at start"
-  sleep 0.1
-done
-[[ -n $port ]] || fail "marketd did not start serving"
+port=$(serving_port "$log" "$pid")
 
 /usr/bin/python3 "$(dirname "$0")/abuse_client.py" "$port" "$pid" "$seconds" ||
   fail "an attack hurt the service"

@@ -5,6 +5,7 @@
 # parser (scripts/smoke_client.py), and stops it with SIGTERM (it must exit 0).
 #   scripts/smoke.sh [path/to/marketd]
 set -euo pipefail
+source "$(dirname "$0")/serving_port.sh"
 bin=${1:-build/release/api/marketd}
 log=$(mktemp)
 fail() { echo "smoke: $*" >&2; cat "$log" >&2; exit 1; }
@@ -26,14 +27,7 @@ grep -q "line 2: unknown role" "$log" || fail "no reason for the bad keys file"
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -f "$log"' EXIT
 
-port=""
-for _ in $(seq 1 100); do  # the serving line says which port was bound
-  port=$(sed -n 's/.*event=serving listen=127.0.0.1:\([0-9]*\).*/\1/p' "$log")
-  [[ -n $port ]] && break
-  kill -0 $pid 2>/dev/null || fail "marketd exited at start"
-  sleep 0.1
-done
-[[ -n $port ]] || fail "marketd did not start serving"
+port=$(serving_port "$log" "$pid")
 base="http://127.0.0.1:$port"
 curl -fsS "$base/readyz" >/dev/null || fail "readyz"
 curl -fsS "$base/healthz" | grep -q '"ok"' || fail "healthz"

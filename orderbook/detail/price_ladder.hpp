@@ -101,17 +101,7 @@ class PriceLadder {
   std::uint32_t best() const { return best_; }
 
   /// The next worse level after `idx`, or kNil.
-  std::uint32_t next(std::uint32_t idx) const {
-    const std::int64_t key = levels_[idx].key;
-    const std::uint64_t off = offset(key);
-    if (off < static_cast<std::uint64_t>(kWindow)) {
-      const int n = next_set(static_cast<int>(off));
-      if (n >= 0) return slots_[static_cast<std::size_t>(n)];
-      return far_.empty() ? kNil : far_.begin()->second;
-    }
-    auto it = far_.upper_bound(key);
-    return it == far_.end() ? kNil : it->second;
-  }
+  std::uint32_t next(std::uint32_t idx) const { return after(levels_[idx].key); }
 
   /// The best level with a key greater than `key` (which need not be a level), or kNil.
   /// O(1) inside the window (bitmap scan), O(log far) beyond it.
