@@ -26,8 +26,8 @@ void append_digits(std::string& out, std::string_view formatted) {
 
 std::uint32_t crc32(std::string_view bytes) {
   // zlib's: the same IEEE 802.3 CRC-32 Kraken's clients compute (zlib.crc32).
-  return static_cast<std::uint32_t>(::crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()),
-                                            static_cast<uInt>(bytes.size())));
+  return static_cast<std::uint32_t>(
+      ::crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size())));
 }
 
 std::uint32_t book_checksum(std::span<const LevelView> bids, std::span<const LevelView> asks,
