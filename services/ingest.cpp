@@ -212,13 +212,12 @@ void IngestServer::run_slice() {
   std::string slice;
   slice.reserve(end - job.pos + feeds::kNdjsonPadding);
   slice.assign(job.body, job.pos, end - job.pos);
-  const std::size_t first_line = job.line;
-  job.line += static_cast<std::size_t>(std::count(slice.begin(), slice.end(), '\n'));
   job.pos = end;
   // Listing more parse errors than the report keeps would only cost memory.
   const std::size_t room =
       IngestReport::kMaxErrors - std::min(IngestReport::kMaxErrors, job.report.errors.size());
-  const feeds::ParsedBatch batch = parser_.parse(std::move(slice), first_line, room);
+  const feeds::ParsedBatch batch = parser_.parse(std::move(slice), job.line, room);
+  job.line = batch.end_line();  // a slice ends with its last line's newline
   IngestReport part = ingest_.apply(batch);
   job.report.accepted += part.accepted;
   job.report.rejected += part.rejected;

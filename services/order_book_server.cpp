@@ -72,13 +72,13 @@ void OrderBookServer::forget_api_order(std::uint64_t id, const OrderReport* last
   auto it = api_orders_.find(id);
   if (it == api_orders_.end()) return;
   const ApiOrder& o = it->second;
-  if (OrderReport* r = remembered_order(o.owner, o.client_order_id)) {
+  if (ClientOrder* c = remembered_order(o.owner, o.client_order_id)) {
     if (last != nullptr) {
-      *r = *last;
+      c->last = *last;
     } else {  // left by its last fill
-      r->status = ob::OrderStatus::filled;
-      r->filled = o.qty;
-      r->remaining = ob::Qty(0);
+      c->last.status = ob::OrderStatus::filled;
+      c->last.filled = o.qty;
+      c->last.remaining = ob::Qty(0);
     }
   }
   ctx_->resting_orders->release(o.owner);
@@ -96,11 +96,11 @@ std::string client_order_key(std::string_view owner, std::string_view client_ord
 
 }  // namespace
 
-OrderReport* OrderBookServer::remembered_order(std::string_view owner,
-                                               std::string_view client_order_id) {
+OrderBookServer::ClientOrder* OrderBookServer::remembered_order(std::string_view owner,
+                                                                std::string_view client_order_id) {
   if (client_order_id.empty()) return nullptr;
   auto it = client_orders_.find(client_order_key(owner, client_order_id));
-  return it == client_orders_.end() ? nullptr : &it->second.last;
+  return it == client_orders_.end() ? nullptr : &it->second;
 }
 
 void OrderBookServer::remember_order(const std::string& owner, const OrderRequest& o,
@@ -379,23 +379,20 @@ OrderBookServer::CallAction<ob::Result<OrderReport>> OrderBookServer::handle_cal
     return reply(ob::Result<OrderReport>(ob::ErrorCode::mode_mismatch));
   const OrderRequest& o = p.order;
   // A repeat after a timeout (API.md "Timeouts"): the first order, not a second.
-  if (!o.client_order_id.empty()) {
-    auto it = client_orders_.find(client_order_key(o.owner, o.client_order_id));
-    if (it != client_orders_.end()) {
-      if (!it->second.fields.same_order(o)) {
-        return reply(ob::Result<OrderReport>(ob::ErrorCode::duplicate_order));
-      }
-      OrderReport again = it->second.last;
-      // Still resting: its fills since then show in the book's current view.
-      if (std::optional<ob::OrderId> id = find_api_order(again.order_id, o.owner)) {
-        const ob::Result<OrderReport> now = report(*id);
-        again.status = now->status;
-        again.filled = now->filled;
-        again.remaining = now->remaining;
-      }
-      again.repeated = true;
-      return reply(ob::Result<OrderReport>(std::move(again)));
+  if (const ClientOrder* first = remembered_order(o.owner, o.client_order_id)) {
+    if (!first->fields.same_order(o)) {
+      return reply(ob::Result<OrderReport>(ob::ErrorCode::duplicate_order));
     }
+    OrderReport again = first->last;
+    // Still resting: its fills since then show in the book's current view.
+    if (std::optional<ob::OrderId> id = find_api_order(again.order_id, o.owner)) {
+      const ob::Result<OrderReport> now = report(*id);
+      again.status = now->status;
+      again.filled = now->filled;
+      again.remaining = now->remaining;
+    }
+    again.repeated = true;
+    return reply(ob::Result<OrderReport>(std::move(again)));
   }
   // Only a gtc limit order may rest: it is the one the resting limits refuse
   // (conservatively, even one that would fill at once), and it reserves its

@@ -177,8 +177,9 @@ class OrderBookServer : public rt::GenServer<OrderBookServer> {
   /// Drops a resting API order's record and its owner's count; its
   /// remembered client order (if any) takes its last state from `last`.
   void forget_api_order(std::uint64_t id, const OrderReport* last = nullptr);
+  struct ClientOrder;
   /// The remembered order of (owner, client_order_id), or null.
-  OrderReport* remembered_order(std::string_view owner, std::string_view client_order_id);
+  ClientOrder* remembered_order(std::string_view owner, std::string_view client_order_id);
   void remember_order(const std::string& owner, const OrderRequest& o, const OrderReport& rep);
   /// Applies one event; nullopt on success.
   std::optional<EventFailure> apply_one(const feeds::Event& e, std::int64_t receipt_ns);
