@@ -195,8 +195,28 @@ class CoalescingStream {
     pending_.clear();
     net::async_write(
         next_, net::buffer(sending_),
-        [this, keep = std::move(keep)](beast::error_code ec, std::size_t) { on_flushed(ec); });
+        [flight = Flight(this, std::move(keep))](beast::error_code ec, std::size_t) mutable {
+          flight.landed()->on_flushed(ec);
+        });
   }
+
+  // A flush in flight keeps the owner alive. Destroyed unrun (its io_context
+  // went away), it drops the teardowns waiting for it: they hold the owner
+  // too, and the owner holds this stream, so they would keep each other.
+  class Flight {
+   public:
+    Flight(CoalescingStream* s, std::shared_ptr<void> keep) : s_(s), keep_(std::move(keep)) {}
+    Flight(Flight&& o) noexcept : s_(std::exchange(o.s_, nullptr)), keep_(std::move(o.keep_)) {}
+    Flight& operator=(Flight&&) = delete;
+    ~Flight() {
+      if (s_ != nullptr) s_->drained_.clear();  // keep_ still holds the owner here
+    }
+    CoalescingStream* landed() { return std::exchange(s_, nullptr); }
+
+   private:
+    CoalescingStream* s_;
+    std::shared_ptr<void> keep_;
+  };
 
   void on_flushed(beast::error_code ec) {
     flushing_ = false;
