@@ -237,6 +237,19 @@ net::awaitable<std::optional<services::PriceFeedHandler::Report>> feed_report(
   co_return std::move(*t);
 }
 
+/// True when the directory lists `symbol` although no server of it was found
+/// (its partition is restarting): such a symbol is unavailable, not unknown.
+net::awaitable<bool> listed_but_down(const services::Application& app, std::string symbol,
+                                     std::chrono::milliseconds timeout) {
+  auto dir = app.directory();
+  if (!dir) co_return false;
+  auto ex = co_await net::this_coro::executor;
+  auto get_op = rt::async_call(ex, *dir, services::SymbolDirectory::Get{std::move(symbol)}, timeout,
+                               net::use_awaitable);
+  auto got = co_await std::move(get_op);
+  co_return got&&* got != nullptr;
+}
+
 // ---- request bodies ------------------------------------------------------------------
 
 /// A JSON object body read into named string fields. Fields must be strings;
@@ -389,10 +402,11 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
     if (seg[0] == "healthz")
       co_return finish(json_response(req, http::status::ok, status_json("ok")));
     if (seg[0] == "readyz") {
-      const bool ready = app_.ready();
-      co_return finish(json_response(req,
-                                     ready ? http::status::ok : http::status::service_unavailable,
-                                     status_json(ready ? "ready" : "starting")));
+      const std::optional<std::string> why = app_.not_ready_reason();
+      if (!why) co_return finish(json_response(req, http::status::ok, status_json("ready")));
+      // An error like any other (API.md "Errors"), the reason its message.
+      co_return finish(error_response(req, http::status::service_unavailable, "overloaded",
+                                      "not ready: " + *why));
     }
     prometheus::TextSerializer serializer;
     Response res{http::status::ok, req.version()};
@@ -454,6 +468,15 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
     return counted(error_response(req, s, code, message));
   };
   const services::ServiceContext& ctx = *app_.context();
+  // No server found for a symbol: 404, or 503 while its partition restarts.
+  auto missing = [&](const std::string& name) -> net::awaitable<Response> {
+    auto listed_op = listed_but_down(app_, name, options_.call_timeout);
+    if (co_await std::move(listed_op)) {
+      co_return fail(http::status::service_unavailable, "overloaded",
+                     name + " is restarting (its partition restarts); try again");
+    }
+    co_return fail(http::status::not_found, "unknown_symbol", "no such symbol");
+  };
 
   // ---- access: a known key with the route's role ----
   if (who.failure != AuthFailure::none) {
@@ -525,12 +548,33 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
   if (r == R::symbol) {
     if (method == http::verb::get) {
       auto book = services::find_book(ctx, symbol);
-      if (!book) co_return fail(http::status::not_found, "unknown_symbol", "no such symbol");
+      if (!book) {
+        auto missing_op = missing(symbol);
+        co_return co_await std::move(missing_op);
+      }
       auto feed_op = feed_report(ctx, symbol, options_.call_timeout);
       auto feed = co_await std::move(feed_op);
       co_return counted(json_response(req, http::status::ok, symbol_json(*book->info, feed)));
     }
-    if (method != http::verb::put) co_return counted(method_not_allowed("GET, PUT"));
+    if (method == http::verb::delete_) {
+      auto dir = app_.directory();
+      if (!dir)
+        co_return fail(http::status::service_unavailable, "overloaded", "directory restarting");
+      auto removed_op = rt::async_call(ex, *dir, services::SymbolDirectory::Remove{symbol},
+                                       options_.call_timeout, net::use_awaitable);
+      auto removed = co_await std::move(removed_op);
+      if (!removed) co_return counted(call_failed(req, removed.error()));
+      if (!*removed) {
+        const services::DirectoryError& e = removed->error();
+        if (e.code == services::DirectoryError::Code::unknown_symbol) {
+          co_return fail(http::status::not_found, "unknown_symbol", "no such symbol");
+        }
+        co_return fail(http::status::service_unavailable, "overloaded", e.detail);
+      }
+      co_return counted(
+          json_response(req, http::status::ok, symbol_json(*(*removed)->info, (*removed)->last)));
+    }
+    if (method != http::verb::put) co_return counted(method_not_allowed("GET, PUT, DELETE"));
     auto body = parse_object(req.body(), {"tick_size", "lot_size", "mode"});
     if (!body) co_return fail(http::status::bad_request, "invalid_json", body.error());
     const auto& tick = body->get("tick_size");
@@ -583,7 +627,10 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
   if (r == R::ticker) {
     if (method != http::verb::get) co_return counted(method_not_allowed("GET"));
     auto h = services::find_feed(ctx, symbol);
-    if (!h) co_return fail(http::status::not_found, "unknown_symbol", "no such symbol");
+    if (!h) {
+      auto missing_op = missing(symbol);
+      co_return co_await std::move(missing_op);
+    }
     auto t_op = rt::async_call(ex, h->server, services::PriceFeedHandler::GetTicker{},
                                options_.call_timeout, net::use_awaitable);
     auto t = co_await std::move(t_op);
@@ -592,7 +639,10 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
   }
 
   auto book = services::find_book(ctx, symbol);
-  if (!book) co_return fail(http::status::not_found, "unknown_symbol", "no such symbol");
+  if (!book) {
+    auto missing_op = missing(symbol);
+    co_return co_await std::move(missing_op);
+  }
   const services::SymbolInfo& info = *book->info;
 
   if (r == R::top) {

@@ -443,6 +443,11 @@ class WsSession : public rt::GenServer<WsSession> {
   struct Retry {
     std::string symbol;
   };
+  /// Sent to self: the symbol's feed answered a Subscribe with `removed`.
+  struct Forget {
+    std::string symbol;
+    rt::Pid feed;
+  };
   /// From a fast lane whose push conflated books: they restart from a snapshot.
   struct ResyncBooks {
     std::vector<std::string> symbols;
@@ -470,6 +475,7 @@ class WsSession : public rt::GenServer<WsSession> {
   Action handle_info(const HeartbeatCheck&);
   Action handle_info(const Retry& r);
   Action handle_info(ResyncBooks&& r);
+  Action handle_info(const Forget& f);
   Action handle_info(const rt::Down& d);
   Action handle_info(const rt::ExitSignal& s);
 
@@ -489,7 +495,6 @@ class WsSession : public rt::GenServer<WsSession> {
     std::chrono::milliseconds retry_delay{0};
     std::shared_ptr<TradeLane> trades;  // while subscribed to trades
   };
-  using Subs = std::unordered_map<std::string, Sub, rt::TransparentHash, std::equal_to<>>;
 
   /// Queues a frame; the Action is stop(slow_consumer) when the queue stays over its limit.
   [[nodiscard]] bool push(FramePtr frame, bool conflatable);
@@ -502,6 +507,9 @@ class WsSession : public rt::GenServer<WsSession> {
   Action subscribe(const ClientRequest& r, std::vector<Channel> channels,
                    const std::vector<std::string_view>& symbols);
   Action unsubscribe(const ClientRequest& r, std::vector<Channel> channels);
+  using Subs = std::unordered_map<std::string, Sub, rt::TransparentHash, std::equal_to<>>;
+  /// Leaves both servers and forgets the symbol's subscription.
+  void leave(Subs::iterator it);
   /// Subscribes `symbol` where it is not in sync yet; false when over the limit.
   bool sync(const std::string& symbol, Sub& s, Channels fresh);
   bool sync_feed(const std::string& symbol, Sub& s, Channels ask);
@@ -960,6 +968,11 @@ WsSession::Action WsSession::handle_info(const services::Published& p) {
   auto it = subs_.find(f.symbol);
   if (it == subs_.end()) return noreply();  // unsubscribed; the server learns it soon
   Sub& s = it->second;
+  if (f.kind == Frame::Kind::removed) {
+    // The symbol was deleted: this subscription ends here.
+    leave(it);
+    return after_push(push(p.frame, false));
+  }
   switch (f.channel) {
     case Channel::status:
       return after_push(push(p.frame, false));
@@ -1118,12 +1131,7 @@ WsSession::Action WsSession::unsubscribe(const ClientRequest& r, std::vector<Cha
     if (!s.channels.has(Channel::trades)) close_trades(s);
     const rt::Pid me = self();
     if (s.channels.empty()) {
-      // Nothing left: leave both servers (status included).
-      if (s.feed) rt::cast(*s.feed, services::PriceFeedHandler::Unsubscribe{me, kFeedChannels});
-      if (s.book) rt::cast(*s.book, services::OrderBookServer::Unsubscribe{me, kBookChannels});
-      if (s.feed_monitor) demonitor(s.feed_monitor);
-      if (s.book_monitor) demonitor(s.book_monitor);
-      subs_.erase(it);
+      leave(it);  // nothing left: status included
       continue;
     }
     Channels feed_gone = removed & Channels{Channel::trades, Channel::ticker};
@@ -1141,6 +1149,27 @@ WsSession::Action WsSession::unsubscribe(const ClientRequest& r, std::vector<Cha
     }
   }
   return after_push(push_control(services::wire::unsubscribed(r.id, r.channels, r.symbols)));
+}
+
+void WsSession::leave(Subs::iterator it) {
+  Sub& s = it->second;
+  for (std::size_t c = 0; c < services::kChannelCount; ++c) {
+    if (s.channels.has(static_cast<Channel>(c))) --subscriptions_;
+  }
+  close_trades(s);
+  const rt::Pid me = self();
+  if (s.feed) rt::cast(*s.feed, services::PriceFeedHandler::Unsubscribe{me, kFeedChannels});
+  if (s.book) rt::cast(*s.book, services::OrderBookServer::Unsubscribe{me, kBookChannels});
+  if (s.feed_monitor) demonitor(s.feed_monitor);
+  if (s.book_monitor) demonitor(s.book_monitor);
+  subs_.erase(it);
+}
+
+WsSession::Action WsSession::handle_info(const Forget& f) {
+  auto it = subs_.find(f.symbol);
+  // Only the subscription made with that feed: not one made since, anew.
+  if (it != subs_.end() && it->second.feed && it->second.feed->pid() == f.feed) leave(it);
+  return noreply();
 }
 
 bool WsSession::sync(const std::string& symbol, Sub& s, Channels fresh) {
@@ -1175,6 +1204,12 @@ bool WsSession::sync_feed(const std::string& symbol, Sub& s, Channels ask) {
   if (!s.feed_synced) s.ticker_seq = 0;  // a new incarnation counts from 0
   s.feed_synced = true;
   for (const FramePtr& f : answer->current) {
+    if (f->kind == Frame::Kind::removed) {
+      // The symbol is being deleted: tell the client, then forget it (the
+      // caller still holds `s`).
+      rt::send(ref(), Forget{symbol, s.feed->pid()});
+      return push(f, false);
+    }
     if (f->channel == Channel::ticker) s.ticker_seq = f->seq;
     if (!push(f, true)) return false;
   }

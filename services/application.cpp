@@ -1,5 +1,6 @@
 #include "services/application.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "runtime/dynamic_supervisor.hpp"
@@ -56,8 +57,9 @@ rt::Result<std::unique_ptr<Application>, std::string> Application::start(rt::Run
                     s.shutdown = rt::Shutdown::infinity();
                     return s;
                   }});
+  a.symbol_partitions_.emplace(symbols);
   rt::ChildSpec directory =
-      rt::child<SymbolDirectory>(std::string(kDirectory), a.context_, symbols);
+      rt::child<SymbolDirectory>(std::string(kDirectory), a.context_, symbols, a.directory_health_);
   directory.options.register_as = a.names_.via(std::string(kDirectory));
   if (a.config_.rate_limit.window.count() <= 0)
     return rt::Err{std::string("rate limit window must be > 0")};
@@ -111,6 +113,23 @@ rt::Result<std::unique_ptr<Application>, std::string> Application::start(rt::Run
   a.ready_.store(true, std::memory_order_release);
   spdlog::info("event=ready symbols={} partitions={}", a.config_.symbols.size(), partitions);
   return app;
+}
+
+std::optional<std::string> Application::not_ready_reason() const {
+  if (!ready()) return std::string("starting or stopping");
+  if (!root_.alive()) {
+    // The tree is gone for good: the root reached its restart intensity.
+    return "the root supervisor stopped: " + root_.pid().get()->exit_reason().to_string();
+  }
+  for (std::size_t i = 0; i < symbol_partitions_->partitions(); ++i) {
+    if (!symbol_partitions_->whereis(i)) return fmt::format("symbol partition {} is restarting", i);
+  }
+  if (!directory()) return std::string("the symbol directory is restarting");
+  if (!ingest_server()) return std::string("the ingest process is restarting");
+  if (const std::size_t down = directory_health_->unavailable(); down > 0) {
+    return fmt::format("{} symbols wait for their partition to restart", down);
+  }
+  return std::nullopt;
 }
 
 rt::Result<SymbolDirectory::Ensured, DirectoryError> Application::ensure_symbol(

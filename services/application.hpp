@@ -71,6 +71,9 @@ class Application {
   void stop();
   /// True from a successful start until stop.
   bool ready() const { return ready_.load(std::memory_order_acquire); }
+  /// Why the service is not ready to serve (API.md /readyz: every symbol
+  /// partition running, no supervisor given up); nullopt when it is.
+  std::optional<std::string> not_ready_reason() const;
 
   const ContextPtr& context() const { return context_; }
   rt::Runtime& runtime() const { return *runtime_; }
@@ -87,6 +90,8 @@ class Application {
                                                                      SymbolSpec spec) const;
   /// Starts a feed source under the `feeds` supervisor.
   rt::Result<rt::Pid, rt::SupervisorError> start_feed(rt::ChildSpec spec) const;
+  /// The router of the symbol partitions (DynamicSupervisors of symbol servers).
+  const rt::PartitionSupervisor& symbol_partitions() const { return *symbol_partitions_; }
   /// The root supervisor.
   const rt::Ref<rt::Supervisor>& root() const { return root_; }
   const ApplicationConfig& config() const { return config_; }
@@ -106,6 +111,8 @@ class Application {
   ContextPtr context_;
   std::optional<Ingest> ingest_;
   std::optional<RateLimiters> limiters_;
+  std::optional<rt::PartitionSupervisor> symbol_partitions_;
+  std::shared_ptr<DirectoryHealth> directory_health_ = std::make_shared<DirectoryHealth>();
   rt::Ref<rt::Supervisor> root_;
   std::atomic<bool> ready_{false};
   bool stopped_ = false;

@@ -66,6 +66,23 @@ SymbolMetrics Metrics::symbol(const std::string& symbol) {
                        levels_.Add(sell), resting_.Add(buy),   resting_.Add(sell)};
 }
 
+void Metrics::remove_symbol(const std::string& symbol) {
+  // Family removes by pointer: look the series up (Add returns the existing ones).
+  const SymbolMetrics m = this->symbol(symbol);
+  ticks_.Remove(&m.ticks);
+  orders_.Remove(&m.orders);
+  cancels_.Remove(&m.cancels);
+  trades_.Remove(&m.trades);
+  seq_gaps_.Remove(&m.seq_gaps);
+  seq_rejects_.Remove(&m.seq_rejects);
+  stale_.Remove(&m.stale);
+  last_update_.Remove(&m.last_update);
+  levels_.Remove(&m.bid_levels);
+  levels_.Remove(&m.ask_levels);
+  resting_.Remove(&m.bid_orders);
+  resting_.Remove(&m.ask_orders);
+}
+
 prometheus::Counter& Metrics::ingest_rejects(std::string_view reason) {
   return rejects_.Add({{"reason", std::string(reason)}});
 }

@@ -47,6 +47,8 @@ class Metrics {
   const std::shared_ptr<prometheus::Registry>& registry() const { return registry_; }
   /// The series of `symbol` (created on first use; the same ones afterwards).
   SymbolMetrics symbol(const std::string& symbol);
+  /// Removes `symbol`'s series (DELETE /symbols): only once no server holds them.
+  void remove_symbol(const std::string& symbol);
   /// marketd_ingest_rejects_total{reason}.
   prometheus::Counter& ingest_rejects(std::string_view reason);
   /// marketd_process_restarts_total{kind}.

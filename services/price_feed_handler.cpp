@@ -86,6 +86,7 @@ void PriceFeedHandler::updated() {
 
 void PriceFeedHandler::transition(wire::FeedState to, std::int64_t age_ms) {
   state_ = to;
+  metrics_.stale.Set(to == wire::FeedState::stale ? 1 : 0);
   FramePtr status = frame(Channel::status, 0, wire::status(*info_, to, age_ms));
   subscribers_.publish_to_all(status);
   ctx_->events.notify(
@@ -104,9 +105,13 @@ PriceFeedHandler::Action PriceFeedHandler::handle_info(const Heartbeat&) {
 
 PriceFeedHandler::CallAction<Subscribed> PriceFeedHandler::handle_call(const Subscribe& s,
                                                                        From<Subscribed>&) {
+  Subscribed answer;
+  if (removed_) {
+    answer.current.push_back(removed_);  // too late: the symbol is going
+    return reply(std::move(answer));
+  }
   Channels wanted = s.channels & Channels{Channel::trades, Channel::ticker, Channel::status};
   subscribers_.add(*this, s.who, wanted);
-  Subscribed answer;
   if (wanted.has(Channel::ticker)) {
     answer.current.push_back(frame(Channel::ticker, ticker_.seq, wire::ticker(*info_, ticker_)));
   }
@@ -118,12 +123,26 @@ PriceFeedHandler::Action PriceFeedHandler::handle_cast(const Unsubscribe& u) {
   return noreply();
 }
 
-PriceFeedHandler::CallAction<PriceFeedHandler::Report> PriceFeedHandler::handle_call(
-    const GetTicker&, From<Report>&) {
+PriceFeedHandler::Report PriceFeedHandler::report() const {
   Report r{ticker_, state_, std::nullopt, subscribers_.size()};
   if (state_ != wire::FeedState::idle)
     r.last_update_age_ms = rt::coarse_monotonic_ms() - last_update_ms_;
-  return reply(std::move(r));
+  return r;
+}
+
+PriceFeedHandler::CallAction<PriceFeedHandler::Report> PriceFeedHandler::handle_call(
+    const GetTicker&, From<Report>&) {
+  return reply(report());
+}
+
+PriceFeedHandler::CallAction<PriceFeedHandler::Report> PriceFeedHandler::handle_call(
+    const Remove&, From<Report>&) {
+  if (!removed_) {
+    removed_ = std::make_shared<const Frame>(Frame{Channel::status, Frame::Kind::removed, 0,
+                                                   info_->symbol, wire::symbol_removed(*info_)});
+    subscribers_.publish_to_all(removed_);
+  }
+  return reply(report());
 }
 
 PriceFeedHandler::Action PriceFeedHandler::handle_info(const rt::Down& d) {

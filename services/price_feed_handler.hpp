@@ -12,6 +12,10 @@
 // Upstream sequence numbers are judged before a tick gets here, by the
 // symbol's OrderBookServer (which reports stale_seq to the ingest caller).
 //
+// Remove (from the SymbolDirectory, before it stops the symbol's servers)
+// tells every subscriber that the symbol is gone (a `removed` frame) and
+// answers any later Subscribe with that frame alone.
+//
 // On a crash the supervisor restarts it with empty state (no trades, seq 0,
 // idle) and it re-registers; subscribers monitor it and resubscribe.
 // Thread-safety: a process; talk to it with the messages below.
@@ -60,6 +64,10 @@ class PriceFeedHandler : public rt::GenServer<PriceFeedHandler> {
   struct GetTicker {
     using Reply = Report;
   };
+  /// The symbol is being deleted (call): tell every subscriber; the last report.
+  struct Remove {
+    using Reply = Report;
+  };
 
   PriceFeedHandler(SymbolInfoPtr info, ContextPtr ctx);
 
@@ -70,6 +78,7 @@ class PriceFeedHandler : public rt::GenServer<PriceFeedHandler> {
   Action handle_cast(const Unsubscribe& u);
   CallAction<Subscribed> handle_call(const Subscribe& s, From<Subscribed>&);
   CallAction<Report> handle_call(const GetTicker&, From<Report>&);
+  CallAction<Report> handle_call(const Remove&, From<Report>&);
   Action handle_info(const rt::Down& d);
   /// The heartbeat timer's message.
   struct Heartbeat {};
@@ -80,6 +89,7 @@ class PriceFeedHandler : public rt::GenServer<PriceFeedHandler> {
   void updated();
   void transition(wire::FeedState to, std::int64_t age_ms);
   FramePtr frame(Channel c, std::uint64_t seq, std::string json) const;
+  Report report() const;
 
   SymbolInfoPtr info_;
   ContextPtr ctx_;
@@ -88,6 +98,7 @@ class PriceFeedHandler : public rt::GenServer<PriceFeedHandler> {
   wire::FeedState state_ = wire::FeedState::idle;
   std::int64_t last_update_ms_ = 0;  // monotonic
   SubscriberSet subscribers_;
+  FramePtr removed_;  // set by Remove: the symbol is being deleted
 };
 
 }  // namespace services

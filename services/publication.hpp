@@ -61,7 +61,9 @@ class Channels {
 /// a session uses it for conflation and snapshot/delta continuity without
 /// parsing the JSON.
 struct Frame {
-  enum class Kind : std::uint8_t { update, snapshot };
+  /// `removed`: the symbol was deleted and the subscription ends; `json` is
+  /// the client's error message (a status-channel frame, sent to everyone).
+  enum class Kind : std::uint8_t { update, snapshot, removed };
   Channel channel = Channel::trades;
   Kind kind = Kind::update;
   std::uint64_t seq = 0;

@@ -12,10 +12,24 @@
 // Ensure semantics (API.md PUT /symbols): a new symbol is created; an
 // existing one with the same spec is returned (created = false); with another
 // spec it is a conflict, unless `adopt_existing` (ingest: use what exists).
-// Thread-safety: a process; find_* are thread-safe.
+// An existing symbol whose servers are not running is restarted first.
+//
+// The directory stays consistent with what runs (issue 15, finding 12): it
+// monitors every symbol partition, and when one dies (its DynamicSupervisor
+// gave up, taking every server in it along) it starts the partition's symbols
+// again under the partition's successor, retrying until it is there. Until
+// then those symbols count in DirectoryHealth::unavailable (/readyz 503).
+// Remove stops a symbol's servers, tells its subscribers (through its
+// PriceFeedHandler) and removes its metric series, in that order, so a
+// symbol re-created later starts from fresh series.
+// Thread-safety: a process; find_* and DirectoryHealth are thread-safe.
 
+#include <atomic>
+#include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +50,7 @@ struct DirectoryError {
     conflict,        ///< the symbol exists with another spec (`existing`)
     unavailable,     ///< its servers could not be started (`detail`)
     limit_exceeded,  ///< a new symbol past SymbolLimits::max_symbols
+    unknown_symbol,  ///< Remove: no such symbol
   };
   Code code = Code::unavailable;
   SymbolInfoPtr existing;
@@ -61,6 +76,19 @@ std::optional<FeedHandle> find_feed(const ServiceContext& ctx, std::string_view 
 /// mailbox holds at least `max_backlog` messages).
 bool book_behind(const ServiceContext& ctx, BookHandle& book, std::int64_t max_backlog);
 
+/// What /readyz needs from the directory, readable from any thread; it
+/// outlives every incarnation of the directory process.
+class DirectoryHealth {
+ public:
+  /// Symbols the directory lists whose servers are not running (their
+  /// partition is being restarted or could not take them back yet).
+  std::size_t unavailable() const { return unavailable_.load(std::memory_order_acquire); }
+  void set_unavailable(std::size_t n) { unavailable_.store(n, std::memory_order_release); }
+
+ private:
+  std::atomic<std::size_t> unavailable_{0};
+};
+
 class SymbolDirectory : public rt::GenServer<SymbolDirectory> {
  public:
   struct Ensured {
@@ -83,8 +111,19 @@ class SymbolDirectory : public rt::GenServer<SymbolDirectory> {
     std::string symbol;
     using Reply = SymbolInfoPtr;
   };
+  struct Removed {
+    SymbolInfoPtr info;
+    /// The feed's last report (empty if it did not answer).
+    std::optional<PriceFeedHandler::Report> last;
+  };
+  /// Deletes `symbol`: its servers, subscriptions and metric series (call).
+  struct Remove {
+    std::string symbol;
+    using Reply = rt::Result<Removed, DirectoryError>;
+  };
 
-  SymbolDirectory(ContextPtr ctx, rt::PartitionSupervisor partitions);
+  SymbolDirectory(ContextPtr ctx, rt::PartitionSupervisor partitions,
+                  std::shared_ptr<DirectoryHealth> health);
 
   Action init();
   CallAction<rt::Result<Ensured, DirectoryError>> handle_call(
@@ -92,13 +131,31 @@ class SymbolDirectory : public rt::GenServer<SymbolDirectory> {
   CallAction<std::vector<SymbolInfoPtr>> handle_call(const List&,
                                                      From<std::vector<SymbolInfoPtr>>&);
   CallAction<SymbolInfoPtr> handle_call(const Get& g, From<SymbolInfoPtr>&);
+  CallAction<rt::Result<Removed, DirectoryError>> handle_call(
+      const Remove& r, From<rt::Result<Removed, DirectoryError>>&);
+  /// A watched partition went down.
+  Action handle_info(const rt::Down& d);
+  /// Sent to self: start partition `partition`'s symbols again.
+  struct RestorePartition {
+    std::size_t partition;
+  };
+  Action handle_info(const RestorePartition& r);
 
  private:
   rt::Result<rt::Ok, std::string> start_servers(const SymbolInfoPtr& info);
+  rt::Result<rt::Ok, std::string> stop_servers(std::string_view symbol);
+  /// Monitors partition `i`'s supervisor; false if it is not there (restarting).
+  bool watch(std::size_t i);
+  void restore_later(std::size_t partition, std::chrono::milliseconds after);
+  /// Publishes how many listed symbols wait for their partition.
+  void update_health();
 
   ContextPtr ctx_;
   rt::PartitionSupervisor partitions_;
+  std::shared_ptr<DirectoryHealth> health_;
   std::map<std::string, SymbolInfoPtr, std::less<>> symbols_;
+  std::vector<rt::MonitorRef> watched_;  // by partition
+  std::set<std::size_t> restoring_;      // partitions whose symbols wait
 };
 
 /// Child id of a symbol's servers under its DynamicSupervisor.

@@ -8,6 +8,8 @@ std::string_view to_string(SystemEvent::Kind k) {
   switch (k) {
     case SystemEvent::Kind::symbol_created:
       return "symbol_created";
+    case SystemEvent::Kind::symbol_removed:
+      return "symbol_removed";
     case SystemEvent::Kind::feed_live:
       return "feed_live";
     case SystemEvent::Kind::feed_stale:
@@ -19,11 +21,11 @@ std::string_view to_string(SystemEvent::Kind k) {
 }
 
 void LogHandler::handle_event(const SystemEvent& e) {
-  const auto level =
-      e.kind == SystemEvent::Kind::symbol_created ? spdlog::level::info : spdlog::level::warn;
-  spdlog::log(e.kind == SystemEvent::Kind::feed_live ? spdlog::level::info : level,
-              "event={} symbol={} {}", to_string(e.kind), e.symbol.empty() ? "-" : e.symbol,
-              e.detail);
+  const bool routine = e.kind == SystemEvent::Kind::symbol_created ||
+                       e.kind == SystemEvent::Kind::symbol_removed ||
+                       e.kind == SystemEvent::Kind::feed_live;
+  spdlog::log(routine ? spdlog::level::info : spdlog::level::warn, "event={} symbol={} {}",
+              to_string(e.kind), e.symbol.empty() ? "-" : e.symbol, e.detail);
 }
 
 void MetricsHandler::handle_event(const SystemEvent& e) {
@@ -31,10 +33,12 @@ void MetricsHandler::handle_event(const SystemEvent& e) {
     case SystemEvent::Kind::symbol_created:
       metrics_->symbols().Increment();
       break;
+    case SystemEvent::Kind::symbol_removed:
+      metrics_->symbols().Decrement();
+      break;
     case SystemEvent::Kind::feed_live:
     case SystemEvent::Kind::feed_stale:
-      metrics_->symbol(e.symbol).stale.Set(e.kind == SystemEvent::Kind::feed_stale ? 1 : 0);
-      break;
+      break;  // the feed handler sets its own marketd_feed_stale
     case SystemEvent::Kind::process_restarted:
       metrics_->restarts(e.detail).Increment();
       break;

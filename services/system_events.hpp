@@ -16,7 +16,13 @@
 namespace services {
 
 struct SystemEvent {
-  enum class Kind : std::uint8_t { symbol_created, feed_live, feed_stale, process_restarted };
+  enum class Kind : std::uint8_t {
+    symbol_created,
+    symbol_removed,
+    feed_live,
+    feed_stale,
+    process_restarted
+  };
   Kind kind = Kind::symbol_created;
   std::string symbol;  ///< the symbol concerned (empty for non-symbol processes)
   std::string detail;  ///< created: the spec; live/stale: age; restarted: the process kind
@@ -33,8 +39,9 @@ class LogHandler final : public rt::EventHandler<SystemEvent> {
   void handle_event(const SystemEvent& e) override;
 };
 
-/// Turns system events into metrics: marketd_feed_stale, marketd_symbols,
-/// marketd_process_restarts_total.
+/// Turns system events into metrics: marketd_symbols and
+/// marketd_process_restarts_total. Never a per-symbol series: an event may
+/// arrive after its symbol was removed, and would bring the series back.
 class MetricsHandler final : public rt::EventHandler<SystemEvent> {
  public:
   explicit MetricsHandler(std::shared_ptr<Metrics> metrics) : metrics_(std::move(metrics)) {}

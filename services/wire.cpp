@@ -146,6 +146,15 @@ std::string error(std::optional<std::int64_t> id, std::string_view code, std::st
   return out;
 }
 
+std::string symbol_removed(const SymbolInfo& s) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object().member("type", "error").member("code", "unknown_symbol");
+  // No `symbol` member: API.md's error has exactly these fields.
+  w.member("message", s.symbol + " was deleted; its subscriptions ended").end_object();
+  return out;
+}
+
 std::string heartbeat(std::int64_t ts_ns) {
   std::string out;
   JsonWriter w(out);

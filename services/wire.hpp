@@ -63,6 +63,8 @@ constexpr std::string_view to_string(FeedState s) {
 }
 /// The status message sent on every live/stale transition.
 std::string status(const SymbolInfo& s, FeedState state, std::int64_t last_update_age_ms);
+/// Sent to every subscriber of a symbol that is deleted: its subscriptions end.
+std::string symbol_removed(const SymbolInfo& s);
 
 /// Writes `[["price","qty"],…]` (best first, as given) as the writer's next value.
 void write_levels(feeds::JsonWriter& w, std::span<const ob::LevelView> levels,

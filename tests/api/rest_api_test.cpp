@@ -79,6 +79,62 @@ TEST_F(RestTest, SymbolsAreListedCreatedIdempotentlyAndConflicting) {
   EXPECT_EQ(error_code_of(c.request(verb::put, "/api/v1/symbols/X", "{nope")), "invalid_json");
 }
 
+TEST_F(RestTest, DeletingASymbolRemovesItsServersOrdersAndSeries) {
+  auto placed = c.request(verb::post, "/api/v1/symbols/BTC-USD/orders",
+                          R"({"side":"buy","price":"100","qty":"1"})");
+  ASSERT_EQ(placed.result(), http::status::created) << placed.body();
+  ASSERT_NE(c.get("/metrics").body().find(R"(symbol="BTC-USD")"), std::string::npos);
+
+  auto gone = c.request(verb::delete_, "/api/v1/symbols/BTC-USD");
+  ASSERT_EQ(gone.result(), http::status::ok) << gone.body();
+  EXPECT_EQ(testing_support::check_shape(gone.body(), testing_support::rest::kSymbol), "");
+  EXPECT_NE(gone.body().find(R"("symbol":"BTC-USD","mode":"venue")"), std::string::npos);
+  EXPECT_NE(gone.body().find(R"("state":"live")"), std::string::npos) << gone.body();
+  for (const char* path : {"/api/v1/symbols/BTC-USD", "/api/v1/symbols/BTC-USD/top",
+                           "/api/v1/symbols/BTC-USD/ticker", "/api/v1/symbols/BTC-USD/depth"}) {
+    EXPECT_EQ(error_code_of(c.get(path)), "unknown_symbol") << path;
+  }
+  EXPECT_EQ(c.get("/api/v1/symbols").body().find("BTC-USD"), std::string::npos);
+  EXPECT_TRUE(eventually([&] {
+    const std::string m = c.get("/metrics").body();
+    return m.find(R"(symbol="BTC-USD")") == std::string::npos &&
+           m.find("marketd_symbols 1") != std::string::npos;
+  }));
+  EXPECT_EQ(error_code_of(c.request(verb::delete_, "/api/v1/symbols/BTC-USD")), "unknown_symbol");
+  EXPECT_EQ(error_code_of(c.request(verb::delete_, "/api/v1/symbols/btc")), "invalid_symbol");
+  auto wrong = c.request(verb::post, "/api/v1/symbols/MIR");
+  EXPECT_EQ(wrong[http::field::allow], "GET, PUT, DELETE");
+  // The name is free again, for any spec.
+  EXPECT_EQ(c.request(verb::put, "/api/v1/symbols/BTC-USD", R"({"tick_size":"1","lot_size":"1"})")
+                .result(),
+            http::status::created);
+}
+
+TEST_F(RestTest, ReadyzIsAJsonReasonWhenTheTreeCannotServe) {
+  EXPECT_EQ(c.get("/readyz").body(), R"({"status":"ready"})");
+  // Kill the symbol partitions beyond the root's restart intensity: it gives up.
+  for (int kill = 0; kill < 4 && app->root().alive(); ++kill) {
+    std::optional<rt::Pid> pid;
+    ASSERT_TRUE(eventually([&] {
+      for (const rt::ChildInfo& child : rt::which_children(app->root())) {
+        if (child.id == "symbols" && child.pid && child.pid.alive()) pid = child.pid;
+      }
+      return pid.has_value() || !app->root().alive();
+    }));
+    if (!pid) break;
+    rt::exit(*pid, rt::ExitReason::kill());
+    ASSERT_TRUE(eventually([&] { return !pid->alive(); }));
+  }
+  ASSERT_TRUE(eventually([&] { return !app->root().alive(); }));
+  auto r = c.get("/readyz");
+  EXPECT_EQ(r.result(), http::status::service_unavailable);
+  EXPECT_EQ(error_code_of(r), "overloaded");
+  EXPECT_NE(r.body().find(R"("message":"not ready: the root supervisor stopped)"),
+            std::string::npos)
+      << r.body();
+  EXPECT_EQ(c.get("/healthz").result(), http::status::ok);  // the process still serves
+}
+
 TEST_F(RestTest, TickerTopAndDepthBeforeAndAfterTrading) {
   auto t = c.get("/api/v1/symbols/BTC-USD/ticker");
   ASSERT_EQ(t.result(), http::status::ok);

@@ -698,6 +698,38 @@ TEST_F(WsTest, ACrashedBookIsResubscribedWithAFreshSnapshot) {
   EXPECT_EQ(seq_of(update), 1u);
 }
 
+// DELETE /symbols: the subscribers are told, their subscriptions end, the
+// connection stays, and the symbol created again is a fresh subscription.
+TEST_F(WsTest, ADeletedSymbolEndsItsSubscriptionsWithAnErrorAndTheConnectionStays) {
+  create("BTC-USD");
+  create("ETH-USD");
+  place("BTC-USD", ob::Side::buy, "100", "1");
+  Client c = connect();
+  c.send(R"({"type":"subscribe","channels":["ticker","book","trades"],"symbols":["BTC-USD"]})");
+  EXPECT_EQ(type_of(c.next()), "subscribed");
+  EXPECT_EQ(type_of(c.next()), "ticker");
+  EXPECT_EQ(type_of(c.next()), "book_snapshot");
+  ASSERT_EQ(feed_subscribers("BTC-USD"), 1u);
+
+  auto removed = rt::call(*app->directory(), services::SymbolDirectory::Remove{"BTC-USD"});
+  ASSERT_TRUE(removed.ok() && removed->ok());
+  EXPECT_EQ(c.next(),
+            R"({"type":"error","code":"unknown_symbol","message":"BTC-USD was deleted; its )"
+            R"(subscriptions ended"})");
+  c.send(R"({"type":"ping","id":7})");
+  EXPECT_EQ(c.next(), R"({"type":"pong","id":7})");  // nothing else came meanwhile
+  c.send(R"({"type":"subscribe","channels":["ticker"],"symbols":["BTC-USD"],"id":8})");
+  EXPECT_EQ(str_field(c.next(), "code"), "unknown_symbol");
+
+  create("BTC-USD");
+  c.send(R"({"type":"subscribe","channels":["book"],"symbols":["BTC-USD"]})");
+  EXPECT_EQ(type_of(c.next()), "subscribed");
+  const std::string fresh = c.next();
+  EXPECT_EQ(type_of(fresh), "book_snapshot");
+  EXPECT_EQ(seq_of(fresh), 0u);
+  EXPECT_EQ(feed_subscribers("BTC-USD"), 1u);
+}
+
 // ---- book depth (API.md "Book depth") ----------------------------------------------
 
 TEST_F(WsTest, ABadDepthIsABadRequestAndSubscribesNothing) {

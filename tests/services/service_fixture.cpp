@@ -29,7 +29,7 @@ Collector::Action Collector::handle_cast(const Watch& w) {
 }
 
 Collector::Action Collector::handle_info(const rt::Down& d) {
-  if (d.reason.is_normal()) return noreply();  // the tree is stopping
+  if (d.reason.is_normal()) return noreply();  // the tree is stopping, or the symbol was deleted
   // A server went down: wait for its successor in the registry, then resubscribe.
   for (const Watch& w : watching_) {
     testing_support::eventually([&] {
