@@ -37,6 +37,13 @@ curl -fsS "$base/api/v1/symbols/BTC-USD/depth?levels=5" | grep -q '"bids"' || fa
 code=$(curl -s -o /dev/null -w '%{http_code}' "$base/api/v1/symbols/NOPE/top")
 [[ $code == 404 ]] || fail "unknown symbol gave $code"
 /usr/bin/python3 "$(dirname "$0")/smoke_client.py" "$port" || fail "strict client"
+# DELETE /symbols: gone from REST and from /metrics.
+curl -fsS -X PUT "$base/api/v1/symbols/SMOKE-DEL" -d '{"tick_size":"0.01","lot_size":"1"}' \
+  >/dev/null || fail "PUT SMOKE-DEL"
+curl -fsS -X DELETE "$base/api/v1/symbols/SMOKE-DEL" | grep -q '"SMOKE-DEL"' || fail "DELETE"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$base/api/v1/symbols/SMOKE-DEL")
+[[ $code == 404 ]] || fail "a deleted symbol gave $code"
+if curl -fsS "$base/metrics" | grep -q 'symbol="SMOKE-DEL"'; then fail "series left"; fi
 curl -fsS "$base/metrics" >"$log.metrics" || fail "metrics"
 promtool check metrics <"$log.metrics" || fail "promtool check metrics"
 rm -f "$log.metrics"
