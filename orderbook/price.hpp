@@ -76,7 +76,8 @@ constexpr Qty saturating_add(Qty a, Qty b) {
 /// A price level's aggregate quantity in lots. A level holds up to 2^32
 /// orders of up to 2^63 - 1 lots each, so its total is 128-bit: exact however
 /// many orders rest there (API.md "Arithmetic never wraps"). Stored as two
-/// 64-bit words so a level stays 8-byte aligned (40 bytes, not 48).
+/// 64-bit words (8-byte aligned); a book's levels store it in 12 bytes
+/// (detail::LevelTotal).
 class LevelQty {
  public:
   __extension__ using Rep = __int128;

@@ -24,14 +24,68 @@ namespace ob::detail {
 
 inline constexpr std::uint32_t kNil = 0xFFFFFFFFu;
 
+/// A level's exact total (a LevelQty) in 12 bytes, so that a Level is 32
+/// bytes, two to a cache line: at most 2^32 orders of < 2^63 lots each sum
+/// to < 2^95, so the high word needs only 32 bits.
+class [[gnu::packed, gnu::aligned(4)]] LevelTotal {
+ public:
+  LevelTotal() = default;
+  LevelTotal(LevelQty q) {
+    set(q.lots());
+  }  // NOLINT(google-explicit-constructor)
+  LevelTotal(Qty q) {
+    set(q.lots());
+  }  // NOLINT(google-explicit-constructor)
+  operator LevelQty() const {
+    return LevelQty(lots());
+  }  // NOLINT(google-explicit-constructor)
+
+  LevelQty::Rep lots() const {
+    const auto hi = static_cast<LevelQty::URep>(static_cast<LevelQty::Rep>(hi_));
+    return static_cast<LevelQty::Rep>((hi << 64) | lo_);
+  }
+  bool positive() const {
+    return lots() > 0;
+  }
+  /// The total as an order quantity; only for totals known to fit (<= a Qty).
+  Qty narrow() const {
+    return Qty(static_cast<std::int64_t>(lo_));
+  }
+  LevelTotal& operator+=(Qty q) {
+    set(lots() + q.lots());
+    return *this;
+  }
+  LevelTotal& operator-=(Qty q) {
+    set(lots() - q.lots());
+    return *this;
+  }
+  friend bool operator==(const LevelTotal& a, const LevelQty& b) {
+    return a.lots() == b.lots();
+  }
+  friend auto operator<=>(const LevelTotal& a, const LevelQty& b) {
+    return a.lots() <=> b.lots();
+  }
+
+ private:
+  void set(LevelQty::Rep v) {
+    lo_ = static_cast<std::uint64_t>(v);
+    hi_ = static_cast<std::int32_t>(v >> 64);
+    assert(lots() == v);  // within 2^95, as argued above
+  }
+  std::uint64_t lo_ = 0;
+  std::int32_t hi_ = 0;
+};
+static_assert(sizeof(LevelTotal) == 12);
+
 /// One aggregated price level with its intrusive FIFO of orders (pool indices).
 struct Level {
   std::int64_t key = 0;  // price key: asks +ticks, bids -ticks
-  LevelQty total;        // 128-bit: never overflows, however many orders rest here
+  LevelTotal total;      // exact: never overflows, however many orders rest here
   std::uint32_t count = 0;
   std::uint32_t head = kNil;  // oldest order; reused as the free-list link
   std::uint32_t tail = kNil;
 };
+static_assert(sizeof(Level) == 32, "two levels to a cache line");
 
 class PriceLadder {
  public:
