@@ -12,7 +12,9 @@
 //
 // A route names its {symbol} as sent: checking it (400 invalid_symbol) is the
 // handler's, after the rate limit and the key. Bodies must be one JSON object
-// with distinct keys (else 400 invalid_json); the fields read must be strings.
+// with distinct keys, every member well-formed JSON, read or not (members no
+// field reads nest at most 64 deep), else 400 invalid_json; the fields read
+// must be strings.
 // Thread-safety: pure functions; the body parsers keep one simdjson parser per thread.
 
 #include <boost/beast/http/status.hpp>

@@ -166,6 +166,47 @@ TEST(RestRequest, DuplicateKeysAndNonObjectsAreRefused) {
   EXPECT_TRUE(parse_object(" {} \n", {"a"}));
 }
 
+// Found by rest_request_fuzz: simdjson On-Demand skips what is not read, so
+// `"flag":trwe` beside a valid order placed it (API.md: a body that is not
+// JSON is 400 invalid_json).
+TEST(RestRequest, AMemberNoParserReadsMustStillBeJson) {
+  const auto spec = btc_spec();
+  const std::string head = R"({"side":"buy","qty":"1","price":"1",)";
+  for (std::string_view bad :
+       {R"("flag":trwe)", R"("x":nul)", R"("x":1.2.3)", R"("x":-)", R"("x":01)", R"("x":1.)",
+        R"("x":"\q")", R"("x":"\u12")", R"("x":[1,{"y":tru}])", R"("x":{"y":1,"z":[-]})"}) {
+    const std::string body = head + std::string(bad) + "}";
+    EXPECT_EQ(code_of(parse_order(body, spec)), "invalid_json") << body;
+    EXPECT_FALSE(parse_object(body, {"side"})) << body;
+  }
+  for (std::string_view good :
+       {R"("flag":true)", R"("x":null)", R"("x":-1.5e-3)", R"("x":"\u00e9\n")",
+        R"("x":[1,{"y":[false,{}]}])", R"("x":123456789012345678901234567890)", R"("x":-0)"}) {
+    const std::string body = head + std::string(good) + "}";
+    EXPECT_EQ(code_of(parse_order(body, spec)), "") << body;
+  }
+}
+
+TEST(RestRequest, AMalformedValueInAFieldReadIsInvalidJsonNotAWrongType) {
+  // A well-formed number where a string belongs is the field's own error...
+  EXPECT_EQ(code_of(parse_order(R"({"side":"buy","qty":1,"price":"1"})", btc_spec())),
+            "invalid_quantity");
+  // ... a malformed one is not JSON at all.
+  EXPECT_EQ(code_of(parse_order(R"({"side":"buy","qty":1.2.3,"price":"1"})", btc_spec())),
+            "invalid_json");
+  EXPECT_EQ(code_of(parse_symbol_spec(R"({"tick_size":"1","lot_size":"1","mode":[tru]})")),
+            "invalid_json");
+}
+
+TEST(RestRequest, UnreadValuesNestAtMost64Deep) {
+  auto nested = [](int depth) {
+    return R"({"side":"buy","qty":"1","price":"1","x":)" + std::string(depth, '[') +
+           std::string(depth, ']') + "}";
+  };
+  EXPECT_EQ(code_of(parse_order(nested(64), btc_spec())), "");
+  EXPECT_EQ(code_of(parse_order(nested(65), btc_spec())), "invalid_json");
+}
+
 TEST(RestRequest, RawControlCharactersInStringsAreInvalidJson) {
   // In a field read, in one not read, in a key; escaped, they are text.
   for (std::string_view bad : {"\"client_order_id\":\"a\tb\"", "\"x\":\"a\x01\"", "\"x\x1f\":1"}) {
