@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <prometheus/text_serializer.h>
-#include <simdjson.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/this_coro.hpp>
@@ -11,14 +10,13 @@
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/verb.hpp>
 
-#include <charconv>
 #include <optional>
 #include <vector>
 
+#include "api/rest_request.hpp"
 #include "api/runtime_metrics.hpp"
 #include "feeds/ndjson.hpp"
 #include "feeds/symbol.hpp"
-#include "feeds/unique_keys.hpp"
 #include "orderbook/decimal.hpp"
 #include "runtime/asio_call.hpp"
 #include "services/wire.hpp"
@@ -31,7 +29,6 @@ namespace api {
 
 namespace net = boost::asio;
 namespace http = boost::beast::http;
-namespace od = simdjson::ondemand;
 using feeds::JsonWriter;
 
 std::string error_body(std::string_view code, std::string_view message) {
@@ -247,95 +244,9 @@ net::awaitable<bool> listed_but_down(const services::Application& app, std::stri
   auto get_op = rt::async_call(ex, *dir, services::SymbolDirectory::Get{std::move(symbol)}, timeout,
                                net::use_awaitable);
   auto got = co_await std::move(get_op);
-  co_return got&&* got != nullptr;
+  co_return got.ok() && *got != nullptr;
 }
 
-// ---- request bodies ------------------------------------------------------------------
-
-/// A JSON object body read into named string fields. Fields must be strings;
-/// a non-string value is remembered as `wrong_type` for its field.
-struct BodyFields {
-  struct Field {
-    bool present = false;
-    bool is_string = false;
-    std::string text;
-  };
-  std::vector<std::pair<std::string_view, Field>> fields;
-  const Field& get(std::string_view name) const {
-    static const Field kAbsent;
-    for (const auto& [n, f] : fields) {
-      if (n == name) return f;
-    }
-    return kAbsent;
-  }
-};
-
-/// Parses an object body for the given field names; why not when it is not
-/// one JSON object with distinct keys (400 invalid_json).
-rt::Result<BodyFields, std::string> parse_object(std::string_view body,
-                                                 std::initializer_list<std::string_view> names) {
-  const rt::Err not_object{std::string("the body must be a JSON object")};
-  thread_local od::parser parser;
-  simdjson::padded_string padded(body);
-  od::document doc;
-  if (parser.iterate(padded).get(doc)) return not_object;
-  od::object obj;
-  if (doc.get_object().get(obj)) return not_object;
-  BodyFields out;
-  for (std::string_view n : names) out.fields.emplace_back(n, BodyFields::Field{});
-  feeds::UniqueKeys keys;
-  for (auto field : obj) {
-    std::string_view key;
-    if (field.unescaped_key().get(key)) return not_object;
-    if (!keys.add(key)) return rt::Err{"duplicate key \"" + std::string(key) + "\""};
-    od::value v;
-    if (field.value().get(v)) return not_object;
-    BodyFields::Field* slot = nullptr;
-    for (auto& [n, f] : out.fields) {
-      if (n == key) slot = &f;
-    }
-    od::json_type type;
-    if (v.type().get(type)) return not_object;
-    if (slot == nullptr || type != od::json_type::string) {
-      if (slot != nullptr) slot->present = true;  // present, but not a string
-      continue;                                   // On-Demand skips the value
-    }
-    std::string_view text;
-    if (v.get_string().get(text)) return not_object;
-    *slot = BodyFields::Field{true, true, std::string(text)};
-  }
-  // Anything after the object (OUT_OF_BOUNDS means nothing follows) is not JSON.
-  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) return not_object;
-  return out;
-}
-
-// ---- routing -------------------------------------------------------------------------
-
-/// A path split into its segments; nullopt when one is empty ("//", a trailing
-/// "/"): such paths are not found rather than collapsed onto another route.
-std::optional<std::vector<std::string_view>> segments(std::string_view path) {
-  std::vector<std::string_view> out;
-  if (path.empty() || path.front() != '/') return std::nullopt;
-  path.remove_prefix(1);
-  for (;;) {
-    const auto end = path.find('/');
-    const std::string_view segment = path.substr(0, end);
-    if (segment.empty()) return std::nullopt;
-    out.push_back(segment);
-    if (end == std::string_view::npos) return out;
-    path.remove_prefix(end + 1);
-  }
-}
-
-// The `route` label of each /api/v1 route, indexed by the router's R.
-constexpr std::string_view kRouteNames[] = {"/api/v1/symbols",
-                                            "/api/v1/symbols/{symbol}",
-                                            "/api/v1/symbols/{symbol}/ticker",
-                                            "/api/v1/symbols/{symbol}/top",
-                                            "/api/v1/symbols/{symbol}/depth",
-                                            "/api/v1/symbols/{symbol}/orders",
-                                            "/api/v1/symbols/{symbol}/orders/{id}",
-                                            "/api/v1/ingest"};
 // The other `route` labels: the service endpoints and anything unrouted.
 constexpr std::string_view kServiceRouteNames[] = {"/healthz", "/readyz", "/metrics", "other"};
 
@@ -347,8 +258,8 @@ RestApi::RestApi(services::Application& app, ApiMetrics& metrics, RestOptions op
     : app_(app), metrics_(metrics), options_(options) {
   // Every series whose labels are known now exists from the start, at 0, so a
   // dashboard or an alert on it sees a series before the first request.
-  for (const auto& names : {std::span<const std::string_view>(kRouteNames),
-                            std::span<const std::string_view>(kServiceRouteNames)}) {
+  for (const auto& names :
+       {route_labels(), std::span<const std::string_view>(kServiceRouteNames)}) {
     for (std::string_view route : names) {
       for (unsigned status : {200u, 400u, 500u}) metrics_.requests(route, status);
       metrics_.latency(route);
@@ -417,26 +328,13 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
     co_return finish(std::move(res));
   }
 
-  const bool api = seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1";
-  if (!api)
+  // ---- which route (api/rest_request.hpp) ----
+  const std::optional<Route> found = route_of(method, target);
+  if (!found)
     co_return finish(error_response(req, http::status::not_found, "not_found", "no such route"));
-
-  // ---- which route ----
-  enum class R { symbols, symbol, ticker, top, depth, orders, order, ingest, none };
-  R r = R::none;
-  if (seg.size() == 3 && seg[2] == "symbols") r = R::symbols;
-  if (seg.size() == 3 && seg[2] == "ingest") r = R::ingest;
-  if (seg.size() == 4 && seg[2] == "symbols") r = R::symbol;
-  if (seg.size() == 5 && seg[2] == "symbols") {
-    if (seg[4] == "ticker") r = R::ticker;
-    if (seg[4] == "top") r = R::top;
-    if (seg[4] == "depth") r = R::depth;
-    if (seg[4] == "orders") r = R::orders;
-  }
-  if (seg.size() == 6 && seg[2] == "symbols" && seg[4] == "orders") r = R::order;
-  if (r == R::none)
-    co_return finish(error_response(req, http::status::not_found, "not_found", "no such route"));
-  route = std::string(kRouteNames[static_cast<int>(r)]);
+  using R = RouteKind;
+  const R r = found->kind;
+  route = std::string(route_label(r));
 
   // ---- rate limit: every /api/v1 request counts ----
   const services::RateLimiters& limiters = app_.limiters();
@@ -467,6 +365,7 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
   auto fail = [&](http::status s, std::string_view code, std::string_view message) {
     return counted(error_response(req, s, code, message));
   };
+  auto refuse = [&](const RequestError& e) { return fail(e.status, e.code, e.message); };
   const services::ServiceContext& ctx = *app_.context();
   // No server found for a symbol: 404, or 503 while its partition restarts.
   auto missing = [&](const std::string& name) -> net::awaitable<Response> {
@@ -487,15 +386,7 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
     res.set(http::field::www_authenticate, "Bearer");
     co_return counted(std::move(res));
   }
-  Role needed = Role::read;
-  if ((r == R::orders && method == http::verb::post) ||
-      (r == R::order && method == http::verb::delete_)) {
-    needed = Role::trade;
-  }
-  if (r == R::ingest ||
-      (r == R::symbol && (method == http::verb::put || method == http::verb::delete_))) {
-    needed = Role::admin;
-  }
+  const Role needed = found->needed;
   if (!who.may(needed)) {
     co_return fail(http::status::forbidden, "forbidden",
                    needed == Role::admin ? "this needs a key with the admin role"
@@ -539,7 +430,7 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
   }
 
   // ---- /symbols/{symbol}... ----
-  const std::string symbol(seg[3]);
+  const std::string symbol(found->symbol);
   if (!feeds::is_valid_symbol(symbol)) {
     co_return fail(http::status::bad_request, "invalid_symbol",
                    "a symbol matches ^[A-Z0-9][A-Z0-9._-]{0,31}$");
@@ -575,33 +466,8 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
           json_response(req, http::status::ok, symbol_json(*(*removed)->info, (*removed)->last)));
     }
     if (method != http::verb::put) co_return counted(method_not_allowed("GET, PUT, DELETE"));
-    auto body = parse_object(req.body(), {"tick_size", "lot_size", "mode"});
-    if (!body) co_return fail(http::status::bad_request, "invalid_json", body.error());
-    const auto& tick = body->get("tick_size");
-    const auto& lot = body->get("lot_size");
-    const auto& mode_field = body->get("mode");
-    if (!tick.present || !tick.is_string) {
-      co_return fail(http::status::bad_request, "invalid_price",
-                     "tick_size: expected a decimal string");
-    }
-    if (!lot.present || !lot.is_string) {
-      co_return fail(http::status::bad_request, "invalid_quantity",
-                     "lot_size: expected a decimal string");
-    }
-    ob::Mode mode = ob::Mode::venue;
-    if (mode_field.present) {
-      auto m = mode_field.is_string ? services::parse_mode(mode_field.text) : std::nullopt;
-      if (!m) co_return fail(http::status::bad_request, "bad_request", "mode: venue, mirror or l2");
-      mode = *m;
-    }
-    auto spec = services::SymbolSpec::parse(tick.text, lot.text, mode);
-    if (!spec) {
-      co_return spec.error() == ob::ErrorCode::invalid_price
-          ? fail(http::status::bad_request, "invalid_price",
-                 "tick_size: a decimal > 0, at most 18 decimals")
-          : fail(http::status::bad_request, "invalid_quantity",
-                 "lot_size: a decimal > 0, at most 18 decimals");
-    }
+    auto spec = parse_symbol_spec(req.body());
+    if (!spec) co_return refuse(spec.error());
     auto dir = app_.directory();
     if (!dir)
       co_return fail(http::status::service_unavailable, "overloaded", "directory restarting");
@@ -656,15 +522,9 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
 
   if (r == R::depth) {
     if (method != http::verb::get) co_return counted(method_not_allowed("GET"));
-    std::size_t levels = 10;
-    if (auto p = query_value(target, "levels")) {
-      auto [end, ec] = std::from_chars(p->data(), p->data() + p->size(), levels);
-      if (ec != std::errc{} || end != p->data() + p->size() || levels < 1 || levels > 1000) {
-        co_return fail(http::status::bad_request, "bad_request",
-                       "levels: an integer from 1 to 1000");
-      }
-    }
-    auto d_op = rt::async_call(ex, book->server, services::OrderBookServer::GetDepth{levels},
+    auto levels = parse_depth_levels(target);
+    if (!levels) co_return refuse(levels.error());
+    auto d_op = rt::async_call(ex, book->server, services::OrderBookServer::GetDepth{*levels},
                                options_.call_timeout, net::use_awaitable);
     auto d = co_await std::move(d_op);
     if (!d) co_return counted(call_failed(req, d.error()));
@@ -700,7 +560,7 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
     if (method != http::verb::get && method != http::verb::delete_) {
       co_return counted(method_not_allowed("GET, DELETE"));
     }
-    const std::string id(seg[5]);
+    const std::string id(found->order_id);
     std::string owner = who.principal;
     // Both answer with the Order: as it rests (GET) or as it was cancelled (DELETE).
     auto o_op = method == http::verb::get
@@ -718,71 +578,9 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
 
   // r == R::orders
   if (method != http::verb::post) co_return counted(method_not_allowed("POST"));
-  auto body = parse_object(req.body(), {"side", "qty", "price", "type", "tif", "client_order_id"});
-  if (!body) co_return fail(http::status::bad_request, "invalid_json", body.error());
-  services::OrderRequest o;
-  const auto& side = body->get("side");
-  if (!side.present || !side.is_string || (side.text != "buy" && side.text != "sell")) {
-    co_return fail(http::status::bad_request, "bad_request", "side: \"buy\" or \"sell\"");
-  }
-  o.side = side.text == "buy" ? ob::Side::buy : ob::Side::sell;
-  const auto& type = body->get("type");
-  if (type.present) {
-    if (!type.is_string || (type.text != "limit" && type.text != "market")) {
-      co_return fail(http::status::bad_request, "bad_request", "type: \"limit\" or \"market\"");
-    }
-    o.type = type.text == "limit" ? ob::OrderType::limit : ob::OrderType::market;
-  }
-  const auto& tif = body->get("tif");
-  if (tif.present) {
-    if (!tif.is_string || (tif.text != "gtc" && tif.text != "ioc" && tif.text != "fok")) {
-      co_return fail(http::status::bad_request, "bad_request", "tif: \"gtc\", \"ioc\" or \"fok\"");
-    }
-    o.tif = tif.text == "gtc"   ? ob::TimeInForce::gtc
-            : tif.text == "ioc" ? ob::TimeInForce::ioc
-                                : ob::TimeInForce::fok;
-  }
-  if (o.type == ob::OrderType::market) {
-    if (tif.present && o.tif != ob::TimeInForce::ioc) {
-      co_return fail(http::status::bad_request, "bad_request", "tif: a market order is always ioc");
-    }
-    o.tif = ob::TimeInForce::ioc;
-  }
-  const auto& qty = body->get("qty");
-  if (!qty.present || !qty.is_string) {
-    co_return fail(http::status::bad_request, "invalid_quantity", "qty: expected a decimal string");
-  }
-  auto q = ob::parse_qty(qty.text, info.spec.book);
-  if (!q) {
-    co_return fail(http::status::bad_request, "invalid_quantity",
-                   fmt::format("qty: a decimal > 0 on the lot {}", info.spec.lot_size()));
-  }
-  o.qty = *q;
-  const auto& price = body->get("price");
-  if (o.type == ob::OrderType::market) {
-    if (price.present)
-      co_return fail(http::status::bad_request, "bad_request",
-                     "price: not allowed on a market order");
-  } else {
-    if (!price.present || !price.is_string) {
-      co_return fail(http::status::bad_request, "invalid_price",
-                     "price: expected a decimal string");
-    }
-    auto p = ob::parse_price(price.text, info.spec.book);
-    if (!p) {
-      co_return fail(http::status::bad_request, "invalid_price",
-                     fmt::format("price: a decimal > 0 on the tick {}", info.spec.tick_size()));
-    }
-    o.price = *p;
-  }
-  const auto& client_id = body->get("client_order_id");
-  if (client_id.present) {
-    if (!client_id.is_string || client_id.text.size() > 64) {
-      co_return fail(http::status::bad_request, "bad_request",
-                     "client_order_id: a string of at most 64 bytes");
-    }
-    o.client_order_id = client_id.text;
-  }
+  auto parsed = parse_order(req.body(), info.spec);
+  if (!parsed) co_return refuse(parsed.error());
+  services::OrderRequest o = std::move(*parsed);
   o.owner = who.principal;
   auto placed_op = rt::async_call(ex, book->server, services::OrderBookServer::PlaceOrder{o},
                                   options_.call_timeout, net::use_awaitable);

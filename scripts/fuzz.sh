@@ -13,7 +13,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(decimal ndjson orderbook config keys_file ws_message)
+  targets=(decimal ndjson orderbook config keys_file ws_message rest_request)
 fi
 
 # Line tables only: clang 14 fails on full debug info of Asio's coroutines

@@ -1,0 +1,327 @@
+#include "api/rest_request.hpp"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <charconv>
+
+#include "feeds/unique_keys.hpp"
+#include "orderbook/decimal.hpp"
+
+namespace api {
+
+namespace http = boost::beast::http;
+namespace od = simdjson::ondemand;
+
+namespace {
+
+// The `route` label of each /api/v1 route, indexed by RouteKind.
+constexpr std::string_view kRouteNames[] = {"/api/v1/symbols",
+                                            "/api/v1/symbols/{symbol}",
+                                            "/api/v1/symbols/{symbol}/ticker",
+                                            "/api/v1/symbols/{symbol}/top",
+                                            "/api/v1/symbols/{symbol}/depth",
+                                            "/api/v1/symbols/{symbol}/orders",
+                                            "/api/v1/symbols/{symbol}/orders/{id}",
+                                            "/api/v1/ingest"};
+
+/// The role `method` needs on `kind` (read: GET; trade: orders; admin:
+/// PUT/DELETE symbols, ingest). A method the route refuses needs read, so
+/// that a reader learns 405 rather than 403.
+Role role_needed(RouteKind kind, http::verb method) {
+  Role needed = Role::read;
+  if ((kind == RouteKind::orders && method == http::verb::post) ||
+      (kind == RouteKind::order && method == http::verb::delete_)) {
+    needed = Role::trade;
+  }
+  if (kind == RouteKind::ingest ||
+      (kind == RouteKind::symbol && (method == http::verb::put || method == http::verb::delete_))) {
+    needed = Role::admin;
+  }
+  return needed;
+}
+
+rt::Err<RequestError> bad(std::string_view code, std::string message) {
+  return rt::Err{RequestError{http::status::bad_request, std::string(code), std::move(message)}};
+}
+
+// ---- JSON no field is read from -------------------------------------------------------
+// simdjson On-Demand skips a value it is not asked for without looking at it,
+// so `{"side":"buy",...,"x":trwe}` would pass for an object. skim() checks
+// what is skipped, as feeds/ndjson.cpp does for ingest lines, so that a body
+// that is not JSON is invalid_json whichever member the damage is in (API.md).
+// (Raw control characters in strings are refused by simdjson's stage 1.)
+
+constexpr int kMaxDepth = 64;  // nesting of a value no field reads; deeper is invalid_json
+
+/// simdjson 3.0 refuses integers past 64 bits, which are JSON all the same.
+bool is_big_integer(od::value& v, simdjson::error_code e) {
+  if (e != simdjson::NUMBER_ERROR && e != simdjson::NUMBER_OUT_OF_RANGE) return false;
+  std::string_view tok = v.raw_json_token();
+  while (!tok.empty() &&
+         (tok.back() == ' ' || tok.back() == '\t' || tok.back() == '\r' || tok.back() == '\n')) {
+    tok.remove_suffix(1);
+  }
+  if (!tok.empty() && tok.front() == '-') tok.remove_prefix(1);
+  if (tok.size() < 20 || tok.front() == '0') return false;
+  for (char c : tok) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+/// Checks a value no field reads: well-formed, nested at most kMaxDepth deep.
+simdjson::error_code skim(od::value v, int depth) {
+  if (depth > kMaxDepth) return simdjson::DEPTH_ERROR;
+  od::json_type type;
+  SIMDJSON_TRY(v.type().get(type));
+  switch (type) {
+    case od::json_type::object: {
+      od::object o;
+      SIMDJSON_TRY(v.get_object().get(o));
+      for (auto field : o) {
+        od::field f;
+        SIMDJSON_TRY(std::move(field).get(f));
+        std::string_view key;
+        SIMDJSON_TRY(f.unescaped_key().get(key));
+        SIMDJSON_TRY(skim(f.value(), depth + 1));
+      }
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::array: {
+      od::array a;
+      SIMDJSON_TRY(v.get_array().get(a));
+      for (auto element : a) {
+        od::value e;
+        SIMDJSON_TRY(std::move(element).get(e));
+        SIMDJSON_TRY(skim(e, depth + 1));
+      }
+      return simdjson::SUCCESS;
+    }
+    case od::json_type::string: {
+      std::string_view ignored;  // unescaping checks the escapes
+      return v.get_string().get(ignored);
+    }
+    case od::json_type::number: {
+      od::number n;
+      const simdjson::error_code e = v.get_number().get(n);
+      return e == simdjson::SUCCESS || is_big_integer(v, e) ? simdjson::SUCCESS : e;
+    }
+    case od::json_type::boolean: {
+      bool b = false;
+      return v.get_bool().get(b);
+    }
+    case od::json_type::null: {
+      bool is_null = false;
+      SIMDJSON_TRY(v.is_null().get(is_null));
+      return is_null ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
+    }
+  }
+  return simdjson::INCORRECT_TYPE;
+}
+
+}  // namespace
+
+// ---- routing -------------------------------------------------------------------------
+
+std::optional<std::vector<std::string_view>> segments(std::string_view path) {
+  // An empty segment ("//", a trailing "/") is not found rather than
+  // collapsed onto another route.
+  std::vector<std::string_view> out;
+  if (path.empty() || path.front() != '/') return std::nullopt;
+  path.remove_prefix(1);
+  for (;;) {
+    const auto end = path.find('/');
+    const std::string_view segment = path.substr(0, end);
+    if (segment.empty()) return std::nullopt;
+    out.push_back(segment);
+    if (end == std::string_view::npos) return out;
+    path.remove_prefix(end + 1);
+  }
+}
+
+std::optional<Route> route_of(http::verb method, std::string_view target) {
+  const auto seg = segments(target.substr(0, target.find('?')));
+  if (!seg || seg->size() < 3 || (*seg)[0] != "api" || (*seg)[1] != "v1") return std::nullopt;
+  const std::vector<std::string_view>& s = *seg;
+  std::optional<RouteKind> kind;
+  if (s.size() == 3 && s[2] == "symbols") kind = RouteKind::symbols;
+  if (s.size() == 3 && s[2] == "ingest") kind = RouteKind::ingest;
+  if (s.size() == 4 && s[2] == "symbols") kind = RouteKind::symbol;
+  if (s.size() == 5 && s[2] == "symbols") {
+    if (s[4] == "ticker") kind = RouteKind::ticker;
+    if (s[4] == "top") kind = RouteKind::top;
+    if (s[4] == "depth") kind = RouteKind::depth;
+    if (s[4] == "orders") kind = RouteKind::orders;
+  }
+  if (s.size() == 6 && s[2] == "symbols" && s[4] == "orders") kind = RouteKind::order;
+  if (!kind) return std::nullopt;
+  Route route{.kind = *kind, .needed = role_needed(*kind, method)};
+  if (s.size() >= 4) route.symbol = s[3];
+  if (*kind == RouteKind::order) route.order_id = s[5];
+  return route;
+}
+
+std::string_view route_label(RouteKind kind) {
+  return kRouteNames[static_cast<std::size_t>(kind)];
+}
+
+std::span<const std::string_view> route_labels() {
+  return kRouteNames;
+}
+
+// ---- request bodies and parameters ---------------------------------------------------
+
+rt::Result<services::SymbolSpec, RequestError> parse_symbol_spec(std::string_view body) {
+  auto fields = parse_object(body, {"tick_size", "lot_size", "mode"});
+  if (!fields) return bad("invalid_json", fields.error());
+  const auto& tick = fields->get("tick_size");
+  const auto& lot = fields->get("lot_size");
+  const auto& mode_field = fields->get("mode");
+  if (!tick.present || !tick.is_string) {
+    return bad("invalid_price", "tick_size: expected a decimal string");
+  }
+  if (!lot.present || !lot.is_string) {
+    return bad("invalid_quantity", "lot_size: expected a decimal string");
+  }
+  ob::Mode mode = ob::Mode::venue;
+  if (mode_field.present) {
+    auto m = mode_field.is_string ? services::parse_mode(mode_field.text) : std::nullopt;
+    if (!m) return bad("bad_request", "mode: venue, mirror or l2");
+    mode = *m;
+  }
+  auto spec = services::SymbolSpec::parse(tick.text, lot.text, mode);
+  if (!spec) {
+    return spec.error() == ob::ErrorCode::invalid_price
+               ? bad("invalid_price", "tick_size: a decimal > 0, at most 18 decimals")
+               : bad("invalid_quantity", "lot_size: a decimal > 0, at most 18 decimals");
+  }
+  return *spec;
+}
+
+rt::Result<services::OrderRequest, RequestError> parse_order(std::string_view body,
+                                                             const services::SymbolSpec& spec) {
+  auto fields = parse_object(body, {"side", "qty", "price", "type", "tif", "client_order_id"});
+  if (!fields) return bad("invalid_json", fields.error());
+  services::OrderRequest o;
+  const auto& side = fields->get("side");
+  if (!side.present || !side.is_string || (side.text != "buy" && side.text != "sell")) {
+    return bad("bad_request", "side: \"buy\" or \"sell\"");
+  }
+  o.side = side.text == "buy" ? ob::Side::buy : ob::Side::sell;
+  const auto& type = fields->get("type");
+  if (type.present) {
+    if (!type.is_string || (type.text != "limit" && type.text != "market")) {
+      return bad("bad_request", "type: \"limit\" or \"market\"");
+    }
+    o.type = type.text == "limit" ? ob::OrderType::limit : ob::OrderType::market;
+  }
+  const auto& tif = fields->get("tif");
+  if (tif.present) {
+    if (!tif.is_string || (tif.text != "gtc" && tif.text != "ioc" && tif.text != "fok")) {
+      return bad("bad_request", "tif: \"gtc\", \"ioc\" or \"fok\"");
+    }
+    o.tif = tif.text == "gtc"   ? ob::TimeInForce::gtc
+            : tif.text == "ioc" ? ob::TimeInForce::ioc
+                                : ob::TimeInForce::fok;
+  }
+  if (o.type == ob::OrderType::market) {
+    if (tif.present && o.tif != ob::TimeInForce::ioc) {
+      return bad("bad_request", "tif: a market order is always ioc");
+    }
+    o.tif = ob::TimeInForce::ioc;
+  }
+  const auto& qty = fields->get("qty");
+  if (!qty.present || !qty.is_string) {
+    return bad("invalid_quantity", "qty: expected a decimal string");
+  }
+  auto q = ob::parse_qty(qty.text, spec.book);
+  if (!q) {
+    return bad("invalid_quantity",
+               fmt::format("qty: a decimal > 0 on the lot {}", spec.lot_size()));
+  }
+  o.qty = *q;
+  const auto& price = fields->get("price");
+  if (o.type == ob::OrderType::market) {
+    if (price.present) return bad("bad_request", "price: not allowed on a market order");
+  } else {
+    if (!price.present || !price.is_string) {
+      return bad("invalid_price", "price: expected a decimal string");
+    }
+    auto p = ob::parse_price(price.text, spec.book);
+    if (!p) {
+      return bad("invalid_price",
+                 fmt::format("price: a decimal > 0 on the tick {}", spec.tick_size()));
+    }
+    o.price = *p;
+  }
+  const auto& client_id = fields->get("client_order_id");
+  if (client_id.present) {
+    if (!client_id.is_string || client_id.text.size() > 64) {
+      return bad("bad_request", "client_order_id: a string of at most 64 bytes");
+    }
+    o.client_order_id = client_id.text;
+  }
+  return o;
+}
+
+rt::Result<std::size_t, RequestError> parse_depth_levels(std::string_view target) {
+  std::size_t levels = 10;
+  if (auto p = query_value(target, "levels")) {
+    auto [end, ec] = std::from_chars(p->data(), p->data() + p->size(), levels);
+    if (ec != std::errc{} || end != p->data() + p->size() || levels < 1 || levels > 1000) {
+      return bad("bad_request", "levels: an integer from 1 to 1000");
+    }
+  }
+  return levels;
+}
+
+// ---- JSON object bodies --------------------------------------------------------------
+
+const BodyFields::Field& BodyFields::get(std::string_view name) const {
+  static const Field kAbsent;
+  for (const auto& [n, f] : fields) {
+    if (n == name) return f;
+  }
+  return kAbsent;
+}
+
+rt::Result<BodyFields, std::string> parse_object(std::string_view body,
+                                                 std::initializer_list<std::string_view> names) {
+  const rt::Err not_object{std::string("the body must be a JSON object")};
+  thread_local od::parser parser;
+  simdjson::padded_string padded(body);
+  od::document doc;
+  if (parser.iterate(padded).get(doc)) return not_object;
+  od::object obj;
+  if (doc.get_object().get(obj)) return not_object;
+  BodyFields out;
+  for (std::string_view n : names) out.fields.emplace_back(n, BodyFields::Field{});
+  feeds::UniqueKeys keys;
+  for (auto field : obj) {
+    std::string_view key;
+    if (field.unescaped_key().get(key)) return not_object;
+    if (!keys.add(key)) return rt::Err{"duplicate key \"" + std::string(key) + "\""};
+    od::value v;
+    if (field.value().get(v)) return not_object;
+    BodyFields::Field* slot = nullptr;
+    for (auto& [n, f] : out.fields) {
+      if (n == key) slot = &f;
+    }
+    od::json_type type;
+    if (v.type().get(type)) return not_object;
+    if (slot == nullptr || type != od::json_type::string) {
+      if (slot != nullptr) slot->present = true;  // present, but not a string
+      if (skim(v, 1)) return not_object;
+      continue;
+    }
+    std::string_view text;
+    if (v.get_string().get(text)) return not_object;
+    *slot = BodyFields::Field{true, true, std::string(text)};
+  }
+  // Anything after the object (OUT_OF_BOUNDS means nothing follows) is not JSON.
+  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) return not_object;
+  return out;
+}
+
+}  // namespace api
