@@ -898,6 +898,11 @@ void WsSession::CloseOnExit::on_process_exit(rt::Process& p) noexcept {
   // A lane holds the session's pid, and the session (inside its process)
   // holds the lane: without this the process would keep itself alive.
   for (auto& [symbol, sub] : session_.subs_) session_.close_trades(sub);
+  // A dead process keeps its members until the last Pid of it goes. A server
+  // that stops before it reads this session's Down keeps the session's Pid
+  // (in its subscriber set), and the session kept the server's: a cycle that
+  // never freed either (LeakSanitizer, at the tree's stop). Let go here.
+  session_.subs_.clear();
   const std::uint16_t code = close_code_for(p.exit_reason());
   if (code == websocket::close_code::try_again_later) metrics_.ws_slow_disconnects.Increment();
   out_->close(code);
