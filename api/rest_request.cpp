@@ -5,6 +5,7 @@
 
 #include <charconv>
 
+#include "feeds/json_skim.hpp"
 #include "feeds/unique_keys.hpp"
 #include "orderbook/decimal.hpp"
 
@@ -43,81 +44,6 @@ Role role_needed(RouteKind kind, http::verb method) {
 
 rt::Err<RequestError> bad(std::string_view code, std::string message) {
   return rt::Err{RequestError{http::status::bad_request, std::string(code), std::move(message)}};
-}
-
-// ---- JSON no field is read from -------------------------------------------------------
-// simdjson On-Demand skips a value it is not asked for without looking at it,
-// so `{"side":"buy",...,"x":trwe}` would pass for an object. skim() checks
-// what is skipped, as feeds/ndjson.cpp does for ingest lines, so that a body
-// that is not JSON is invalid_json whichever member the damage is in (API.md).
-// (Raw control characters in strings are refused by simdjson's stage 1.)
-
-constexpr int kMaxDepth = 64;  // nesting of a value no field reads; deeper is invalid_json
-
-/// simdjson 3.0 refuses integers past 64 bits, which are JSON all the same.
-bool is_big_integer(od::value& v, simdjson::error_code e) {
-  if (e != simdjson::NUMBER_ERROR && e != simdjson::NUMBER_OUT_OF_RANGE) return false;
-  std::string_view tok = v.raw_json_token();
-  while (!tok.empty() &&
-         (tok.back() == ' ' || tok.back() == '\t' || tok.back() == '\r' || tok.back() == '\n')) {
-    tok.remove_suffix(1);
-  }
-  if (!tok.empty() && tok.front() == '-') tok.remove_prefix(1);
-  if (tok.size() < 20 || tok.front() == '0') return false;
-  for (char c : tok) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
-/// Checks a value no field reads: well-formed, nested at most kMaxDepth deep.
-simdjson::error_code skim(od::value v, int depth) {
-  if (depth > kMaxDepth) return simdjson::DEPTH_ERROR;
-  od::json_type type;
-  SIMDJSON_TRY(v.type().get(type));
-  switch (type) {
-    case od::json_type::object: {
-      od::object o;
-      SIMDJSON_TRY(v.get_object().get(o));
-      for (auto field : o) {
-        od::field f;
-        SIMDJSON_TRY(std::move(field).get(f));
-        std::string_view key;
-        SIMDJSON_TRY(f.unescaped_key().get(key));
-        SIMDJSON_TRY(skim(f.value(), depth + 1));
-      }
-      return simdjson::SUCCESS;
-    }
-    case od::json_type::array: {
-      od::array a;
-      SIMDJSON_TRY(v.get_array().get(a));
-      for (auto element : a) {
-        od::value e;
-        SIMDJSON_TRY(std::move(element).get(e));
-        SIMDJSON_TRY(skim(e, depth + 1));
-      }
-      return simdjson::SUCCESS;
-    }
-    case od::json_type::string: {
-      std::string_view ignored;  // unescaping checks the escapes
-      return v.get_string().get(ignored);
-    }
-    case od::json_type::number: {
-      od::number n;
-      const simdjson::error_code e = v.get_number().get(n);
-      return e == simdjson::SUCCESS || is_big_integer(v, e) ? simdjson::SUCCESS : e;
-    }
-    case od::json_type::boolean: {
-      bool b = false;
-      return v.get_bool().get(b);
-    }
-    case od::json_type::null: {
-      bool is_null = false;
-      SIMDJSON_TRY(v.is_null().get(is_null));
-      return is_null ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
-    }
-  }
-  return simdjson::INCORRECT_TYPE;
 }
 
 }  // namespace
@@ -312,7 +238,7 @@ rt::Result<BodyFields, std::string> parse_object(std::string_view body,
     if (v.type().get(type)) return not_object;
     if (slot == nullptr || type != od::json_type::string) {
       if (slot != nullptr) slot->present = true;  // present, but not a string
-      if (skim(v, 1)) return not_object;
+      if (feeds::skim_json_value(v)) return not_object;
       continue;
     }
     std::string_view text;

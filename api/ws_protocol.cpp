@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "feeds/json_skim.hpp"
 #include "feeds/unique_keys.hpp"
 #include "services/publication.hpp"
 
@@ -25,7 +26,7 @@ simdjson::error_code read_strings(od::value v, std::vector<std::string>& out, bo
   od::array a;
   if (auto e = v.get_array().get(a)) {
     wrong_type = is_type_error(e);
-    return wrong_type ? simdjson::SUCCESS : e;
+    return wrong_type ? feeds::skim_json_value(v) : e;
   }
   for (auto element : a) {
     od::value item;
@@ -34,6 +35,7 @@ simdjson::error_code read_strings(od::value v, std::vector<std::string>& out, bo
     if (auto e = item.get_string().get(s)) {
       if (!is_type_error(e)) return e;
       wrong_type = true;
+      SIMDJSON_TRY(feeds::skim_json_value(item));
       continue;
     }
     out.emplace_back(s);
@@ -82,7 +84,7 @@ std::optional<ClientError> parse_client_message(const std::string& text, ClientR
         type_wrong = false;
       } else if (is_type_error(e)) {
         type_wrong = true;
-        e = simdjson::SUCCESS;
+        e = feeds::skim_json_value(v);
       }
     } else if (key == "id") {
       std::int64_t id = 0;
@@ -93,7 +95,7 @@ std::optional<ClientError> parse_client_message(const std::string& text, ClientR
       } else if (is_type_error(e)) {
         out.id.reset();
         id_wrong = true;
-        e = simdjson::SUCCESS;
+        e = feeds::skim_json_value(v);
       }
     } else if (key == "channels") {
       has_channels = true;
@@ -108,14 +110,15 @@ std::optional<ClientError> parse_client_message(const std::string& text, ClientR
         out.depth = static_cast<std::uint32_t>(depth);
       } else {
         out.depth.reset();
-        if (is_type_error(e)) e = simdjson::SUCCESS;
+        if (is_type_error(e)) e = feeds::skim_json_value(v);
       }
     } else if (key == "symbols") {
       has_symbols = true;
       out.symbols.clear();
       e = read_strings(v, out.symbols, symbols_wrong);
+    } else {
+      e = feeds::skim_json_value(v);  // ignored, but it must be JSON
     }
-    // Other members are ignored (On-Demand skips them).
     if (e) return invalid(e);
   }
   if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {

@@ -8,6 +8,7 @@
 #include <deque>
 #include <utility>
 
+#include "feeds/json_skim.hpp"
 #include "feeds/symbol.hpp"
 #include "feeds/unique_keys.hpp"
 #include "orderbook/decimal.hpp"
@@ -34,9 +35,6 @@ namespace {
 
 namespace od = simdjson::ondemand;
 using simdjson::error_code;
-
-// Nesting accepted inside ignored values; events are flat objects.
-constexpr int kMaxDepth = 64;
 
 /// The keys marketd reads.
 enum Key : std::uint8_t {
@@ -162,7 +160,7 @@ class LineReader {
       }
       od::value v = field.value();
       if (k == k_unknown) {
-        SIMDJSON_TRY(skim(v, 1));
+        SIMDJSON_TRY(skim_json_value(v));
         continue;
       }
       Slot& s = slots[k];
@@ -173,7 +171,7 @@ class LineReader {
       } else if ((k == k_ts_ns || k == k_seq) && s.kind == od::json_type::number) {
         SIMDJSON_TRY(read_integer(v, s));
       } else {
-        SIMDJSON_TRY(skim(v, 1));
+        SIMDJSON_TRY(skim_json_value(v));
       }
     }
     // current_location() is OUT_OF_BOUNDS exactly when nothing follows the object.
@@ -211,80 +209,12 @@ class LineReader {
   static error_code read_integer(od::value& v, Slot& s) {
     od::number n;
     const error_code e = v.get_number().get(n);
-    if (e != simdjson::SUCCESS) return is_big_integer(v, e) ? simdjson::SUCCESS : e;
+    if (e != simdjson::SUCCESS) return feeds::is_big_integer(v, e) ? simdjson::SUCCESS : e;
     if (n.is_int64()) {
       s.int64 = true;
       s.number = n.get_int64();
     }
     return simdjson::SUCCESS;
-  }
-
-  // simdjson 3.0 rejects integers beyond 64 bits, which are valid JSON: such a
-  // number is well-formed, just not one marketd can use.
-  static bool is_big_integer(od::value& v, error_code e) {
-    if (e != simdjson::NUMBER_ERROR && e != simdjson::NUMBER_OUT_OF_RANGE) return false;
-    std::string_view tok = v.raw_json_token();
-    while (!tok.empty() &&
-           (tok.back() == ' ' || tok.back() == '\t' || tok.back() == '\r' || tok.back() == '\n')) {
-      tok.remove_suffix(1);
-    }
-    if (!tok.empty() && tok.front() == '-') tok.remove_prefix(1);
-    if (tok.size() < 20 || tok.front() == '0') return false;
-    for (char c : tok) {
-      if (c < '0' || c > '9') return false;
-    }
-    return true;
-  }
-
-  // Validates a value marketd does not use, so that a malformed line is
-  // invalid_json whichever field the damage is in (On-Demand skips unread values).
-  error_code skim(od::value v, int depth) {
-    if (depth > kMaxDepth) return simdjson::DEPTH_ERROR;
-    od::json_type t;
-    SIMDJSON_TRY(v.type().get(t));
-    switch (t) {
-      case od::json_type::object: {
-        od::object o;
-        SIMDJSON_TRY(v.get_object().get(o));
-        for (auto field_result : o) {
-          od::field f;
-          SIMDJSON_TRY(std::move(field_result).get(f));
-          std::string_view key;
-          SIMDJSON_TRY(f.unescaped_key().get(key));
-          SIMDJSON_TRY(skim(f.value(), depth + 1));
-        }
-        return simdjson::SUCCESS;
-      }
-      case od::json_type::array: {
-        od::array a;
-        SIMDJSON_TRY(v.get_array().get(a));
-        for (auto element : a) {
-          od::value e;
-          SIMDJSON_TRY(std::move(element).get(e));
-          SIMDJSON_TRY(skim(e, depth + 1));
-        }
-        return simdjson::SUCCESS;
-      }
-      case od::json_type::string: {
-        std::string_view ignored;
-        return read_string(v, ignored);
-      }
-      case od::json_type::number: {
-        od::number n;
-        const error_code e = v.get_number().get(n);
-        return e == simdjson::SUCCESS || is_big_integer(v, e) ? simdjson::SUCCESS : e;
-      }
-      case od::json_type::boolean: {
-        bool b = false;
-        return v.get_bool().get(b);
-      }
-      case od::json_type::null: {
-        bool is_null = false;
-        SIMDJSON_TRY(v.is_null().get(is_null));
-        return is_null ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
-      }
-    }
-    return simdjson::INCORRECT_TYPE;
   }
 
   std::deque<std::string>& arena_;

@@ -91,6 +91,19 @@ TEST(WsProtocol, EachRefusalHasApiMdsCodeAndTheIdWhenKnown) {
 TEST(WsProtocol, UnknownMembersAreIgnoredButMustBeValidJson) {
   EXPECT_FALSE(parse(R"({"type":"ping","extra":{"a":[1,2,{"b":null}]}})").refused);
   EXPECT_TRUE(parse(R"({"type":"ping","extra":{"a":[1,2,}})").refused);
+  // On-Demand skips what nobody reads without looking at it: these atoms
+  // pass simdjson's structural stage and must still be refused.
+  for (const char* text :
+       {R"({"type":"ping","x":trwe})", R"({"type":"ping","x":[1,nul]})",
+        R"({"type":"ping","x":{"y":1.2.3}})", R"({"type":"ping","id":[fals]})",
+        R"({"type":"subscribe","channels":[1,trwe],"symbols":["A"]})",
+        R"({"type":"subscribe","channels":["top"],"symbols":["A"],"depth":tru})"}) {
+    const Parsed p = parse(text);
+    ASSERT_TRUE(p.refused) << text;
+    EXPECT_EQ(p.refused->code, "invalid_json") << text;
+  }
+  // Integers past 64 bits are JSON all the same.
+  EXPECT_FALSE(parse(R"({"type":"ping","x":123456789012345678901234})").refused);
 }
 
 }  // namespace
