@@ -29,14 +29,14 @@ const char* describe(DecodeStatus s) {
 
 // Is there a record that decodes, with a seq above `after_seq`, anywhere in
 // (from, end)? That is what tells a torn tail (no) from damage in the middle
-// (yes). nullopt when the search would cost more than its budget of CRC'd
-// bytes — adversarial bytes can make it quadratic — which counts as "can't
-// tell", hence corruption: the cautious answer never truncates data.
+// (yes). nullopt when the search would cost more than what is left of the
+// cursor's budget of CRC'd bytes — adversarial bytes can make it quadratic —
+// which counts as "can't tell", hence corruption: the cautious answer never
+// truncates data.
 std::optional<std::uint64_t> find_valid_record_after(std::string_view image, std::uint64_t from,
                                                      std::uint64_t after_seq,
-                                                     std::uint32_t max_length) {
-  const std::uint64_t remaining = image.size() - from;
-  std::uint64_t budget = 64 * remaining + (1u << 20);
+                                                     std::uint32_t max_length,
+                                                     std::uint64_t& budget) {
   for (std::uint64_t y = from + 1; y + kRecordOverhead <= image.size(); ++y) {
     const char* p = image.data() + y;
     const std::uint32_t length = get_u32(p);
@@ -76,7 +76,10 @@ std::optional<SegmentName> parse_segment_name(std::string_view name) {
 }
 
 SegmentCursor::SegmentCursor(std::string_view image, SegmentCheck check)
-    : image_(image), check_(check), last_seq_(check.after_seq) {
+    : image_(image),
+      check_(check),
+      last_seq_(check.after_seq),
+      resync_budget_(64 * std::uint64_t{image.size()} + (1u << 20)) {
   const std::string_view head = image_.substr(0, kSegmentHeaderSize);
   if (head.size() < kSegmentHeaderSize) {
     // A crash between creating the file and writing its magic leaves a prefix of it.
@@ -96,34 +99,37 @@ SegmentCursor::SegmentCursor(std::string_view image, SegmentCheck check)
 }
 
 std::optional<RecordView> SegmentCursor::next() {
-  if (done_) return std::nullopt;
-  if (pos_ == image_.size()) {
-    stop(SegmentEnd::Kind::clean, {});
-    return std::nullopt;
+  while (!done_) {
+    if (pos_ == image_.size()) {
+      stop(SegmentEnd::Kind::clean, {});
+      break;
+    }
+    const Decoded d = decode_record(image_.substr(pos_), check_.max_length);
+    if (d.status != DecodeStatus::ok) {
+      if (skip_bad_record(d.status)) continue;
+      stop_at_bad_record(d.status);
+      break;
+    }
+    // A record that checks out but is out of place is damage, not a torn write.
+    if (records_ == 0 && check_.first_seq && d.record.seq != *check_.first_seq) {
+      stop(SegmentEnd::Kind::corrupt,
+           fmt::format("first record has seq {}, the segment's name says {}", d.record.seq,
+                       *check_.first_seq));
+      break;
+    }
+    if (d.record.seq <= last_seq_) {
+      stop(SegmentEnd::Kind::corrupt,
+           fmt::format("seq {} does not follow seq {}", d.record.seq, last_seq_));
+      break;
+    }
+    RecordView r = d.record;
+    r.offset = pos_;
+    pos_ += d.size;
+    last_seq_ = r.seq;
+    ++records_;
+    return r;
   }
-  const Decoded d = decode_record(image_.substr(pos_), check_.max_length);
-  if (d.status != DecodeStatus::ok) {
-    stop_at_bad_record(d.status);
-    return std::nullopt;
-  }
-  // A record that checks out but is out of place is damage, not a torn write.
-  if (records_ == 0 && check_.first_seq && d.record.seq != *check_.first_seq) {
-    stop(SegmentEnd::Kind::corrupt,
-         fmt::format("first record has seq {}, the segment's name says {}", d.record.seq,
-                     *check_.first_seq));
-    return std::nullopt;
-  }
-  if (d.record.seq <= last_seq_) {
-    stop(SegmentEnd::Kind::corrupt,
-         fmt::format("seq {} does not follow seq {}", d.record.seq, last_seq_));
-    return std::nullopt;
-  }
-  RecordView r = d.record;
-  r.offset = pos_;
-  pos_ += d.size;
-  last_seq_ = r.seq;
-  ++records_;
-  return r;
+  return std::nullopt;
 }
 
 void SegmentCursor::stop(SegmentEnd::Kind kind, std::string reason) {
@@ -133,13 +139,28 @@ void SegmentCursor::stop(SegmentEnd::Kind kind, std::string reason) {
   end_.reason = std::move(reason);
 }
 
+bool SegmentCursor::skip_bad_record(DecodeStatus status) {
+  if (last_seq_ >= check_.skip_damage_below) return false;
+  const std::optional<std::uint64_t> valid =
+      find_valid_record_after(image_, pos_, last_seq_, check_.max_length, resync_budget_);
+  if (!valid || *valid == 0) return false;
+  // Everything lost in between has a seq below the next valid one's.
+  if (get_u64(image_.data() + *valid + kFrameHeaderSize) > check_.skip_damage_below) return false;
+  if (!skipped_) {
+    skipped_ = SegmentEnd{SegmentEnd::Kind::corrupt, pos_,
+                          fmt::format("{}, passed over to offset {}", describe(status), *valid)};
+  }
+  pos_ = *valid;
+  return true;
+}
+
 void SegmentCursor::stop_at_bad_record(DecodeStatus status) {
   if (check_.tail == TailMode::closed) {
     stop(SegmentEnd::Kind::corrupt, describe(status));
     return;
   }
   const std::optional<std::uint64_t> valid =
-      find_valid_record_after(image_, pos_, last_seq_, check_.max_length);
+      find_valid_record_after(image_, pos_, last_seq_, check_.max_length, resync_budget_);
   if (!valid) {
     stop(SegmentEnd::Kind::corrupt,
          fmt::format("{}; too much damage after it to tell a torn tail", describe(status)));
@@ -155,7 +176,7 @@ SegmentScan scan_segment(std::string_view image, const SegmentCheck& check) {
   SegmentCursor cursor(image, check);
   while (cursor.next()) {
   }
-  return SegmentScan{cursor.end(), cursor.records(), cursor.last_seq()};
+  return SegmentScan{cursor.end(), cursor.records(), cursor.last_seq(), cursor.skipped()};
 }
 
 }  // namespace storage

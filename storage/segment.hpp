@@ -13,7 +13,12 @@
 // mid-write left a short or failing record with nothing valid after it — the
 // writer truncates it, nothing in it was acknowledged); or corrupt (a bad
 // record followed by valid data, a bad magic, a seq out of order, any damage
-// in a closed segment) — reported with its offset, never skipped over.
+// in a closed segment) — reported with its offset, never silently skipped.
+// The one exception is damage the caller has said it does not need: with
+// `skip_damage_below` = N, a bad stretch whose next valid record has a seq
+// <= N (so every record lost in it was below N) is passed over and noted in
+// SegmentCursor::skipped() — recovery from a snapshot at N-1 must not lose
+// the intact records after it to old damage in front of it.
 // Thread-safety: pure functions; a SegmentCursor is used by one thread.
 
 #include <chrono>
@@ -57,6 +62,8 @@ struct SegmentCheck {
   /// Every seq must be above this (the previous segment's last seq).
   std::uint64_t after_seq = 0;
   std::uint32_t max_length = kMaxRecordLength;
+  /// Pass over bad bytes whose next valid record has a seq <= this (0: never).
+  std::uint64_t skip_damage_below = 0;
 };
 
 /// How the good part of a segment's image ends.
@@ -81,9 +88,12 @@ class SegmentCursor {
   std::uint64_t last_seq() const noexcept { return last_seq_; }
   /// Good records returned so far.
   std::uint64_t records() const noexcept { return records_; }
+  /// The first damage passed over under `skip_damage_below`, if any.
+  const std::optional<SegmentEnd>& skipped() const noexcept { return skipped_; }
 
  private:
   void stop(SegmentEnd::Kind kind, std::string reason);
+  bool skip_bad_record(DecodeStatus status);
   void stop_at_bad_record(DecodeStatus status);
 
   std::string_view image_;
@@ -91,15 +101,18 @@ class SegmentCursor {
   std::uint64_t pos_ = 0;
   std::uint64_t last_seq_;
   std::uint64_t records_ = 0;
+  std::uint64_t resync_budget_;  // CRC'd bytes the search for valid records after damage may spend
   bool done_ = false;
   SegmentEnd end_;
+  std::optional<SegmentEnd> skipped_;
 };
 
 /// Scans a whole image (the writer's open, tests): how it ends and its last good seq.
 struct SegmentScan {
   SegmentEnd end;
   std::uint64_t records = 0;
-  std::uint64_t last_seq = 0;  ///< `after_seq` when there are no records
+  std::uint64_t last_seq = 0;         ///< `after_seq` when there are no records
+  std::optional<SegmentEnd> skipped;  ///< the first damage passed over, if any
 };
 SegmentScan scan_segment(std::string_view image, const SegmentCheck& check);
 

@@ -132,6 +132,27 @@ TEST(SegmentCursor, ADamagedLastRecordWithNothingAfterItIsTorn) {
   EXPECT_EQ(s.end.offset, offsets.back());
 }
 
+TEST(SegmentCursor, DamageOnlyBelowSkipDamageBelowIsPassedOver) {
+  std::vector<std::uint64_t> offsets;
+  std::string img = image_of(1, 10, &offsets);
+  img[offsets[3] + 17] ^= 0x01;  // seq 4 is lost
+  for (std::uint64_t below : {5u, 9u}) {
+    SegmentCursor c(img, SegmentCheck{TailMode::closed, 1, 0, kMaxRecordLength, below});
+    std::vector<std::uint64_t> seqs;
+    while (auto r = c.next()) seqs.push_back(r->seq);
+    EXPECT_EQ(seqs, (std::vector<std::uint64_t>{1, 2, 3, 5, 6, 7, 8, 9, 10})) << below;
+    EXPECT_EQ(c.end().kind, SegmentEnd::Kind::clean);
+    ASSERT_TRUE(c.skipped());
+    EXPECT_EQ(c.skipped()->offset, offsets[3]);
+  }
+  // Seq 4 is at or above the bound: the caller needs it, so the damage stops the walk.
+  const SegmentScan s =
+      scan_segment(img, SegmentCheck{TailMode::closed, 1, 0, kMaxRecordLength, 4});
+  EXPECT_EQ(s.end.kind, SegmentEnd::Kind::corrupt);
+  EXPECT_EQ(s.end.offset, offsets[3]);
+  EXPECT_FALSE(s.skipped);
+}
+
 TEST(SegmentCursor, AValidRecordOutOfOrderIsCorruption) {
   std::string img(kSegmentMagic);
   append_record(img, 1, "a");
