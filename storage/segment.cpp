@@ -111,7 +111,8 @@ std::optional<RecordView> SegmentCursor::next() {
       break;
     }
     // A record that checks out but is out of place is damage, not a torn write.
-    if (records_ == 0 && check_.first_seq && d.record.seq != *check_.first_seq) {
+    // (Unless damage in front of it was passed over: the first record may be what it cost.)
+    if (records_ == 0 && !skipped_ && check_.first_seq && d.record.seq != *check_.first_seq) {
       stop(SegmentEnd::Kind::corrupt,
            fmt::format("first record has seq {}, the segment's name says {}", d.record.seq,
                        *check_.first_seq));

@@ -145,6 +145,13 @@ TEST(SegmentCursor, DamageOnlyBelowSkipDamageBelowIsPassedOver) {
     ASSERT_TRUE(c.skipped());
     EXPECT_EQ(c.skipped()->offset, offsets[3]);
   }
+  // Damage to the very first record, passed over too.
+  std::string first = image_of(1, 10, &offsets);
+  first[kSegmentHeaderSize + 3] ^= 0x01;
+  const SegmentScan f =
+      scan_segment(first, SegmentCheck{TailMode::closed, 1, 0, kMaxRecordLength, 3});
+  EXPECT_EQ(f.end.kind, SegmentEnd::Kind::clean);
+  EXPECT_EQ(f.records, 9u);
   // Seq 4 is at or above the bound: the caller needs it, so the damage stops the walk.
   const SegmentScan s =
       scan_segment(img, SegmentCheck{TailMode::closed, 1, 0, kMaxRecordLength, 4});
