@@ -5,6 +5,8 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include <algorithm>
+
 #include "storage/segment.hpp"
 
 namespace storage {
@@ -43,23 +45,42 @@ Decompressed zstd_decompress(std::string_view compressed, std::uint64_t max_size
     out.error = "zstd: out of memory";
     return out;
   }
+  // Decode straight into the result. Our frames record their size, so the
+  // first step usually fits it whole; the limit bounds what a lie can cost.
+  const unsigned long long declared =
+      ZSTD_getFrameContentSize(compressed.data(), compressed.size());
+  std::uint64_t step = declared < max_size ? declared + 1 : std::uint64_t{1} << 16;
+  step = std::clamp<std::uint64_t>(step, 256, std::uint64_t{1} << 20);
+  std::size_t used = 0;
   ZSTD_inBuffer in{compressed.data(), compressed.size(), 0};
-  std::string chunk(ZSTD_DStreamOutSize(), '\0');
   for (;;) {
-    ZSTD_outBuffer o{chunk.data(), chunk.size(), 0};
+    // At the limit, a one-byte probe tells "complete" from "one byte too many".
+    char probe = 0;
+    const bool at_limit = used >= max_size;
+    if (!at_limit && used == out.bytes.size()) {
+      out.bytes.resize(static_cast<std::size_t>(std::min<std::uint64_t>(used + step, max_size)));
+      step = std::min<std::uint64_t>(step * 2, std::uint64_t{1} << 24);
+    }
+    ZSTD_outBuffer o = at_limit
+                           ? ZSTD_outBuffer{&probe, 1, 0}
+                           : ZSTD_outBuffer{out.bytes.data() + used, out.bytes.size() - used, 0};
     const std::size_t r = ZSTD_decompressStream(d.get(), &o, &in);
-    if (!ZSTD_isError(r) && out.bytes.size() + o.pos > max_size) {
+    if (at_limit && o.pos > 0) {
+      out.bytes.resize(used);
       out.error = "zstd: decompressed size above the limit of " + std::to_string(max_size);
       return out;
     }
-    out.bytes.append(chunk.data(), o.pos);
+    if (!at_limit) used += o.pos;
     if (ZSTD_isError(r)) {
+      out.bytes.resize(used);
       out.error = std::string("zstd: ") + ZSTD_getErrorName(r);
       return out;
     }
-    // Done when the input is consumed and the decoder had room to spare (a
-    // full buffer may mean more output is waiting); r == 0 ends a frame.
-    if (in.pos == in.size && o.pos < o.size) {
+    // Done when the input is consumed and either a frame just ended, fully
+    // flushed (r == 0), or the decoder had room to spare (a full buffer may
+    // mean more output is waiting).
+    if (in.pos == in.size && (r == 0 || o.pos < o.size)) {
+      out.bytes.resize(used);
       if (r != 0) out.error = "zstd: truncated frame";
       return out;
     }

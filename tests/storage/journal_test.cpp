@@ -355,6 +355,9 @@ TEST(Compression, RoundTripsBytes) {
   const Decompressed d = zstd_decompress(*packed, data.size());
   EXPECT_FALSE(d.error);
   EXPECT_EQ(d.bytes, data);
+  // Frames back to back decode as one stream.
+  const std::string twice = *packed + *zstd_compress("tail");
+  EXPECT_EQ(zstd_decompress(twice, 1 << 30).bytes, data + "tail");
   // One byte below the size limit is refused, not allocated.
   EXPECT_TRUE(zstd_decompress(*packed, data.size() - 1).error);
   EXPECT_TRUE(zstd_decompress("", 100).error);
