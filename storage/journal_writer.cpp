@@ -163,13 +163,20 @@ struct JournalWriter::Io {
 
   // Cuts a file back to `size` after a failed write or sync, so that bytes
   // whose callback said "failed" can never be recovered. If even that fails,
-  // the file is closed and cut when the symbol is next opened.
+  // the file is closed and cut when the symbol is next opened. A segment left
+  // without records goes: its name promised a first seq that never made it,
+  // and the next record may have another.
   void cut_back(Log& log, std::uint64_t size) {
     Segment& seg = *log.seg;
-    if (ops.truncate(seg.fd.get(), size) == 0) return;
-    truncate_later[seg.path.string()] = size;
-    log.seg.reset();
-    log.reopen = true;
+    if (ops.truncate(seg.fd.get(), size) != 0) {
+      truncate_later[seg.path.string()] = size;
+      log.seg.reset();
+      log.reopen = true;
+    } else if (seg.records == 0) {
+      const fs::path path = seg.path;
+      log.seg.reset();
+      if (::unlink(path.c_str()) != 0) log.reopen = true;  // open_log() drops empty segments
+    }
   }
 
   // Writes the symbol's buffered records in one write.
@@ -209,6 +216,12 @@ struct JournalWriter::Io {
     Segment& seg = *log.seg;
     ++delta.syncs;
     const int err = ops.sync_data(seg.fd.get());
+    if (err != 0 && opt.fsync == FsyncPolicy::never) {
+      // Closing a segment under `never`: its records were answered when
+      // written, and cutting them now would lose what was acknowledged.
+      note_failure(Error::from_errno(err, "fdatasync " + seg.path.string()));
+      return false;
+    }
     if (err != 0) {
       // After a failed fsync the kernel may have dropped the dirty pages and
       // forgotten the error: the unsynced bytes are lost or not, nobody can

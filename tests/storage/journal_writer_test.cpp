@@ -45,6 +45,7 @@ class RecordingOps final : public FileOps {
       release.get_future().wait();
     }
     if (const int err = sync_errno.exchange(0)) return err;
+    if (syncs_before_eio.load() >= 0 && syncs_before_eio.fetch_sub(1) == 0) return EIO;
     syncs.fetch_add(1);
     log("sync");
     return FileOps::sync_data(fd);
@@ -58,10 +59,11 @@ class RecordingOps final : public FileOps {
     return events;
   }
 
-  std::atomic<int> write_errno{0};  // fail the next record write with this
-  bool partial = false;             // ... after writing half of it
-  std::atomic<int> sync_errno{0};   // fail the next data sync with this
-  std::atomic<bool> hold{false};    // block the next data sync until `release`
+  std::atomic<int> write_errno{0};        // fail the next record write with this
+  bool partial = false;                   // ... after writing half of it
+  std::atomic<int> sync_errno{0};         // fail the next data sync with this
+  std::atomic<int> syncs_before_eio{-1};  // let this many data syncs pass, fail the next
+  std::atomic<bool> hold{false};          // block the next data sync until `release`
   std::promise<void> held, release;
   std::atomic<int> syncs{0}, record_writes{0};
 
@@ -265,6 +267,45 @@ TEST_F(JournalWriterTest, AFailedSyncFailsItsRecordsAndCutsThemOff) {
   ASSERT_TRUE(append_sync(w, "BTC-USD", 2, payload_for(2)).ok());
   EXPECT_TRUE(w.health().healthy);
   EXPECT_EQ(read_all(store, "BTC-USD").records, expected(1, 2));
+}
+
+TEST_F(JournalWriterTest, ASegmentWhoseFirstRecordFailedIsNotKept) {
+  JournalWriter w(store, {.fsync = FsyncPolicy::batch});
+  // The first record of a new segment fails to be written, then to be synced.
+  ops.write_errno = ENOSPC;
+  EXPECT_EQ(append_sync(w, "BTC-USD", 1, payload_for(1)).error().code, Errc::no_space);
+  ops.syncs_before_eio = 1;  // the new segment's header passes, its record's sync fails
+  EXPECT_EQ(append_sync(w, "BTC-USD", 2, payload_for(2)).error().code, Errc::io);
+  // Neither name survives to promise a first seq that never made it.
+  EXPECT_FALSE(fs::exists(segment(1)));
+  EXPECT_FALSE(fs::exists(segment(2)));
+  ASSERT_TRUE(append_sync(w, "BTC-USD", 7, payload_for(7)).ok());
+  const ReadBack rb = read_all(store, "BTC-USD");
+  EXPECT_EQ(rb.records, expected(7, 7));
+  EXPECT_EQ(rb.end.kind, ReadEnd::Kind::clean);
+  EXPECT_EQ(store.segments("BTC-USD")->front().first_seq, 7u);
+}
+
+TEST_F(JournalWriterTest, NeverKeepsWhatItAnsweredWhenClosingASegmentFails) {
+  JournalWriter w(store, {.fsync = FsyncPolicy::never, .segment_bytes = 256, .compress = false});
+  std::uint64_t s = 1;
+  for (; store.segments("BTC-USD")->size() < 2; ++s) {
+    ASSERT_TRUE(append_sync(w, "BTC-USD", s, payload_for(s)).ok());
+  }
+  const std::size_t closed_records = s - 2;  // the last one opened the second segment
+  // Fill the second segment; the sync that closes it fails.
+  const std::uint64_t second = store.segments("BTC-USD")->back().first_seq;
+  ops.sync_errno = EIO;
+  Status st = rt::Ok{};
+  for (; st.ok(); ++s) st = append_sync(w, "BTC-USD", s, payload_for(s));
+  EXPECT_EQ(st.error().code, Errc::earlier_failed);
+  EXPECT_FALSE(w.health().healthy);
+  // Everything answered before is still there.
+  const ReadBack rb = read_all(store, "BTC-USD");
+  EXPECT_EQ(rb.records, expected(1, s - 2));
+  EXPECT_GT(s - 2, second);
+  EXPECT_GT(closed_records, 0u);
+  ASSERT_TRUE(append_sync(w, "BTC-USD", s - 1, payload_for(s - 1)).ok());
 }
 
 TEST_F(JournalWriterTest, RecordsAfterAFailureInTheSameBatchAreNotAttempted) {
