@@ -16,6 +16,7 @@ PACKAGES=(
   libbenchmark-dev
   libgoogle-perftools-dev
   zlib1g-dev
+  libzstd-dev  # zstd for closed journal segments (storage/)
   curl
   prometheus  # promtool, for the black-box smoke test of /metrics
   python3 python3-websockets  # the smoke test's strict WebSocket client

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: the whole suite under AddressSanitizer +
 # UndefinedBehaviorSanitizer, then the concurrent suites (labels runtime,
-# feeds, services, api) under ThreadSanitizer. Idempotent; build trees live in build/asan, build/tsan.
+# feeds, storage, services, api) under ThreadSanitizer. Idempotent; build trees live in build/asan, build/tsan.
 #   scripts/test.sh            both passes
 #   scripts/test.sh --asan     ASan+UBSan pass only
 #   scripts/test.sh --tsan     TSan pass only
@@ -34,9 +34,9 @@ if [[ $mode == all || $mode == --asan ]]; then
   bash scripts/fuzz.sh 60
 fi
 if [[ $mode == all || $mode == --tsan ]]; then
-  build build/tsan thread marketd_runtime_tests marketd_feeds_tests marketd_services_tests \
-    marketd_api_tests
+  build build/tsan thread marketd_runtime_tests marketd_feeds_tests marketd_storage_tests \
+    marketd_services_tests marketd_api_tests
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-    ctest --test-dir build/tsan --output-on-failure -L 'runtime|feeds|services|api' -j "$jobs" \
-    --timeout 300
+    ctest --test-dir build/tsan --output-on-failure -L 'runtime|feeds|storage|services|api' \
+    -j "$jobs" --timeout 300
 fi
