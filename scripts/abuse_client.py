@@ -9,6 +9,7 @@ exits 0, or 1 naming the attack that hurt; prints one line per attack.
 """
 import asyncio
 import json
+import os
 import socket
 import sys
 import time
@@ -87,13 +88,17 @@ async def ingest_symbol_flood(port, seconds):
     return None
 
 
+# API.md bounds /healthz while 8 bodies are ingested; the issue measured 16.
+INGEST_BODIES = int(os.environ.get("ABUSE_INGEST_BODIES", "8"))
+
+
 async def ingest_bad_lines(port, seconds):
-    """Finding 4: 8 concurrent 1 MiB bodies of '{' lines."""
+    """Finding 4: INGEST_BODIES concurrent 1 MiB bodies of '{' lines."""
     body = b"{\n" * (1 << 19)
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         results = await asyncio.gather(
-            *[http(port, "POST", "/api/v1/ingest", body, ATTACKER, timeout=30) for _ in range(8)],
+            *[http(port, "POST", "/api/v1/ingest", body, ATTACKER, timeout=30) for _ in range(INGEST_BODIES)],
             return_exceptions=True)
         for r in results:
             if isinstance(r, Exception):
