@@ -203,7 +203,13 @@ std::string order_json(const services::SymbolInfo& s, const services::OrderRepor
 std::string ingest_json(const services::IngestReport& r) {
   std::string out;
   JsonWriter w(out);
-  w.begin_object().member("accepted", std::uint64_t{r.accepted});
+  w.begin_object();
+  if (r.not_applied_from) {
+    // Cut short (ADR 020): an error envelope, and the report of what was applied.
+    w.key("error").begin_object().member("code", "overloaded");
+    w.member("message", r.errors.back().message).end_object();
+  }
+  w.member("accepted", std::uint64_t{r.accepted});
   w.member("rejected", std::uint64_t{r.rejected}).key("errors").begin_array();
   for (const feeds::LineError& e : r.errors) {
     w.begin_object().member("line", std::uint64_t{e.line}).member("code", feeds::to_string(e.code));
@@ -426,7 +432,10 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
                                     options_.call_timeout, net::use_awaitable);
     auto report = co_await std::move(report_op);
     if (!report) co_return counted(call_failed(req, report.error()));
-    co_return counted(json_response(req, http::status::ok, ingest_json(*report)));
+    // A body cut short by a shutdown: 503, saying from which line to send it again.
+    co_return counted(json_response(
+        req, report->not_applied_from ? http::status::service_unavailable : http::status::ok,
+        ingest_json(*report)));
   }
 
   // ---- /symbols/{symbol}... ----

@@ -65,9 +65,14 @@ enum class EventError : std::uint8_t {
   mode_mismatch,
   stale_seq,       ///< a tick whose upstream seq is not above the last applied one
   limit_exceeded,  ///< a new symbol past --max-symbols, an add past --max-orders-per-book
+  /// Not a verdict on a line: the body was cut short (shutdown) and this line
+  /// and every later one were not applied. Listed once, never counted as a
+  /// reject, hence not in kEventErrors (services/ingest.hpp, ADR 020).
+  unavailable,
 };
 
-/// Every EventError, for whatever must enumerate them (metric series made at start).
+/// Every EventError a line can be rejected with, for whatever must enumerate
+/// them (metric series made at start): all but `unavailable`.
 inline constexpr EventError kEventErrors[] = {
     EventError::invalid_json,     EventError::unknown_type,   EventError::missing_field,
     EventError::invalid_field,    EventError::invalid_symbol, EventError::invalid_price,
@@ -81,7 +86,9 @@ static_assert(
       }
       return true;
     }(),
-    "kEventErrors lists every EventError, in declaration order");
+    "kEventErrors lists the rejections, in declaration order");
+static_assert(std::size(kEventErrors) == static_cast<std::size_t>(EventError::unavailable),
+              "kEventErrors lists every EventError but `unavailable`, the last");
 
 /// The snake_case name, as in API.md's ingest errors.
 constexpr std::string_view to_string(EventError e) {
@@ -110,6 +117,8 @@ constexpr std::string_view to_string(EventError e) {
       return "stale_seq";
     case EventError::limit_exceeded:
       return "limit_exceeded";
+    case EventError::unavailable:
+      return "unavailable";
   }
   return "internal";
 }

@@ -1,6 +1,7 @@
 #include "services/ingest.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
@@ -181,6 +182,13 @@ IngestReport Ingest::submit(const feeds::ParsedBatch& batch) const {
   return report;
 }
 
+IngestServer::Action IngestServer::init() {
+  // The supervisor's shutdown then queues behind the slice being applied
+  // instead of unwinding its waits for the books halfway (terminate below).
+  trap_exit(true);
+  return ok();
+}
+
 IngestServer::CallAction<IngestReport> IngestServer::handle_call(Apply a,
                                                                  From<IngestReport>& from) {
   jobs_.push_back(Job{std::move(a.body), 0, 1, {}, from});
@@ -209,6 +217,7 @@ void IngestServer::run_slice() {
     if (nl == std::string::npos || nl < job.pos) nl = job.body.find('\n', end);
     end = nl == std::string::npos ? job.body.size() : nl + 1;
   }
+  in_slice_ = true;  // until the slice is applied and counted (a throw leaves it set)
   std::string slice;
   slice.reserve(end - job.pos + feeds::kNdjsonPadding);
   slice.assign(job.body, job.pos, end - job.pos);
@@ -225,10 +234,34 @@ void IngestServer::run_slice() {
     if (job.report.errors.size() == IngestReport::kMaxErrors) break;
     job.report.errors.push_back(std::move(e));
   }
+  in_slice_ = false;
   if (job.pos < job.body.size()) return yield();
   job.from.reply(std::move(job.report));
   jobs_.pop_front();
   if (!jobs_.empty()) yield();
+}
+
+void IngestServer::terminate(const rt::ExitReason& reason) {
+  // Between two slices each job's report and next line are exact: everything
+  // before `line` was judged, nothing from it on was applied. A crash within
+  // a slice leaves the front job's caller to the exit (`exited`): unknown.
+  const std::string_view why = reason.is_normal() ? "shutting down" : "the ingest process failed";
+  std::size_t answered = 0;
+  for (std::size_t k = in_slice_ ? 1 : 0; k < jobs_.size(); ++k) {
+    Job& job = jobs_[k];
+    IngestReport& r = job.report;
+    r.not_applied_from = job.line;
+    // At most kMaxErrors records: this one matters more than the last reject's.
+    if (r.errors.size() == IngestReport::kMaxErrors) r.errors.pop_back();
+    r.errors.push_back({job.line, feeds::EventError::unavailable,
+                        fmt::format("{}: lines {}.. were not applied", why, job.line)});
+    if (job.from.reply(std::move(r))) ++answered;
+  }
+  if (!jobs_.empty()) {
+    spdlog::warn("event=ingest_stopped reason={} bodies={} answered_with_partial_report={}",
+                 reason.to_string(), jobs_.size(), answered);
+  }
+  jobs_.clear();
 }
 
 void IngestSink::submit(feeds::ParsedBatch&& batch) {

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstddef>
 #include <deque>
+#include <optional>
 #include <vector>
 
 #include "feeds/event.hpp"
@@ -36,6 +37,12 @@ struct IngestReport {
   /// The first kMaxErrors, by line. Never holds more, however many lines
   /// fail: while a batch is applied it is a max-heap on the line.
   std::vector<feeds::LineError> errors;
+  /// Set when the body was cut short (IngestServer stopped between two
+  /// slices): this line and every later one were not applied, neither
+  /// accepted nor rejected; `errors` then ends with one `unavailable` record
+  /// for this line (in place of the last reject when the list is full).
+  /// Every line before it was judged: accepted or rejected as counted.
+  std::optional<std::size_t> not_applied_from;
 };
 
 /// Finds the directory process (it may have been restarted).
@@ -73,6 +80,15 @@ class Ingest {
 /// than one slice while the books and the rate limiter wait for it. Bodies
 /// are applied one at a time, in arrival order; the mailbox bound turns a
 /// flood of requests into `overloaded` answers.
+///
+/// Stopping (ADR 020): the server traps exits, so its supervisor's
+/// `shutdown` is a message handled between two slices: the slice being
+/// applied finishes, no further slice is, and every caller — the body in
+/// progress and each queued one — is answered with its report so far and
+/// IngestReport::not_applied_from (1 for a queued body). Shutdown thus waits
+/// for one slice, not for a body. A `kill` (the shutdown timeout passed) or
+/// a crash within a slice leaves that body's caller with `exited`: which of
+/// the slice's lines were applied is then unknown.
 class IngestServer : public rt::GenServer<IngestServer> {
  public:
   /// An NDJSON body.
@@ -83,10 +99,15 @@ class IngestServer : public rt::GenServer<IngestServer> {
   static constexpr std::size_t kSliceBytes = 16 * 1024;
 
   explicit IngestServer(const Ingest& ingest) : ingest_(ingest) {}
+  /// Traps exits: a shutdown then waits for the slice being applied.
+  Action init();
   CallAction<IngestReport> handle_call(Apply a, From<IngestReport>& from);
   /// Yielded to self between slices.
   struct NextSlice {};
   Action handle_info(const NextSlice&);
+  /// Answers every caller whose report is exact (all, between two slices)
+  /// with what was applied and from which line nothing was.
+  void terminate(const rt::ExitReason& reason);
 
  private:
   struct Job {
@@ -103,6 +124,7 @@ class IngestServer : public rt::GenServer<IngestServer> {
   const Ingest& ingest_;
   feeds::NdjsonParser parser_;  // reused: its buffers grow to the longest line once
   std::deque<Job> jobs_;
+  bool in_slice_ = false;  // a slice is being applied: the front job's report is not exact
 };
 
 /// Hands replayed (or other NDJSON-source) batches to Ingest::apply, which

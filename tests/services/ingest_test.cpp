@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "feeds/ndjson.hpp"
 #include "tests/services/service_fixture.hpp"
 
@@ -184,6 +190,130 @@ TEST_F(IngestTest, ErrorsOfTheParserAndOfTheBooksAreListedTogetherByLine) {
     EXPECT_EQ(r->errors[i].code,
               i % 2 == 0 ? feeds::EventError::invalid_json : feeds::EventError::unknown_order);
   }
+}
+
+// ---- shutdown: a body in flight stops at a slice boundary (ADR 020) ----------------
+
+/// Records every symbol the directory creates (through the system events).
+class CreatedSymbols final : public rt::EventHandler<SystemEvent> {
+ public:
+  explicit CreatedSymbols(std::shared_ptr<testing_support::Inbox> out) : out_(std::move(out)) {}
+  void handle_event(const SystemEvent& e) override {
+    if (e.kind == SystemEvent::Kind::symbol_created) out_->push(e.symbol);
+  }
+
+ private:
+  std::shared_ptr<testing_support::Inbox> out_;
+};
+
+constexpr std::size_t kPaddedLine = 1024;  // 16 lines to a slice
+
+/// A tick for the new symbol `prefix``i`, padded with an ignored field to kPaddedLine bytes.
+std::string padded_tick(const std::string& prefix, std::size_t i) {
+  std::string line = R"({"type":"tick","symbol":")" + prefix + std::to_string(i) +
+                     R"(","price":"1","size":"1","side":"buy","pad":")";
+  line.append(kPaddedLine - line.size() - 3, 'x');
+  line += "\"}\n";
+  return line;
+}
+
+/// n lines: ticks for the new symbols `prefix`1..n, in that order.
+std::string padded_ticks(const std::string& prefix, std::size_t n) {
+  std::string body;
+  body.reserve(n * kPaddedLine);
+  for (std::size_t i = 1; i <= n; ++i) body += padded_tick(prefix, i);
+  return body;
+}
+
+class IngestShutdownTest : public ServiceTest {
+ protected:
+  IngestShutdownTest() {
+    EXPECT_TRUE(
+        app->context()->events.add_handler("created", std::make_unique<CreatedSymbols>(created)));
+  }
+  std::shared_ptr<testing_support::Inbox> created = std::make_shared<testing_support::Inbox>();
+};
+
+// Issue 15, finding 9: symbols were still being created 6 s after SIGTERM.
+TEST_F(IngestShutdownTest, StoppingTheTreeCutsABodyAtASliceBoundaryAndSaysFromWhichLine) {
+  constexpr std::size_t kLines = 1000;  // ~1 MiB, 63 slices, a new symbol per line
+  std::string body = padded_ticks("CUT", kLines);
+  ASSERT_EQ(body.size(), kLines * kPaddedLine);
+  ASSERT_EQ(IngestServer::kSliceBytes % kPaddedLine, 0u);
+  constexpr std::size_t kLinesPerSlice = IngestServer::kSliceBytes / kPaddedLine;
+  auto server = app->ingest_server();
+  ASSERT_TRUE(server);
+  auto first = rt::send_request(*server, IngestServer::Apply{std::move(body)});
+  // A few slices in, a second body queues behind it.
+  ASSERT_TRUE(eventually([&] { return find_book(*app->context(), "CUT40").has_value(); }));
+  auto queued = rt::send_request(*server, IngestServer::Apply{padded_ticks("QUEUED", 3)});
+
+  app->stop();  // the supervisor's shutdown, as on SIGTERM
+
+  auto r = first.wait(1s);  // answered during the stop
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  ASSERT_TRUE(r->not_applied_from.has_value());
+  const std::size_t n = *r->not_applied_from;
+  EXPECT_GT(n, 40u);
+  EXPECT_LT(n, kLines) << "the stop waited for the whole body";
+  EXPECT_EQ((n - 1) % kLinesPerSlice, 0u) << "cut within a slice, at line " << n;
+  // Lines 1..n-1 were applied (each accepted), lines n.. not at all.
+  EXPECT_EQ(r->accepted, n - 1);
+  EXPECT_EQ(r->rejected, 0u);
+  ASSERT_EQ(r->errors.size(), 1u);
+  EXPECT_EQ(r->errors[0].line, n);
+  EXPECT_EQ(r->errors[0].code, feeds::EventError::unavailable);
+  EXPECT_EQ(r->errors[0].message,
+            "shutting down: lines " + std::to_string(n) + ".. were not applied");
+  // Exactly the symbols of lines 1..n-1 were created: none after the cut, none queued.
+  // (The event manager stopped after the tree: every creation is recorded.)
+  std::vector<std::string> expected;
+  for (std::size_t i = 1; i < n; ++i) expected.push_back("CUT" + std::to_string(i));
+  std::vector<std::string> got = created->items();
+  std::sort(expected.begin(), expected.end());
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(app->metrics()->ingest_rejects("invalid_symbol").Value(), 0);
+
+  // The queued body: nothing applied, from its first line.
+  auto q = queued.wait(1s);
+  ASSERT_TRUE(q.ok()) << q.error().to_string();
+  EXPECT_EQ(q->not_applied_from, std::optional<std::size_t>(1));
+  EXPECT_EQ(q->accepted, 0u);
+  EXPECT_EQ(q->rejected, 0u);
+  ASSERT_EQ(q->errors.size(), 1u);
+  EXPECT_EQ(q->errors[0].line, 1u);
+  EXPECT_EQ(q->errors[0].code, feeds::EventError::unavailable);
+  EXPECT_EQ(q->errors[0].message, "shutting down: lines 1.. were not applied");
+}
+
+TEST_F(IngestShutdownTest, ACutBodyWithAHundredListedErrorsStillSaysFromWhichLine) {
+  // 150 bad lines (one slice), then new symbols: the cut's record takes the 100th place.
+  std::string body;
+  for (int i = 0; i < 150; ++i) body += "[]\n";
+  body += padded_ticks("FULL", 1000);
+  auto server = app->ingest_server();
+  ASSERT_TRUE(server);
+  auto pending = rt::send_request(*server, IngestServer::Apply{std::move(body)});
+  ASSERT_TRUE(eventually([&] { return find_book(*app->context(), "FULL40").has_value(); }));
+  app->stop();
+
+  auto r = pending.wait(1s);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  ASSERT_TRUE(r->not_applied_from.has_value());
+  const std::size_t n = *r->not_applied_from;
+  EXPECT_GT(n, 150u + 40u);
+  EXPECT_LT(n, 150u + 1000u);
+  EXPECT_EQ(r->rejected, 150u);  // every bad line is still counted
+  EXPECT_EQ(r->accepted, n - 1 - 150);
+  ASSERT_EQ(r->errors.size(), IngestReport::kMaxErrors);
+  for (std::size_t i = 0; i + 1 < r->errors.size(); ++i) {
+    EXPECT_EQ(r->errors[i].line, i + 1);
+    EXPECT_EQ(r->errors[i].code, feeds::EventError::invalid_json);
+  }
+  EXPECT_EQ(r->errors.back().line, n);
+  EXPECT_EQ(r->errors.back().code, feeds::EventError::unavailable);
+  EXPECT_EQ(created->items().size(), n - 1 - 150);
 }
 
 }  // namespace

@@ -345,6 +345,11 @@ inline const Shape kLineError{{{"line", K::integer}, {"code", K::string}, {"mess
 inline const Shape kIngest{{{"accepted", K::integer},
                             {"rejected", K::integer},
                             {"errors", K::objects, false, false, &kLineError}}};
+/// POST /ingest cut short by a shutdown (503): the error and the report so far (ADR 020).
+inline const Shape kIngestCut{{{"error", K::object, false, false, &kErrorDetail},
+                               {"accepted", K::integer},
+                               {"rejected", K::integer},
+                               {"errors", K::objects, false, false, &kLineError}}};
 }  // namespace rest
 
 }  // namespace testing_support
