@@ -201,15 +201,18 @@ class CoalescingStream {
   }
 
   // A flush in flight keeps the owner alive. Destroyed unrun (its io_context
-  // went away), it drops the teardowns waiting for it: they hold the owner
-  // too, and the owner holds this stream, so they would keep each other.
+  // went away), it drops the flush's completion and the teardowns waiting
+  // for it: they hold the owner too, and the owner holds this stream, so
+  // they would keep each other (LeakSanitizer saw both).
   class Flight {
    public:
     Flight(CoalescingStream* s, std::shared_ptr<void> keep) : s_(s), keep_(std::move(keep)) {}
     Flight(Flight&& o) noexcept : s_(std::exchange(o.s_, nullptr)), keep_(std::move(o.keep_)) {}
     Flight& operator=(Flight&&) = delete;
     ~Flight() {
-      if (s_ != nullptr) s_->drained_.clear();  // keep_ still holds the owner here
+      if (s_ == nullptr) return;
+      s_->done_ = nullptr;  // keep_ still holds the owner here
+      s_->drained_.clear();
     }
     CoalescingStream* landed() { return std::exchange(s_, nullptr); }
 
