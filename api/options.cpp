@@ -1,7 +1,9 @@
 #include "api/options.hpp"
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
+#include <charconv>
 #include <chrono>
 #include <optional>
 #include <ostream>
@@ -61,6 +63,47 @@ bool parse_listen(const std::string& text, ServerConfig& server, std::string& er
 
 }  // namespace
 
+std::optional<storage::RetentionPolicy> parse_retention(std::string_view text, std::string& error) {
+  storage::RetentionPolicy p;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string_view part = text.substr(start, comma - start);
+    start = comma + 1;
+    std::uint64_t n = 0;
+    auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), n);
+    const std::string_view unit(end, part.data() + part.size() - end);
+    if (ec != std::errc{} || n == 0 || unit.empty()) {
+      error = fmt::format("'{}': expected a positive number and a unit, as 7d or 10GiB", part);
+      return std::nullopt;
+    }
+    static constexpr std::pair<std::string_view, std::uint64_t> kAges[] = {
+        {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}};
+    static constexpr std::pair<std::string_view, std::uint64_t> kSizes[] = {
+        {"B", 1}, {"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30}, {"TiB", 1ull << 40}};
+    bool known = false;
+    for (const auto& [name, seconds] : kAges) {
+      if (unit == name) {
+        if (p.max_age || n > (std::uint64_t{1} << 40) / seconds) break;
+        p.max_age = std::chrono::seconds(n * seconds);
+        known = true;
+      }
+    }
+    for (const auto& [name, bytes] : kSizes) {
+      if (unit == name) {
+        if (p.max_bytes || n > (std::uint64_t{1} << 62) / bytes) break;
+        p.max_bytes = n * bytes;
+        known = true;
+      }
+    }
+    if (!known) {
+      error = fmt::format("'{}': an unknown unit, a repeated kind or too large", part);
+      return std::nullopt;
+    }
+  }
+  return p;
+}
+
 unsigned default_workers(unsigned hardware_threads, unsigned io_threads) {
   return hardware_threads > io_threads ? hardware_threads - io_threads : 1;
 }
@@ -79,6 +122,9 @@ std::variant<Options, int> parse_options(int argc, const char* const* argv, std:
   int stale_ms = 5000;
   int rate_window_ms = 1000;
   unsigned ws_write_interval_us = 0;
+  std::string data_dir = "var";
+  std::string fsync = "batch";
+  std::string retain;
   auto& app = o.app;
   auto& server = o.server;
   cli.add_option("--listen", listen, "HOST:PORT to serve REST and WebSocket on")
@@ -169,6 +215,18 @@ std::variant<Options, int> parse_options(int argc, const char* const* argv, std:
                  "open connections, HTTP and WebSocket together; one more is closed at once")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
       ->capture_default_str();
+  cli.add_option("--data-dir", data_dir,
+                 "where every accepted change is journaled (created if missing); '' = nowhere: "
+                 "nothing survives a restart")
+      ->capture_default_str();
+  cli.add_option("--fsync", fsync,
+                 "when a change counts as stored: always (fdatasync each), batch (group commit, "
+                 "at most 10 ms), never (written, not synced: a machine crash may lose it)")
+      ->check(CLI::IsMember({"always", "batch", "never"}))
+      ->capture_default_str();
+  cli.add_option("--retain", retain,
+                 "delete whole journal segments older than AGE and/or beyond SIZE per symbol, "
+                 "e.g. 7d, 10GiB or 7d,10GiB (units s m h d; B KiB MiB GiB TiB); default: keep all");
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -195,6 +253,20 @@ std::variant<Options, int> parse_options(int argc, const char* const* argv, std:
       return 2;
     }
     app.symbols.push_back(std::move(*def));
+  }
+  if (!data_dir.empty()) {
+    services::JournalConfig j;
+    j.data_dir = data_dir;
+    j.writer.fsync = *storage::parse_fsync_policy(fsync);  // checked by CLI11
+    if (!retain.empty()) {
+      auto policy = parse_retention(retain, error);
+      if (!policy) {
+        err << "--retain: " << error << "\n";
+        return 2;
+      }
+      j.retention = *policy;
+    }
+    app.journal = std::move(j);
   }
   app.timing.heartbeat = std::chrono::milliseconds(heartbeat_ms);
   app.timing.stale_after = std::chrono::milliseconds(stale_ms);

@@ -25,6 +25,9 @@ struct Options {
   std::string log_format = "text";  ///< text (key=value) or json
 };
 
+/// `--retain`'s value: "7d", "10GiB" or "7d,10GiB"; nullopt (and why in `error`) if invalid.
+std::optional<storage::RetentionPolicy> parse_retention(std::string_view text, std::string& error);
+
 /// The scheduler threads when --workers is not given: the io threads get
 /// cores of their own (ADR 011), and the runtime the rest, at least one.
 unsigned default_workers(unsigned hardware_threads, unsigned io_threads);

@@ -559,6 +559,10 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
         return fail(http::status::forbidden, "limit_exceeded",
                     "a resting-order limit is reached (--max-orders-per-book or "
                     "--max-orders-per-key): cancel orders first");
+      case ob::ErrorCode::unavailable:
+        return fail(http::status::service_unavailable, "overloaded",
+                    fmt::format("{} is not taking changes: its journal cannot write (see /readyz)",
+                                info.symbol));
       case ob::ErrorCode::invalid_field:
         break;
     }

@@ -16,6 +16,9 @@ enum class ErrorCode : std::uint8_t {
   mode_mismatch,     ///< the operation is of the wrong kind for the book's mode
   invalid_field,     ///< another malformed field (e.g. an empty external id, a bad spec)
   limit_exceeded,    ///< a configured limit (resting orders per book or per owner) is reached
+  /// Never from the book itself: its owner cannot take a change now (its
+  /// journal failed or is refusing writes); nothing was changed.
+  unavailable,
 };
 
 /// The snake_case name, as in API.md error bodies.
@@ -35,6 +38,8 @@ constexpr std::string_view to_string(ErrorCode e) {
       return "invalid_field";
     case ErrorCode::limit_exceeded:
       return "limit_exceeded";
+    case ErrorCode::unavailable:
+      return "unavailable";
   }
   return "internal";
 }

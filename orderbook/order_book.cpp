@@ -24,6 +24,10 @@ OrderBook::OrderBook(Mode mode, std::size_t expected_orders, std::uint64_t first
   change_.trades.reserve(64);
 }
 
+void OrderBook::skip_order_ids_to(std::uint64_t next) {
+  if (next > next_id_ && next < OrderId::kExternalBit) next_id_ = next;
+}
+
 // ---- bookkeeping -------------------------------------------------------------
 
 OrderBook::Top OrderBook::top() const {

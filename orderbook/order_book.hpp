@@ -130,6 +130,10 @@ class OrderBook {
   const ChangeSet& last_change() const { return change_; }
   /// The id the next add() will take.
   OrderId next_order_id() const { return OrderId(next_id_); }
+  /// Book-assigned ids continue from `next` (an owner's new incarnation skips
+  /// ids an earlier one may have handed out); no-op unless above the current
+  /// next id and below OrderId::kExternalBit.
+  void skip_order_ids_to(std::uint64_t next);
   /// Approximate heap bytes held by the book's structures.
   std::size_t memory_bytes() const;
 

@@ -46,8 +46,18 @@ rt::Result<std::unique_ptr<Application>, std::string> Application::start(rt::Run
   auto metrics = std::make_shared<Metrics>();
   events->add_handler("log", std::make_unique<LogHandler>());
   events->add_handler("metrics", std::make_unique<MetricsHandler>(metrics));
-  a.context_ = std::make_shared<const ServiceContext>(
-      ServiceContext{a.config_.timing, a.config_.limits, a.feeds_, a.books_, *events, metrics});
+  std::shared_ptr<Journals> journals;
+  if (a.config_.journal) {
+    auto store = storage::Store::open(a.config_.journal->data_dir);
+    if (!store) {
+      (void)events->stop();
+      return rt::Err{"data directory: " + store.error().to_string()};
+    }
+    journals = std::make_shared<Journals>(std::move(*store), a.config_.journal->writer);
+  }
+  ServiceContext context{a.config_.timing, a.config_.limits, a.feeds_, a.books_, *events, metrics};
+  context.journals = std::move(journals);
+  a.context_ = std::make_shared<const ServiceContext>(std::move(context));
 
   auto [symbols, symbols_spec] = rt::PartitionSupervisor::child_spec(
       "symbols", {.partitions = partitions, .child = [](std::size_t) {
@@ -92,6 +102,21 @@ rt::Result<std::unique_ptr<Application>, std::string> Application::start(rt::Run
   }
   a.root_ = *root;
 
+  if (const auto& journaled = a.context_->journals) {
+    // What was journaled comes back first, as it was; a configured symbol
+    // that disagrees with its journal is then a conflict, said at start.
+    auto names = journaled->store.symbols();
+    if (!names) return rt::Err{"data directory: " + names.error().to_string()};
+    for (const std::string& name : *names) {
+      auto spec = journaled_spec(journaled->store, name);
+      if (!spec) return rt::Err{"journal of " + name + ": " + spec.error()};
+      if (!*spec) continue;  // nothing durable in it yet
+      auto made = a.ensure_symbol(name, **spec);
+      if (!made) return rt::Err{"symbol " + name + " (journaled): " + made.error().detail};
+    }
+    spdlog::info("event=journals_recovered data_dir={} symbols={}",
+                 a.config_.journal->data_dir.string(), names->size());
+  }
   for (const SymbolDefinition& d : a.config_.symbols) {
     auto made = a.ensure_symbol(d.symbol, d.spec);
     if (!made) return rt::Err{"symbol " + d.symbol + ": " + made.error().detail};
@@ -128,6 +153,12 @@ std::optional<std::string> Application::not_ready_reason() const {
   if (!ingest_server()) return std::string("the ingest process is restarting");
   if (const std::size_t down = directory_health_->unavailable(); down > 0) {
     return fmt::format("{} symbols wait for their partition to restart", down);
+  }
+  if (const auto& journals = context_->journals) {
+    if (const storage::Health h = journals->writer.health(); !h.healthy) {
+      return "the journal cannot write: " + h.reason;
+    }
+    if (auto damaged = journals->damage.summary()) return "journal damage found: " + *damaged;
   }
   return std::nullopt;
 }

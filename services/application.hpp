@@ -13,10 +13,12 @@
 // Beside the tree, owned by this object because every process refers to
 // them: the `feeds` and `books` registries (created first, destroyed last),
 // the metrics, and the system EventManager with its log and metrics handlers
-// (started before the tree, stopped after it). ready() is true once the tree
-// is up and the configured symbols exist.
+// (started before the tree, stopped after it), and the journals (opened
+// before the tree; every symbol found in them is started again, before the
+// configured ones). ready() is true once the tree is up and the symbols exist.
 // Thread-safety: start/stop from one thread; the accessors are thread-safe.
 
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,6 +43,14 @@ struct SymbolDefinition {
   SymbolSpec spec;
 };
 
+/// Durability (API.md "Durability"): where and how every change is journaled.
+struct JournalConfig {
+  std::filesystem::path data_dir = "var";
+  storage::WriterOptions writer;
+  /// What old journal each symbol keeps (`--retain`); by default all of it.
+  storage::RetentionPolicy retention;
+};
+
 struct ApplicationConfig {
   std::size_t partitions = 0;  ///< symbol partitions; 0 = scheduler workers
   /// Rate limiter partitions; 0 = RateLimiters::default_partitions.
@@ -56,6 +66,8 @@ struct ApplicationConfig {
   std::optional<SimulatorFeedOptions> simulator;
   /// A synthetic trade feed over every symbol that exists at start (load tests).
   std::optional<TickFeedOptions> tick_feed;
+  /// Journals under a data directory; nullopt: nothing is durable.
+  std::optional<JournalConfig> journal;
 };
 
 class Application {

@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "runtime/registry.hpp"
+#include "services/journals.hpp"
 #include "services/metrics.hpp"
 #include "services/symbol_spec.hpp"
 #include "services/system_events.hpp"
@@ -45,7 +46,7 @@ struct SymbolLimits {
 /// (API.md "REST"): incarnation k of a symbol's book numbers its orders from
 /// k * 2^40 + 1 (the first one from 1). Entries outlive a deleted symbol, so
 /// re-creating it does not reuse ids either. This is the one seam for
-/// durability: a journal's recovered high-water mark will seed from here.
+/// durability: a recovered book continues from its journal's ids, and never below this.
 class OrderIdSeeds {
  public:
   static constexpr std::uint64_t kBlock = std::uint64_t{1} << 40;
@@ -100,6 +101,8 @@ struct ServiceContext {
   std::shared_ptr<Metrics> metrics;
   std::shared_ptr<OrderIdSeeds> order_ids = std::make_shared<OrderIdSeeds>();
   std::shared_ptr<RestingOrderCounts> resting_orders = std::make_shared<RestingOrderCounts>();
+  /// Where every accepted change is journaled; null: nothing is (tests, `--data-dir ''`).
+  std::shared_ptr<Journals> journals;
 };
 using ContextPtr = std::shared_ptr<const ServiceContext>;
 

@@ -28,6 +28,8 @@ feeds::EventError to_event_error(ob::ErrorCode c) {
       return feeds::EventError::invalid_field;
     case ob::ErrorCode::limit_exceeded:
       return feeds::EventError::limit_exceeded;
+    case ob::ErrorCode::unavailable:
+      return feeds::EventError::unavailable;
   }
   return feeds::EventError::invalid_field;
 }
@@ -51,17 +53,76 @@ std::string describe(ob::ErrorCode c, const feeds::Event& e) {
       return "order_id: must not be empty";
     case ob::ErrorCode::limit_exceeded:
       return "order_id: the book already rests its maximum of orders (--max-orders-per-book)";
+    case ob::ErrorCode::unavailable:
+      return "the book is not taking changes (its journal cannot write)";
   }
   return "rejected";
 }
 
 }  // namespace
 
+namespace {
+
+// The answer to a call whose record is being made durable, sent by whichever
+// comes second: the handler with its result, or the journal with its verdict
+// (on its own thread). A record that failed answers `failed`, whatever the result.
+template <class R>
+class DurableReply {
+ public:
+  DurableReply(rt::From<R> from, R failed) : from_(std::move(from)), failed_(std::move(failed)) {}
+
+  void result(R r) {
+    std::unique_lock lock(mu_);
+    result_ = std::move(r);
+    if (durable_) answer(lock);
+  }
+  void durable(bool ok) {
+    std::unique_lock lock(mu_);
+    durable_ = ok;
+    if (result_ || !ok) answer(lock);
+  }
+
+ private:
+  void answer(std::unique_lock<std::mutex>& lock) {
+    if (answered_) return;
+    answered_ = true;
+    R r = *durable_ ? std::move(*result_) : std::move(failed_);
+    lock.unlock();
+    (void)from_.reply(std::move(r));
+  }
+
+  std::mutex mu_;
+  rt::From<R> from_;
+  R failed_;
+  std::optional<R> result_;
+  std::optional<bool> durable_;
+  bool answered_ = false;
+};
+
+}  // namespace
+
+template <class R, class Rec, class F>
+OrderBookServer::CallAction<R> OrderBookServer::durably(From<R>& from, const Rec& record,
+                                                        R refused, F&& apply) {
+  if (journals_ == nullptr) return reply(apply());
+  if (refusing_) return reply(std::move(refused));
+  auto answer = std::make_shared<DurableReply<R>>(from, refused);
+  storage::JournalWriter::OnDurable done = [answer, failed = report_failure()](
+                                               const storage::Status& s) {
+    answer->durable(s.ok());
+    if (!s) failed(s);
+  };
+  if (append(journal::encode(record), std::move(done))) return reply(std::move(refused));
+  answer->result(apply());
+  return noreply();
+}
+
 OrderBookServer::OrderBookServer(SymbolInfoPtr info, ContextPtr ctx)
     : info_(std::move(info)),
       ctx_(std::move(ctx)),
       metrics_(ctx_->metrics->symbol(info_->symbol)),
-      book_(info_->spec.mode, 0, ctx_->order_ids->next_first_id(info_->symbol)) {}
+      book_(info_->spec.mode, 0, ctx_->order_ids->next_first_id(info_->symbol)),
+      journals_(ctx_->journals.get()) {}
 
 void OrderBookServer::ReleaseOnExit::on_process_exit(rt::Process&) noexcept {
   for (const auto& [id, o] : server_.api_orders_) server_.ctx_->resting_orders->release(o.owner);
@@ -121,6 +182,11 @@ OrderBookServer::Action OrderBookServer::init() {
     ctx_->events.notify({SystemEvent::Kind::process_restarted, info_->symbol,
                          std::string(restart_kind::order_book_server)});
   }
+  if (journals_ != nullptr) {
+    if (std::optional<std::string> failed = recover()) {
+      return stop(rt::ExitReason::error("journal recovery: " + *failed));
+    }
+  }
   refresh_gauges();
   return ok();
 }
@@ -128,7 +194,8 @@ OrderBookServer::Action OrderBookServer::init() {
 // ---- events ---------------------------------------------------------------------
 
 std::optional<EventFailure> OrderBookServer::apply_one(const feeds::Event& e,
-                                                       std::int64_t receipt_ns) {
+                                                       std::int64_t receipt_ns,
+                                                       std::size_t max_orders) {
   using feeds::EventType;
   const std::int64_t ts = e.ts_ns != 0 ? e.ts_ns : receipt_ns;
   auto failed = [&](ob::ErrorCode c) {
@@ -159,7 +226,7 @@ std::optional<EventFailure> OrderBookServer::apply_one(const feeds::Event& e,
     return std::nullopt;
   }
   if (e.type == EventType::add) {
-    if (book_.order_count() >= ctx_->limits.max_orders_per_book) {
+    if (book_.order_count() >= max_orders) {
       // Counted per line by the caller; logged at most once a second per book.
       if (const std::int64_t now = rt::coarse_monotonic_ms(); now - last_limit_log_ms_ >= 1000) {
         last_limit_log_ms_ = now;
@@ -202,32 +269,66 @@ std::optional<EventFailure> OrderBookServer::apply_one(const feeds::Event& e,
   return std::nullopt;
 }
 
-OrderBookServer::Action OrderBookServer::handle_cast(Apply&& a) {
-  std::size_t rejected = 0;
-  for (const feeds::Event& e : a.events) {
-    if (auto f = apply_one(e, a.receipt_ns)) {
-      ++rejected;
-      ctx_->metrics->ingest_rejects(feeds::to_string(f->code)).Increment();
+std::vector<EventFailure> OrderBookServer::apply_events(const std::vector<feeds::Event>& events,
+                                                        std::int64_t receipt_ns,
+                                                        std::size_t max_orders) {
+  std::vector<EventFailure> failures;
+  for (std::uint32_t i = 0; i < events.size(); ++i) {
+    if (auto f = apply_one(events[i], receipt_ns, max_orders)) {
+      f->index = i;
+      failures.push_back(std::move(*f));
     }
   }
-  if (rejected > 0) {
-    spdlog::debug("symbol={} rejected={} of {} events", info_->symbol, rejected, a.events.size());
+  return failures;
+}
+
+OrderBookServer::Action OrderBookServer::handle_cast(Apply&& a) {
+  journal::EventsRecord rec{std::move(a.events), a.receipt_ns, ctx_->limits.max_orders_per_book};
+  if (journals_ != nullptr) {
+    // Without a caller to tell, a refused batch is dropped: logged, at most once a second.
+    std::optional<std::string> refused = refusing_;
+    if (!refused) refused = append(journal::encode(rec), report_failure());
+    if (refused) {
+      if (const std::int64_t now = rt::coarse_monotonic_ms(); now - last_refusal_log_ms_ >= 1000) {
+        last_refusal_log_ms_ = now;
+        spdlog::warn("book {}: {} feed events dropped: {}", info_->symbol, rec.events.size(),
+                     *refused);
+      }
+      return noreply();
+    }
+  }
+  const std::vector<EventFailure> failures =
+      apply_events(rec.events, rec.receipt_ns, rec.max_orders_per_book);
+  for (const EventFailure& f : failures) {
+    ctx_->metrics->ingest_rejects(feeds::to_string(f.code)).Increment();
+  }
+  if (!failures.empty()) {
+    spdlog::debug("symbol={} rejected={} of {} events", info_->symbol, failures.size(),
+                  rec.events.size());
   }
   flush();
   return noreply();
 }
 
 OrderBookServer::CallAction<std::vector<EventFailure>> OrderBookServer::handle_call(
-    ApplyReport&& a, From<std::vector<EventFailure>>&) {
-  std::vector<EventFailure> failures;
-  for (std::uint32_t i = 0; i < a.events.size(); ++i) {
-    if (auto f = apply_one(a.events[i], a.receipt_ns)) {
-      f->index = i;
-      failures.push_back(std::move(*f));
+    ApplyReport&& a, From<std::vector<EventFailure>>& from) {
+  journal::EventsRecord rec{std::move(a.events), a.receipt_ns, ctx_->limits.max_orders_per_book};
+  // Every line of a batch the journal did not take is unavailable, none applied.
+  std::vector<EventFailure> unavailable;
+  if (journals_ != nullptr) {
+    unavailable.reserve(rec.events.size());
+    const std::string why =
+        fmt::format("symbol: '{}' is not taking changes (its journal cannot write)", info_->symbol);
+    for (std::uint32_t i = 0; i < rec.events.size(); ++i) {
+      unavailable.push_back(EventFailure{i, feeds::EventError::unavailable, why});
     }
   }
-  flush();
-  return reply(std::move(failures));
+  return durably(from, rec, std::move(unavailable), [&] {
+    std::vector<EventFailure> failures =
+        apply_events(rec.events, rec.receipt_ns, rec.max_orders_per_book);
+    flush();
+    return failures;
+  });
 }
 
 // ---- what every change does ------------------------------------------------------
@@ -272,6 +373,10 @@ void OrderBookServer::to_feed(M msg) {
 }
 
 void OrderBookServer::flush() {
+  if (replaying_) {  // told the first time
+    pending_ = {};
+    return;
+  }
   metrics_.orders.Increment(static_cast<double>(pending_.orders));
   metrics_.cancels.Increment(static_cast<double>(pending_.cancels));
   metrics_.trades.Increment(static_cast<double>(pending_.trades));
@@ -374,40 +479,51 @@ std::string OrderBookServer::id_string(ob::OrderId id) const {
 }
 
 OrderBookServer::CallAction<ob::Result<OrderReport>> OrderBookServer::handle_call(
-    const PlaceOrder& p, From<ob::Result<OrderReport>>&) {
-  if (book_.mode() != ob::Mode::venue)
-    return reply(ob::Result<OrderReport>(ob::ErrorCode::mode_mismatch));
+    const PlaceOrder& p, From<ob::Result<OrderReport>>& from) {
+  using R = ob::Result<OrderReport>;
+  if (book_.mode() != ob::Mode::venue) return reply(R(ob::ErrorCode::mode_mismatch));
   const OrderRequest& o = p.order;
   // A repeat after a timeout (API.md "Timeouts"): the first order, not a second.
   if (const ClientOrder* first = remembered_order(o.owner, o.client_order_id)) {
-    if (!first->fields.same_order(o)) {
-      return reply(ob::Result<OrderReport>(ob::ErrorCode::duplicate_order));
-    }
+    if (!first->fields.same_order(o)) return reply(R(ob::ErrorCode::duplicate_order));
     OrderReport again = first->last;
     // Still resting: its fills since then show in the book's current view.
     if (std::optional<ob::OrderId> id = find_api_order(again.order_id, o.owner)) {
-      const ob::Result<OrderReport> now = report(*id);
+      const R now = report(*id);
       again.status = now->status;
       again.filled = now->filled;
       again.remaining = now->remaining;
     }
     again.repeated = true;
-    return reply(ob::Result<OrderReport>(std::move(again)));
+    return reply(R(std::move(again)));
   }
   // Only a gtc limit order may rest: it is the one the resting limits refuse
   // (conservatively, even one that would fill at once), and it reserves its
-  // owner's count until it leaves.
+  // owner's count until it leaves. These checks depend on configuration and
+  // on other books, so they come before the journal, which a replay trusts.
   const bool may_rest = o.type == ob::OrderType::limit && o.tif == ob::TimeInForce::gtc;
   const SymbolLimits& limits = ctx_->limits;
   if (may_rest && book_.order_count() >= limits.max_orders_per_book) {
-    return reply(ob::Result<OrderReport>(ob::ErrorCode::limit_exceeded));
+    return reply(R(ob::ErrorCode::limit_exceeded));
   }
   if (may_rest && !ctx_->resting_orders->try_reserve(o.owner, limits.max_orders_per_owner)) {
-    return reply(ob::Result<OrderReport>(ob::ErrorCode::limit_exceeded));
+    return reply(R(ob::ErrorCode::limit_exceeded));
   }
+  const journal::OrderRecord rec{o, wall_clock_ns()};
+  bool placed = false;
+  auto answer = durably(from, rec, R(ob::ErrorCode::unavailable), [&] {
+    placed = true;
+    return place(rec.order, rec.ts_ns);
+  });
+  if (!placed && may_rest) ctx_->resting_orders->release(o.owner);  // refused by the journal
+  return answer;
+}
+
+ob::Result<OrderReport> OrderBookServer::place(const OrderRequest& o, std::int64_t ts_ns) {
+  const bool may_rest = o.type == ob::OrderType::limit && o.tif == ob::TimeInForce::gtc;
   auto r = book_.add(ob::NewOrder{o.side, o.price, o.qty, o.type, o.tif});
   if (may_rest && (!r || !r->remaining.positive())) ctx_->resting_orders->release(o.owner);
-  if (!r) return reply(ob::Result<OrderReport>(r.error()));
+  if (!r) return ob::Result<OrderReport>(r.error());
   OrderReport rep;
   rep.order_id = std::to_string(r->id.value());
   rep.client_order_id = o.client_order_id;
@@ -428,9 +544,9 @@ OrderBookServer::CallAction<ob::Result<OrderReport>> OrderBookServer::handle_cal
   }
   remember_order(o.owner, o, rep);
   ++pending_.orders;
-  after_change(wall_clock_ns());
+  after_change(ts_ns);
   flush();
-  return reply(ob::Result<OrderReport>(std::move(rep)));
+  return ob::Result<OrderReport>(std::move(rep));
 }
 
 ob::Result<OrderReport> OrderBookServer::report(ob::OrderId id) const {
@@ -460,22 +576,28 @@ OrderBookServer::CallAction<ob::Result<OrderReport>> OrderBookServer::handle_cal
 }
 
 OrderBookServer::CallAction<ob::Result<OrderReport>> OrderBookServer::handle_call(
-    const CancelOrder& c, From<ob::Result<OrderReport>>&) {
+    const CancelOrder& c, From<ob::Result<OrderReport>>& from) {
+  using R = ob::Result<OrderReport>;
   // The mode first: a mirror's orders are the venue's, and a DELETE must not
   // make the mirror diverge (a later execute would be rejected).
-  if (book_.mode() != ob::Mode::venue)
-    return reply(ob::Result<OrderReport>(ob::ErrorCode::mode_mismatch));
+  if (book_.mode() != ob::Mode::venue) return reply(R(ob::ErrorCode::mode_mismatch));
   std::optional<ob::OrderId> id = find_api_order(c.order_id, c.owner);
-  if (!id) return reply(ob::Result<OrderReport>(ob::ErrorCode::unknown_order));
-  ob::Result<OrderReport> rep = report(*id);
-  if (ob::Status s = book_.cancel(*id); !s) return reply(ob::Result<OrderReport>(s.error()));
+  if (!id) return reply(R(ob::ErrorCode::unknown_order));
+  const journal::CancelRecord rec{c.order_id, c.owner, wall_clock_ns()};
+  return durably(from, rec, R(ob::ErrorCode::unavailable),
+                 [&] { return R(cancel(*id, rec.ts_ns)); });
+}
+
+OrderReport OrderBookServer::cancel(ob::OrderId id, std::int64_t ts_ns) {
+  OrderReport rep = *report(id);
+  (void)book_.cancel(id);  // it rests (find_api_order): cannot fail
   ++pending_.cancels;
-  rep->status = ob::OrderStatus::cancelled;
-  rep->remaining = ob::Qty(0);
-  forget_api_order(id->value(), &*rep);
-  after_change(wall_clock_ns());
+  rep.status = ob::OrderStatus::cancelled;
+  rep.remaining = ob::Qty(0);
+  forget_api_order(id.value(), &rep);
+  after_change(ts_ns);
   flush();
-  return reply(std::move(rep));
+  return rep;
 }
 
 // ---- queries and subscriptions ------------------------------------------------------

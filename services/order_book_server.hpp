@@ -19,9 +19,17 @@
 // - Sends every trade to the symbol's PriceFeedHandler as a Tick, and other
 //   updates as (rate-limited) Touches, so freshness covers the whole symbol.
 //
-// On a crash the supervisor restarts it with an empty book (book seq 0) and
-// it re-registers; subscribers monitor it and resubscribe (a fresh snapshot).
-// Durability is a later issue.
+// Durability (API.md "Durability", docs/decisions/023): with journals, every
+// request that may change the book is appended to the symbol's journal
+// *before* it is applied, as it came; a call is answered once its record is
+// durable. init() rebuilds the book by replaying the journal through the same
+// code, so seq, ids and resting orders continue after a crash or a restart.
+// A journal that refuses a record gets `unavailable` and nothing changes; a
+// record that fails to become durable stops the server (its book is ahead of
+// its journal) and its successor recovers; a server that starts while the
+// journal is unhealthy refuses writes and probes it once a second.
+// On a crash the supervisor restarts it and it re-registers; subscribers
+// monitor it and resubscribe (a fresh snapshot).
 // Thread-safety: a process; talk to it with the messages below.
 
 #include <cstdint>
@@ -35,29 +43,13 @@
 #include "runtime/gen_server.hpp"
 #include "services/book_window.hpp"
 #include "services/context.hpp"
+#include "services/journal_record.hpp"
+#include "services/order_request.hpp"
 #include "services/price_feed_handler.hpp"
 #include "services/subscriber_set.hpp"
 #include "services/wire.hpp"
 
 namespace services {
-
-/// An order entered through the API (venue mode), validated and in ticks/lots.
-struct OrderRequest {
-  ob::Side side = ob::Side::buy;
-  ob::OrderType type = ob::OrderType::limit;
-  ob::TimeInForce tif = ob::TimeInForce::gtc;
-  ob::Price price;  ///< limit orders only
-  ob::Qty qty;
-  std::string client_order_id;
-  /// Who places it (the request's principal): only the owner can read or
-  /// cancel it. Opaque.
-  std::string owner;
-
-  /// The fields that make two orders "the same" for client_order_id idempotency.
-  bool same_order(const OrderRequest& o) const {
-    return side == o.side && type == o.type && tif == o.tif && price == o.price && qty == o.qty;
-  }
-};
 
 /// One fill of an API order, at the resting (maker) order's price.
 struct OrderFill {
@@ -164,6 +156,22 @@ class OrderBookServer : public rt::GenServer<OrderBookServer> {
   Action handle_cast(const Unsubscribe& u);
   Action handle_info(const rt::Down& d);
 
+  /// From the journal's I/O thread: a record applied in memory is not durable.
+  struct JournalFailed {
+    std::string reason;
+  };
+  /// The answer to a probe record written while refusing.
+  struct ProbeDone {
+    std::uint64_t seq = 0;
+    bool durable = false;
+    std::string reason;
+  };
+  /// Time to probe the journal again.
+  struct ProbeTick {};
+  Action handle_cast(const JournalFailed& f);
+  Action handle_cast(const ProbeDone& p);
+  Action handle_info(const ProbeTick&);
+
  private:
   // What the API needs to report an order of its own while it rests.
   struct ApiOrder {
@@ -181,8 +189,37 @@ class OrderBookServer : public rt::GenServer<OrderBookServer> {
   /// The remembered order of (owner, client_order_id), or null.
   ClientOrder* remembered_order(std::string_view owner, std::string_view client_order_id);
   void remember_order(const std::string& owner, const OrderRequest& o, const OrderReport& rep);
-  /// Applies one event; nullopt on success.
-  std::optional<EventFailure> apply_one(const feeds::Event& e, std::int64_t receipt_ns);
+  /// Applies one event; nullopt on success. Adds past `max_orders` are refused.
+  std::optional<EventFailure> apply_one(const feeds::Event& e, std::int64_t receipt_ns,
+                                        std::size_t max_orders);
+  /// Applies a batch in order; the failures with their index.
+  std::vector<EventFailure> apply_events(const std::vector<feeds::Event>& events,
+                                         std::int64_t receipt_ns, std::size_t max_orders);
+  /// Places an order that passed the checks a replay does not repeat (mode,
+  /// idempotent repeat, resting limits: the owner's count is reserved if it may rest).
+  ob::Result<OrderReport> place(const OrderRequest& o, std::int64_t ts_ns);
+  /// Cancels a resting API order found by find_api_order.
+  OrderReport cancel(ob::OrderId id, std::int64_t ts_ns);
+
+  // ---- durability (order_book_recovery.cpp) ----
+  /// Rebuilds the book from the journal; the error says why it cannot.
+  std::optional<std::string> recover();
+  /// Applies one journal record as when it was first applied (nothing published).
+  std::optional<std::string> replay(const journal::Record& r);
+  /// Why a write must be refused now (journal refusing), or nullopt.
+  std::optional<std::string> refusing() const { return refusing_; }
+  /// Appends a request's record (journal::encode'd) before it is applied; the
+  /// error when refused. `done` runs on the journal's thread once it is durable or failed.
+  std::optional<std::string> append(std::string payload, storage::JournalWriter::OnDurable done);
+  /// Runs `apply` for a call whose record goes to the journal first and
+  /// answers once the record is durable; `refused` answers when the journal
+  /// refuses it (then `apply` does not run). Without journals: applies, answers.
+  template <class R, class Rec, class F>
+  CallAction<R> durably(From<R>& from, const Rec& record, R refused, F&& apply);
+  /// Starts refusing writes and probing the journal once a second.
+  void start_refusing(std::string reason);
+  /// A callback that tells this server when a record applied in memory failed.
+  storage::JournalWriter::OnDurable report_failure();
   /// After a successful operation: publish, forward trades, touch, count.
   void after_change(std::int64_t ts_ns);
   void refresh_gauges();
@@ -255,6 +292,13 @@ class OrderBookServer : public rt::GenServer<OrderBookServer> {
   } pending_;
   std::vector<BookGroup> book_groups_;  // one per depth in use: few
   std::vector<ob::LevelDelta> scratch_changes_;
+  // Durability: the journals (null: none), the last record appended, and why
+  // writes are refused while the journal does not take them.
+  Journals* journals_ = nullptr;
+  std::uint64_t journal_seq_ = 0;
+  bool replaying_ = false;  // in recover(): nothing is published, forwarded or counted
+  std::optional<std::string> refusing_;
+  std::int64_t last_refusal_log_ms_ = -1'000'000;
 };
 
 }  // namespace services

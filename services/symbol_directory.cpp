@@ -236,6 +236,14 @@ SymbolDirectory::handle_call(const Remove& r, From<rt::Result<Removed, Directory
     return reply(R(rt::Err{DirectoryError{DirectoryError::Code::unavailable, nullptr,
                                           "stopping its servers: " + stopped.error()}}));
   }
+  // Its journal goes too, or a restart would bring the symbol back. Should
+  // that fail, the symbol stays listed (its servers start again on demand).
+  if (ctx_->journals) {
+    if (storage::Status s = ctx_->journals->remove(r.symbol); !s) {
+      return reply(R(rt::Err{DirectoryError{DirectoryError::Code::unavailable, nullptr,
+                                            "deleting its journal: " + s.error().to_string()}}));
+    }
+  }
   symbols_.erase(it);
   update_health();
   // Only now: no server holds the series any more, and no new one can be

@@ -1,0 +1,80 @@
+#pragma once
+// Journals: what the symbol servers share to make their changes durable
+// (API.md "Durability", docs/decisions/023-journal-integration.md) — the data
+// directory, the one group-commit writer, and what recovery found damaged.
+// Owned by the Application, built before the process tree and destroyed
+// after it, so every server's appends are answered before the writer goes.
+// Thread-safety: the store is immutable, the writer and the damage list are thread-safe.
+
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "services/symbol_spec.hpp"
+#include "storage/journal_writer.hpp"
+#include "storage/store.hpp"
+
+namespace services {
+
+/// Symbols whose journal recovery found damaged (and quarantined), for /readyz.
+class JournalDamage {
+ public:
+  void report(std::string_view symbol, std::string what) {
+    std::lock_guard lock(mu_);
+    damaged_[std::string(symbol)] = std::move(what);
+  }
+  /// A deleted symbol's damage is gone with its journal.
+  void forget(std::string_view symbol) {
+    std::lock_guard lock(mu_);
+    if (auto it = damaged_.find(symbol); it != damaged_.end()) damaged_.erase(it);
+  }
+  /// "BTC-USD: <what>" for the first damaged symbol, and how many there are; nullopt if none.
+  std::optional<std::string> summary() const {
+    std::lock_guard lock(mu_);
+    if (damaged_.empty()) return std::nullopt;
+    const auto& [symbol, what] = *damaged_.begin();
+    std::string s = symbol + ": " + what;
+    if (damaged_.size() > 1) s += " (and " + std::to_string(damaged_.size() - 1) + " more symbols)";
+    return s;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::string, std::less<>> damaged_;
+};
+
+/// The data directory and its writer.
+struct Journals {
+  Journals(storage::Store s, storage::WriterOptions options)
+      : store(std::move(s)), writer(store, std::move(options)) {}
+
+  /// Deletes a symbol's journal once what it has in flight is answered (DELETE /symbols).
+  storage::Status remove(std::string_view symbol);
+
+  const storage::Store store;
+  storage::JournalWriter writer;
+  JournalDamage damage;
+};
+
+/// Runs one of the writer's ordered operations (flush, remove, quarantine:
+/// `op(done)`) and waits until it is done. Blocks: the writer has its own thread.
+template <class Op>
+storage::Status await_done(Op&& op) {
+  auto done = std::make_shared<std::promise<storage::Status>>();
+  std::future<storage::Status> answered = done->get_future();
+  if (storage::Status s = op([done](const storage::Status& st) { done->set_value(st); }); !s) {
+    return s;
+  }
+  return answered.get();
+}
+
+/// The spec a symbol's journal begins with; nullopt for an empty journal,
+/// an error when it cannot be read or does not begin with one.
+rt::Result<std::optional<SymbolSpec>, std::string> journaled_spec(const storage::Store& store,
+                                                                  std::string_view symbol);
+
+}  // namespace services

@@ -1,0 +1,206 @@
+// OrderBookServer's side of durability: appending records, rebuilding the
+// book from its journal in init(), and refusing writes while the journal
+// cannot take them (docs/decisions/023-journal-integration.md).
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "runtime/clock.hpp"
+#include "services/order_book_server.hpp"
+#include "storage/journal_reader.hpp"
+
+namespace services {
+
+namespace {
+
+// How often a refusing server probes the journal with a record that changes nothing.
+constexpr std::chrono::milliseconds kProbeInterval{1000};
+
+// The first id of a new incarnation's block: past every id the journal's
+// incarnations may have handed out, acknowledged or not.
+std::uint64_t next_block_start(std::uint64_t next_id) {
+  constexpr std::uint64_t block = OrderIdSeeds::kBlock;
+  return (next_id - 1) / block * block + block + 1;
+}
+
+}  // namespace
+
+std::optional<std::string> OrderBookServer::append(std::string payload,
+                                                   storage::JournalWriter::OnDurable done) {
+  storage::Status s =
+      journals_->writer.append(info_->symbol, journal_seq_ + 1, std::move(payload), std::move(done));
+  if (!s) return s.error().to_string();
+  ++journal_seq_;
+  return std::nullopt;
+}
+
+storage::JournalWriter::OnDurable OrderBookServer::report_failure() {
+  return [self = ref()](const storage::Status& s) {
+    if (!s) (void)rt::cast(self, JournalFailed{s.error().to_string()});
+  };
+}
+
+OrderBookServer::Action OrderBookServer::handle_cast(const JournalFailed& f) {
+  // The book holds a change its journal does not: start again from the journal.
+  spdlog::error("book {}: a journal record failed ({}); restarting from the journal",
+                info_->symbol, f.reason);
+  return stop(rt::ExitReason::error("journal write failed: " + f.reason));
+}
+
+void OrderBookServer::start_refusing(std::string reason) {
+  spdlog::warn("book {}: refusing changes until the journal writes again: {}", info_->symbol,
+               reason);
+  refusing_ = std::move(reason);
+  rt::send_after(ref(), ProbeTick{}, kProbeInterval);
+}
+
+OrderBookServer::Action OrderBookServer::handle_info(const ProbeTick&) {
+  if (!refusing_) return noreply();
+  const std::uint64_t seq = journal_seq_ + 1;
+  auto refused = append(journal::encode(journal::ProbeRecord{}),
+                        [self = ref(), seq](const storage::Status& s) {
+                          (void)rt::cast(self, ProbeDone{seq, s.ok(),
+                                                         s.ok() ? "" : s.error().to_string()});
+                        });
+  if (refused) {
+    refusing_ = std::move(*refused);
+    rt::send_after(ref(), ProbeTick{}, kProbeInterval);
+  }
+  return noreply();
+}
+
+OrderBookServer::Action OrderBookServer::handle_cast(const ProbeDone& p) {
+  if (!refusing_) return noreply();
+  if (p.durable) {
+    spdlog::info("book {}: the journal writes again; taking changes", info_->symbol);
+    refusing_.reset();
+  } else {
+    refusing_ = p.reason;
+    rt::send_after(ref(), ProbeTick{}, kProbeInterval);
+  }
+  return noreply();
+}
+
+std::optional<std::string> OrderBookServer::replay(const journal::Record& r) {
+  using namespace journal;
+  if (const auto* spec = std::get_if<SpecRecord>(&r)) {
+    if (spec->spec != info_->spec) {
+      return fmt::format("the journal is of a {} book with tick {} and lot {}, not this one's",
+                         ob::to_string(spec->spec.mode), spec->spec.tick_size(),
+                         spec->spec.lot_size());
+    }
+    if (book_.seq() != 0) return std::string("a spec record after changes");
+    book_ = ob::OrderBook(info_->spec.mode, 0, spec->first_order_id);
+  } else if (const auto* events = std::get_if<EventsRecord>(&r)) {
+    (void)apply_events(events->events, events->receipt_ns, events->max_orders_per_book);
+  } else if (const auto* order = std::get_if<OrderRecord>(&r)) {
+    const OrderRequest& o = order->order;
+    // It passed the resting limits when it came: count it again, unconditionally.
+    if (o.type == ob::OrderType::limit && o.tif == ob::TimeInForce::gtc) {
+      (void)ctx_->resting_orders->try_reserve(o.owner, std::numeric_limits<std::size_t>::max());
+    }
+    (void)place(o, order->ts_ns);
+  } else if (const auto* cancel_rec = std::get_if<CancelRecord>(&r)) {
+    if (std::optional<ob::OrderId> id = find_api_order(cancel_rec->order_id, cancel_rec->owner)) {
+      (void)cancel(*id, cancel_rec->ts_ns);
+    }
+  } else if (const auto* ids = std::get_if<IdsRecord>(&r)) {
+    book_.skip_order_ids_to(ids->next_order_id);
+  }
+  // ProbeRecord: nothing.
+  return std::nullopt;
+}
+
+std::optional<std::string> OrderBookServer::recover() {
+  const std::string& symbol = info_->symbol;
+  storage::JournalWriter& writer = journals_->writer;
+  // What an earlier incarnation appended is answered (durable or cut off) first.
+  if (storage::Status s = await_done([&](auto done) { return writer.flush(symbol, done); }); !s) {
+    return s.error().to_string();
+  }
+  auto reader = storage::JournalReader::open(journals_->store, symbol, 0);
+  if (!reader) return reader.error().to_string();
+
+  // Nothing replayed goes anywhere: no subscriber exists yet, and what the
+  // feed handler and the metrics saw the first time is not told twice.
+  const std::int64_t started_ms = rt::coarse_monotonic_ms();
+  std::uint64_t records = 0;
+  std::optional<storage::Corruption> damage;
+  replaying_ = true;
+  while (std::optional<storage::RecordView> rec = reader->next()) {
+    auto decoded = journal::decode(rec->payload);
+    std::optional<std::string> bad =
+        decoded ? replay(*decoded) : std::optional<std::string>(decoded.error());
+    if (!bad && records == 0 && !std::holds_alternative<journal::SpecRecord>(*decoded)) {
+      bad = "the journal does not start with its spec";
+    }
+    flush();
+    if (bad) {
+      // A record that framed well but means nothing: damage like any other.
+      storage::Corruption c;
+      for (const storage::SegmentInfo& seg : reader->segments()) {
+        if (seg.first_seq <= rec->seq) {
+          c.segment = seg.path;
+          c.first_seq = seg.first_seq;
+        }
+      }
+      c.offset = rec->offset;
+      c.last_good_seq = journal_seq_;
+      c.reason = fmt::format("record {}: {}", rec->seq, *bad);
+      damage = std::move(c);
+      break;
+    }
+    journal_seq_ = rec->seq;
+    ++records;
+  }
+  replaying_ = false;
+  switch (reader->end().kind) {
+    case storage::ReadEnd::Kind::io_error:
+      return reader->end().error->to_string();
+    case storage::ReadEnd::Kind::corrupt:
+      if (!damage) damage = reader->end().corruption;
+      break;
+    default:
+      break;
+  }
+  if (damage) {
+    // The book is the state after the last good record; what follows moves
+    // aside so appends continue after it, and /readyz says what happened.
+    spdlog::error("book {}: journal damaged: {}; recovered up to record {}, the rest quarantined",
+                  symbol, damage->to_string(), journal_seq_);
+    if (storage::Status s = await_done([&](auto done) {
+          return writer.quarantine(symbol, *damage, done);
+        });
+        !s) {
+      return "quarantine: " + s.error().to_string();
+    }
+    journals_->damage.report(symbol, fmt::format("journal damaged ({}); recovered to record {}",
+                                                 damage->to_string(), journal_seq_));
+  }
+
+  if (journal_seq_ == 0) {
+    // A new journal starts with what it is of.
+    if (auto refused = append(journal::encode(journal::SpecRecord{
+                                  info_->spec, book_.next_order_id().value()}),
+                              report_failure())) {
+      return "the spec record was refused: " + *refused;
+    }
+  } else {
+    // Every incarnation numbers from a block of its own: ids the last one
+    // handed out after its last durable record are never reused either.
+    const std::uint64_t next =
+        std::max(next_block_start(book_.next_order_id().value()), book_.next_order_id().value());
+    book_.skip_order_ids_to(next);
+    if (auto refused = append(journal::encode(journal::IdsRecord{next}), report_failure())) {
+      return "the ids record was refused: " + *refused;
+    }
+    spdlog::info(
+        "event=book_recovered symbol={} records={} seq={} orders={} next_order_id={} took_ms={}",
+        symbol, records, book_.seq(), book_.order_count(), next,
+        rt::coarse_monotonic_ms() - started_ms);
+  }
+  if (const storage::Health h = writer.health(); !h.healthy) start_refusing(h.reason);
+  return std::nullopt;
+}
+
+}  // namespace services
