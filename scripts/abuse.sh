@@ -10,14 +10,15 @@ bin=${1:-build/release/api/marketd}
 seconds=${2:-3}
 log=$(mktemp)
 keys=$(mktemp)
+data=$(mktemp -d)  # the attacks are journaled like any change
 # The prober and the attacker have keys of their own, so each has its own
 # rate budget; the attacker's rotating unknown keys count against the address.
 printf 'abuse-prober-key read\nabuse-attacker-key admin\n' >"$keys"
 # Limits small enough that the attacks reach them in seconds.
 "$bin" --listen 127.0.0.1:0 --rate 200 --api-keys "$keys" --max-symbols 200 \
-  --max-connections 256 >"$log" 2>&1 &
+  --max-connections 256 --data-dir "$data" >"$log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -f "$log" "$keys"' EXIT
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$log" "$keys" "$data"' EXIT
 fail() { echo "abuse: $*" >&2; tail -50 "$log" >&2; exit 1; }
 
 port=$(serving_port "$log" "$pid")
@@ -28,5 +29,5 @@ kill -0 $pid 2>/dev/null || fail "marketd died"
 kill -TERM $pid
 wait $pid || fail "marketd exited $? on SIGTERM"
 trap - EXIT
-rm -f "$log" "$keys"
+rm -rf "$log" "$keys" "$data"
 echo "abuse: ok (port $port)"

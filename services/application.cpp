@@ -48,7 +48,7 @@ rt::Result<std::unique_ptr<Application>, std::string> Application::start(rt::Run
   events->add_handler("metrics", std::make_unique<MetricsHandler>(metrics));
   std::shared_ptr<Journals> journals;
   if (a.config_.journal) {
-    auto store = storage::Store::open(a.config_.journal->data_dir);
+    auto store = storage::Store::open(a.config_.journal->data_dir, a.config_.journal->store);
     if (!store) {
       (void)events->stop();
       return rt::Err{"data directory: " + store.error().to_string()};

@@ -46,6 +46,7 @@ struct SymbolDefinition {
 /// Durability (API.md "Durability"): where and how every change is journaled.
 struct JournalConfig {
   std::filesystem::path data_dir = "var";
+  storage::StoreOptions store;  ///< tests substitute the durability-deciding system calls here
   storage::WriterOptions writer;
   /// What old journal each symbol keeps (`--retain`); by default all of it.
   storage::RetentionPolicy retention;

@@ -12,11 +12,10 @@ namespace services::journal {
 
 namespace {
 
-enum class Kind : std::uint8_t { spec = 1, events, order, cancel, ids, probe };
+enum class Kind : std::uint8_t { spec = 1, events, order, cancel, ids };
 
 // The kind byte of each alternative, in the variant's order.
-constexpr Kind kKinds[] = {Kind::spec,   Kind::events, Kind::order,
-                           Kind::cancel, Kind::ids,    Kind::probe};
+constexpr Kind kKinds[] = {Kind::spec, Kind::events, Kind::order, Kind::cancel, Kind::ids};
 static_assert(std::size(kKinds) == std::variant_size_v<Record>);
 
 void put_u8(std::string& out, std::uint8_t v) {
@@ -70,7 +69,6 @@ void put(std::string& out, const CancelRecord& r) {
 void put(std::string& out, const IdsRecord& r) {
   storage::put_u64(out, r.next_order_id);
 }
-void put(std::string&, const ProbeRecord&) {}
 
 // Reads a payload front to back; every read checks what is left, and the
 // first failure sticks (later reads return zeros), so a decoder reads all its
@@ -223,9 +221,6 @@ std::string encode(const CancelRecord& r) {
 std::string encode(const IdsRecord& r) {
   return encode_kind(r);
 }
-std::string encode(const ProbeRecord& r) {
-  return encode_kind(r);
-}
 std::string encode(const Record& r) {
   return std::visit([](const auto& x) { return encode(x); }, r);
 }
@@ -249,9 +244,6 @@ rt::Result<Record, std::string> decode(std::string_view payload) {
       break;
     case Kind::ids:
       r = IdsRecord{in.u64()};
-      break;
-    case Kind::probe:
-      r = ProbeRecord{};
       break;
     default:
       in.fail(fmt::format("unknown record kind {}", kind));

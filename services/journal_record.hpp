@@ -10,7 +10,6 @@
 //   order   an API order with its owner, and the time it was received
 //   cancel  an API cancel (order id and owner)
 //   ids     order ids jump to here (a new incarnation never reuses an id)
-//   probe   nothing: written to learn whether the journal takes writes again
 //
 // Payload: one kind byte, then the kind's fields, integers little-endian,
 // strings as u32 length + bytes. decode() checks every length against what
@@ -68,14 +67,8 @@ struct IdsRecord {
   friend bool operator==(const IdsRecord&, const IdsRecord&) = default;
 };
 
-/// Changes nothing: proves the journal writes again.
-struct ProbeRecord {
-  friend bool operator==(const ProbeRecord&, const ProbeRecord&) = default;
-};
-
 /// One journal record's content.
-using Record =
-    std::variant<SpecRecord, EventsRecord, OrderRecord, CancelRecord, IdsRecord, ProbeRecord>;
+using Record = std::variant<SpecRecord, EventsRecord, OrderRecord, CancelRecord, IdsRecord>;
 
 /// The payload bytes of a record (an overload per kind, so none is copied into a Record).
 std::string encode(const SpecRecord& r);
@@ -83,7 +76,6 @@ std::string encode(const EventsRecord& r);
 std::string encode(const OrderRecord& r);
 std::string encode(const CancelRecord& r);
 std::string encode(const IdsRecord& r);
-std::string encode(const ProbeRecord& r);
 std::string encode(const Record& r);
 /// A record from its payload; what is wrong when the bytes are not one.
 rt::Result<Record, std::string> decode(std::string_view payload);

@@ -13,7 +13,8 @@ namespace services {
 
 namespace {
 
-// How often a refusing server probes the journal with a record that changes nothing.
+// How often a refusing server probes the journal (with its first record, which
+// changes nothing when written again).
 constexpr std::chrono::milliseconds kProbeInterval{1000};
 
 // The first id of a new incarnation's block: past every id the journal's
@@ -47,18 +48,18 @@ OrderBookServer::Action OrderBookServer::handle_cast(const JournalFailed& f) {
   return stop(rt::ExitReason::error("journal write failed: " + f.reason));
 }
 
-void OrderBookServer::start_refusing(std::string reason) {
+void OrderBookServer::start_refusing(std::string reason, std::string probe) {
   spdlog::warn("book {}: refusing changes until the journal writes again: {}", info_->symbol,
                reason);
   refusing_ = std::move(reason);
+  probe_ = std::move(probe);
   rt::send_after(ref(), ProbeTick{}, kProbeInterval);
 }
 
 OrderBookServer::Action OrderBookServer::handle_info(const ProbeTick&) {
   if (!refusing_) return noreply();
   const std::uint64_t seq = journal_seq_ + 1;
-  auto refused = append(journal::encode(journal::ProbeRecord{}),
-                        [self = ref(), seq](const storage::Status& s) {
+  auto refused = append(probe_, [self = ref(), seq](const storage::Status& s) {
                           (void)rt::cast(self, ProbeDone{seq, s.ok(),
                                                          s.ok() ? "" : s.error().to_string()});
                         });
@@ -107,7 +108,6 @@ std::optional<std::string> OrderBookServer::replay(const journal::Record& r) {
   } else if (const auto* ids = std::get_if<IdsRecord>(&r)) {
     book_.skip_order_ids_to(ids->next_order_id);
   }
-  // ProbeRecord: nothing.
   return std::nullopt;
 }
 
@@ -178,28 +178,27 @@ std::optional<std::string> OrderBookServer::recover() {
                                                  damage->to_string(), journal_seq_));
   }
 
+  // A new journal starts with what it is of; a recovered book's incarnation
+  // numbers from a block of its own, so ids the last one handed out after
+  // its last durable record are never reused either. While the journal
+  // does not write, that record is what probes it.
+  std::string first_record;
   if (journal_seq_ == 0) {
-    // A new journal starts with what it is of.
-    if (auto refused = append(journal::encode(journal::SpecRecord{
-                                  info_->spec, book_.next_order_id().value()}),
-                              report_failure())) {
-      return "the spec record was refused: " + *refused;
-    }
+    first_record = journal::encode(journal::SpecRecord{info_->spec, book_.next_order_id().value()});
   } else {
-    // Every incarnation numbers from a block of its own: ids the last one
-    // handed out after its last durable record are never reused either.
-    const std::uint64_t next =
-        std::max(next_block_start(book_.next_order_id().value()), book_.next_order_id().value());
+    const std::uint64_t next = next_block_start(book_.next_order_id().value());
     book_.skip_order_ids_to(next);
-    if (auto refused = append(journal::encode(journal::IdsRecord{next}), report_failure())) {
-      return "the ids record was refused: " + *refused;
-    }
+    first_record = journal::encode(journal::IdsRecord{next});
     spdlog::info(
         "event=book_recovered symbol={} records={} seq={} orders={} next_order_id={} took_ms={}",
         symbol, records, book_.seq(), book_.order_count(), next,
         rt::coarse_monotonic_ms() - started_ms);
   }
-  if (const storage::Health h = writer.health(); !h.healthy) start_refusing(h.reason);
+  if (const storage::Health h = writer.health(); !h.healthy) {
+    start_refusing(h.reason, std::move(first_record));
+  } else if (auto refused = append(std::move(first_record), report_failure())) {
+    return "its first record was refused: " + *refused;
+  }
   return std::nullopt;
 }
 

@@ -27,7 +27,8 @@
 // A journal that refuses a record gets `unavailable` and nothing changes; a
 // record that fails to become durable stops the server (its book is ahead of
 // its journal) and its successor recovers; a server that starts while the
-// journal is unhealthy refuses writes and probes it once a second.
+// journal is unhealthy refuses writes (`unavailable`) and probes it once a
+// second with its first record (the spec, or its incarnation's ids).
 // On a crash the supervisor restarts it and it re-registers; subscribers
 // monitor it and resubscribe (a fresh snapshot).
 // Thread-safety: a process; talk to it with the messages below.
@@ -216,8 +217,9 @@ class OrderBookServer : public rt::GenServer<OrderBookServer> {
   /// refuses it (then `apply` does not run). Without journals: applies, answers.
   template <class R, class Rec, class F>
   CallAction<R> durably(From<R>& from, const Rec& record, R refused, F&& apply);
-  /// Starts refusing writes and probing the journal once a second.
-  void start_refusing(std::string reason);
+  /// Starts refusing writes and probing the journal once a second with `probe`
+  /// (a record whose effect this server already has: failing it harms nothing).
+  void start_refusing(std::string reason, std::string probe);
   /// A callback that tells this server when a record applied in memory failed.
   storage::JournalWriter::OnDurable report_failure();
   /// After a successful operation: publish, forward trades, touch, count.
@@ -298,6 +300,7 @@ class OrderBookServer : public rt::GenServer<OrderBookServer> {
   std::uint64_t journal_seq_ = 0;
   bool replaying_ = false;  // in recover(): nothing is published, forwarded or counted
   std::optional<std::string> refusing_;
+  std::string probe_;  // the record written to probe a refusing journal
   std::int64_t last_refusal_log_ms_ = -1'000'000;
 };
 

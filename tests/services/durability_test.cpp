@@ -1,0 +1,329 @@
+// Durability (API.md "Durability", issue 16): books journaled under a data
+// directory come back — after their server crashes, and after the whole
+// Application restarts — with their seq, resting orders, ids and trade ids;
+// a journal that cannot write refuses changes and says so; damage is
+// quarantined and reported; DELETE removes the journal.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cerrno>
+
+#include "orderbook/decimal.hpp"
+#include "services/application.hpp"
+#include "services/symbol_directory.hpp"
+#include "tests/services/service_fixture.hpp"
+#include "tests/storage/storage_fixture.hpp"
+
+namespace services::test {
+namespace {
+
+using storage_test::TempDir;
+using testing_support::eventually;
+using testing_support::Inbox;
+
+/// The real system calls, but writes fail with ENOSPC while `full` is set.
+class FillableDisk final : public storage::FileOps {
+ public:
+  int write_at(int fd, std::string_view data, std::uint64_t offset) override {
+    if (full.load()) return ENOSPC;
+    return storage::FileOps::write_at(fd, data, offset);
+  }
+  std::atomic<bool> full{false};
+};
+
+class DurabilityTest : public ::testing::Test {
+ protected:
+  DurabilityTest() { start(); }
+  ~DurabilityTest() override {
+    for (const auto& c : collectors_) rt::stop(c);
+    if (app) app->stop();
+  }
+
+  /// Starts an Application on the test's data directory (with `symbols` configured).
+  rt::Result<std::unique_ptr<Application>, std::string> try_start(
+      std::vector<SymbolDefinition> symbols = {}) {
+    ApplicationConfig cfg;
+    cfg.partitions = 2;
+    cfg.symbols = std::move(symbols);
+    JournalConfig j;
+    j.data_dir = dir.path();
+    j.store.file_ops = &disk;
+    j.writer.fsync = storage::FsyncPolicy::batch;
+    j.writer.window = std::chrono::milliseconds(1);
+    cfg.journal = j;
+    return Application::start(runtime, std::move(cfg));
+  }
+  void start() {
+    auto started = try_start();
+    ASSERT_TRUE(started.ok()) << started.error();
+    app = std::move(*started);
+  }
+  /// Stops the Application and starts another on the same data directory.
+  void restart() {
+    app->stop();
+    app.reset();
+    start();
+  }
+
+  SymbolInfoPtr create(const std::string& symbol, ob::Mode mode = ob::Mode::venue) {
+    auto made = app->ensure_symbol(symbol, *SymbolSpec::parse("0.01", "0.0001", mode));
+    EXPECT_TRUE(made.ok());
+    return made ? made->info : nullptr;
+  }
+  BookHandle book(std::string_view symbol) { return *find_book(*app->context(), symbol); }
+  SymbolInfoPtr info(std::string_view symbol) { return book(symbol).info; }
+
+  ob::Result<OrderReport> place(std::string_view symbol, ob::Side side, std::string_view price,
+                                std::string_view q, std::string owner = "k1",
+                                std::string client_order_id = "") {
+    const SymbolInfoPtr s = info(symbol);
+    auto r = rt::call(book(symbol).server,
+                      OrderBookServer::PlaceOrder{{side, ob::OrderType::limit, ob::TimeInForce::gtc,
+                                                   *ob::parse_price(price, s->spec.book),
+                                                   *ob::parse_qty(q, s->spec.book),
+                                                   std::move(client_order_id), std::move(owner)}});
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : ob::Result<OrderReport>(ob::ErrorCode::invalid_field);
+  }
+  Depth depth(std::string_view symbol) {
+    return *rt::call(book(symbol).server, OrderBookServer::GetDepth{50});
+  }
+  /// Waits until `symbol`'s book server is another process than `old`.
+  void wait_for_successor(std::string_view symbol, const rt::Pid& old) {
+    ASSERT_TRUE(eventually([&] {
+      auto b = find_book(*app->context(), symbol);
+      return b && b->server.pid() != old;
+    }));
+  }
+  rt::Ref<Collector> collector(std::shared_ptr<Inbox> inbox,
+                               std::shared_ptr<Inbox> resubscribes = nullptr) {
+    auto c = *rt::start<Collector>(runtime, {}, std::move(inbox), app->context(),
+                                   std::move(resubscribes));
+    collectors_.push_back(c);
+    return c;
+  }
+
+  TempDir dir;
+  FillableDisk disk;
+  rt::Runtime runtime{rt::Runtime::Options{rt::Scheduler::Options{.workers = 2}}};
+  std::unique_ptr<Application> app;
+
+ private:
+  std::vector<rt::Ref<Collector>> collectors_;
+};
+
+bool same_depth(const Depth& a, const Depth& b) {
+  return a.seq == b.seq && a.bids == b.bids && a.asks == b.asks;
+}
+
+TEST_F(DurabilityTest, ARestartedServiceHasEveryBookWithItsSeqOrdersAndIds) {
+  create("BTC-USD");
+  ASSERT_TRUE(place("BTC-USD", ob::Side::buy, "100", "1").ok());
+  ASSERT_TRUE(place("BTC-USD", ob::Side::buy, "101", "2", "k2", "c-1").ok());
+  auto crossing = place("BTC-USD", ob::Side::sell, "101", "0.5");
+  ASSERT_TRUE(crossing.ok());
+  ASSERT_EQ(crossing->trades.size(), 1u);
+  const ob::TradeId last_trade = crossing->trades[0].trade_id;
+  auto resting = place("BTC-USD", ob::Side::sell, "105", "3");
+  ASSERT_TRUE(resting.ok());
+  const Depth before = depth("BTC-USD");
+  const std::uint64_t highest_id = std::stoull(resting->order_id);
+
+  restart();
+
+  // Listed again, without being configured, with the spec it had.
+  auto listed = rt::call(*app->directory(), SymbolDirectory::List{});
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0]->symbol, "BTC-USD");
+  EXPECT_TRUE(same_depth(depth("BTC-USD"), before));
+  // A resting order is still its owner's, with its client_order_id...
+  auto got = rt::call(book("BTC-USD").server, OrderBookServer::GetOrder{resting->order_id, "k1"});
+  ASSERT_TRUE(got->ok());
+  EXPECT_EQ((*got)->remaining, resting->remaining);
+  EXPECT_EQ(app->context()->resting_orders->count("k1"), 2u);
+  // ...an idempotent repeat is still recognised...
+  auto again = place("BTC-USD", ob::Side::buy, "101", "2", "k2", "c-1");
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->repeated);
+  // ...and new ids and trade ids are past every earlier one.
+  auto next = place("BTC-USD", ob::Side::buy, "105", "1");
+  ASSERT_TRUE(next.ok());
+  EXPECT_GT(std::stoull(next->order_id), highest_id);
+  EXPECT_GT(std::stoull(next->order_id), OrderIdSeeds::kBlock);
+  ASSERT_EQ(next->trades.size(), 1u);
+  EXPECT_EQ(next->trades[0].trade_id, last_trade + 1);
+  EXPECT_EQ(depth("BTC-USD").seq, before.seq + 1);
+}
+
+/// The book frames among what a collector received, once there are `n` of them.
+std::vector<std::string> book_frames(const Inbox& inbox, std::size_t n) {
+  std::vector<std::string> out;
+  eventually([&] {
+    out.clear();
+    for (std::string& f : inbox.items()) {
+      if (f.starts_with(R"({"type":"book_)")) out.push_back(std::move(f));
+    }
+    return out.size() >= n;
+  });
+  return out;
+}
+
+TEST_F(DurabilityTest, ACrashedBookComesBackAndItsSubscribersGetASnapshotThatContinuesTheSeq) {
+  create("BTC-USD");
+  auto inbox = std::make_shared<Inbox>();
+  auto resubscribed = std::make_shared<Inbox>();
+  rt::cast(collector(inbox, resubscribed), Collector::Watch{"BTC-USD", {Channel::book}});
+  ASSERT_EQ(book_frames(*inbox, 1).size(), 1u);  // the empty snapshot
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(place("BTC-USD", ob::Side::buy, std::to_string(100 + i), "1").ok());
+  }
+  ASSERT_EQ(book_frames(*inbox, 6).size(), 6u);
+  const Depth before = depth("BTC-USD");
+  const rt::Pid old = book("BTC-USD").server.pid();
+  rt::exit(old, rt::ExitReason::error("injected crash"));
+  wait_for_successor("BTC-USD", old);
+  ASSERT_EQ(resubscribed->wait_for(1).size(), 1u);
+  auto frames = book_frames(*inbox, 7);
+  ASSERT_EQ(frames.size(), 7u);
+  EXPECT_EQ(type_of(frames[6]), "book_snapshot");
+  EXPECT_EQ(seq_of(frames[6]), before.seq);
+  EXPECT_TRUE(same_depth(depth("BTC-USD"), before));
+  // The next change continues the seq.
+  ASSERT_TRUE(place("BTC-USD", ob::Side::sell, "200", "1").ok());
+  frames = book_frames(*inbox, 8);
+  ASSERT_EQ(frames.size(), 8u);
+  EXPECT_EQ(seq_of(frames[7]), before.seq + 1);
+}
+
+TEST_F(DurabilityTest, IngestedEventsReplayWithTheirVerdicts) {
+  const SymbolInfoPtr s = create("ETH-USD", ob::Mode::mirror);
+  auto event = [&](feeds::EventType t, std::string id, std::string_view price, std::string_view q,
+                   std::uint64_t upstream_seq = 0) {
+    feeds::Event e;
+    e.type = t;
+    e.side = ob::Side::buy;
+    e.order_id = std::move(id);
+    if (!price.empty()) e.price = *ob::parse_price(price, s->spec.book);
+    if (!q.empty()) e.qty = *ob::parse_qty(q, s->spec.book);
+    e.upstream_seq = upstream_seq;
+    return e;
+  };
+  using T = feeds::EventType;
+  auto failures = rt::call(book("ETH-USD").server,
+                           OrderBookServer::ApplyReport{{event(T::add, "a", "10", "1"),
+                                                         event(T::add, "b", "11", "2"),
+                                                         event(T::cancel, "nope", "", ""),
+                                                         event(T::reduce, "b", "", "0.5"),
+                                                         event(T::tick, "", "10", "1", 7)},
+                                                        1});
+  ASSERT_TRUE(failures.ok());
+  ASSERT_EQ(failures->size(), 1u);
+  EXPECT_EQ((*failures)[0].code, feeds::EventError::unknown_order);
+  const Depth before = depth("ETH-USD");
+
+  restart();
+
+  EXPECT_TRUE(same_depth(depth("ETH-USD"), before));
+  // The upstream seq came back with the book: an old one is still stale.
+  failures = rt::call(book("ETH-USD").server,
+                      OrderBookServer::ApplyReport{{event(T::tick, "", "10", "1", 7)}, 2});
+  ASSERT_EQ(failures->size(), 1u);
+  EXPECT_EQ((*failures)[0].code, feeds::EventError::stale_seq);
+}
+
+TEST_F(DurabilityTest, AFullDiskRefusesChangesSaysWhyAndLosesNothingAcknowledged) {
+  create("BTC-USD");
+  ASSERT_TRUE(place("BTC-USD", ob::Side::buy, "100", "1").ok());
+  const Depth before = depth("BTC-USD");
+  const rt::Pid old = book("BTC-USD").server.pid();
+
+  disk.full = true;
+  auto refused = place("BTC-USD", ob::Side::buy, "99", "1");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error(), ob::ErrorCode::unavailable);
+  // Its book held the change its journal lost: it starts again from the journal.
+  wait_for_successor("BTC-USD", old);
+  EXPECT_TRUE(same_depth(depth("BTC-USD"), before));
+  auto reason = app->not_ready_reason();
+  ASSERT_TRUE(reason);
+  EXPECT_NE(reason->find("journal cannot write"), std::string::npos) << *reason;
+  EXPECT_NE(reason->find("no_space"), std::string::npos) << *reason;
+  // Refused at once while the journal does not write, and nothing changes.
+  auto again = place("BTC-USD", ob::Side::buy, "98", "1");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error(), ob::ErrorCode::unavailable);
+  EXPECT_TRUE(same_depth(depth("BTC-USD"), before));
+
+  // Space again: the next probe finds it and changes are taken.
+  disk.full = false;
+  ASSERT_TRUE(eventually([&] { return place("BTC-USD", ob::Side::buy, "97", "1").ok(); }));
+  ASSERT_TRUE(eventually([&] { return !app->not_ready_reason(); }));
+  const Depth after = depth("BTC-USD");
+  restart();
+  EXPECT_TRUE(same_depth(depth("BTC-USD"), after));
+  EXPECT_EQ(after.bids.size(), 2u);  // 100 and 97: never the refused ones
+}
+
+TEST_F(DurabilityTest, DamageInTheMiddleIsQuarantinedTheBookStartsFromBeforeItAndReadyzSaysSo) {
+  create("BTC-USD");
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(place("BTC-USD", ob::Side::buy, std::to_string(100 + i), "1").ok());
+  }
+  app->stop();
+  app.reset();
+  // Flip a byte inside the fourth record (spec, then orders): its CRC fails.
+  auto segments = *storage::Store::open(dir.path())->segments("BTC-USD");
+  ASSERT_EQ(segments.size(), 1u);
+  std::string bytes = storage_test::slurp(segments[0].path);
+  std::size_t at = storage::kSegmentHeaderSize;
+  for (int r = 0; r < 3; ++r) at += storage::get_u32(bytes.data() + at) + storage::kFrameHeaderSize;
+  bytes[at + storage::kRecordOverhead + 2] ^= 0x40;
+  storage_test::spit(segments[0].path, bytes);
+
+  start();
+  const Depth d = depth("BTC-USD");
+  EXPECT_EQ(d.seq, 2u);  // the two orders before the damage
+  EXPECT_EQ(d.bids.size(), 2u);
+  auto reason = app->not_ready_reason();
+  ASSERT_TRUE(reason);
+  EXPECT_NE(reason->find("journal damage found: BTC-USD"), std::string::npos) << *reason;
+  bool quarantined = false;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path() / "BTC-USD")) {
+    quarantined |= e.path().filename().string().starts_with("damaged-");
+  }
+  EXPECT_TRUE(quarantined);
+  // It goes on from there, and that survives a restart.
+  ASSERT_TRUE(place("BTC-USD", ob::Side::sell, "200", "1").ok());
+  restart();
+  EXPECT_EQ(depth("BTC-USD").seq, 3u);
+  EXPECT_FALSE(app->not_ready_reason());  // found and dealt with once
+}
+
+TEST_F(DurabilityTest, DeletingASymbolDeletesItsJournal) {
+  create("BTC-USD");
+  create("ETH-USD");
+  ASSERT_TRUE(place("BTC-USD", ob::Side::buy, "100", "1").ok());
+  ASSERT_TRUE(rt::call(*app->directory(), SymbolDirectory::Remove{"BTC-USD"})->ok());
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "BTC-USD"));
+  restart();
+  auto listed = rt::call(*app->directory(), SymbolDirectory::List{});
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0]->symbol, "ETH-USD");
+  // The name can be used again, from a blank book.
+  create("BTC-USD");
+  EXPECT_EQ(depth("BTC-USD").seq, 0u);
+}
+
+TEST_F(DurabilityTest, AConfiguredSymbolThatDisagreesWithItsJournalStopsTheStart) {
+  create("BTC-USD");
+  ASSERT_TRUE(place("BTC-USD", ob::Side::buy, "100", "1").ok());
+  app->stop();
+  app.reset();
+  auto started = try_start({{"BTC-USD", *SymbolSpec::parse("0.5", "1")}});
+  ASSERT_FALSE(started.ok());
+  EXPECT_NE(started.error().find("BTC-USD"), std::string::npos) << started.error();
+}
+
+}  // namespace
+}  // namespace services::test
