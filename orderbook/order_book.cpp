@@ -121,8 +121,13 @@ void OrderBook::rest(std::uint64_t id, Side side, Price price, Qty qty, std::uin
   const std::int64_t key = key_of(side, price);
   std::uint32_t li = level == kLookup ? lad.find(key) : level;
   if (li == kNil) li = lad.insert(key);
+  last_rested_ = append(id, side, qty, li);
+  emit(side, lad[li]);
+}
+
+std::uint32_t OrderBook::append(std::uint64_t id, Side side, Qty qty, std::uint32_t li) {
   const std::uint32_t o = allocate_order();
-  detail::Level& l = lad[li];
+  detail::Level& l = ladder(side)[li];
   orders_[o] = Order{id, qty, li, l.tail, kNil, side};
   if (l.tail != kNil) {
     orders_[l.tail].next = o;
@@ -134,8 +139,7 @@ void OrderBook::rest(std::uint64_t id, Side side, Price price, Qty qty, std::uin
   l.total += qty;
   ids_.insert(id, o, [this](std::uint32_t s) { return orders_[s].id; });
   ++side_orders_[static_cast<std::size_t>(side)];
-  last_rested_ = o;
-  emit(side, l);
+  return o;
 }
 
 Qty OrderBook::available(Side taker_side, Price limit, bool market, Qty wanted) const {

@@ -82,6 +82,12 @@ class ExternalIds {
     push_retired(id).name.assign(name.data(), name.size());
   }
 
+  /// Makes room for names in slots below `slots`, `names` of them in the index.
+  void reserve(std::size_t slots, std::size_t names) {
+    names_.reserve(slots);
+    index_.reserve(names);
+  }
+
   /// Forgets the retired names (at the start of each operation).
   void clear_retired() { retired_n_ = 0; }
 
