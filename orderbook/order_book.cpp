@@ -9,6 +9,38 @@ namespace ob {
 namespace {
 using detail::kNil;
 constexpr std::uint32_t kLookup = kNil - 1;  // "find the level yourself"
+// Pool slots are 32-bit, and kNil and kNil - 1 are markers.
+constexpr std::size_t kMaxOrders = kNil - 2;
+
+bool valid(Side s) {
+  return s == Side::buy || s == Side::sell;
+}
+
+// The counters against each other and the mode: what from_image can check
+// before it looks at any order.
+Status check_counters(const BookImage& im) {
+  if (im.mode != Mode::venue && im.mode != Mode::mirror && im.mode != Mode::l2) {
+    return ErrorCode::invalid_field;
+  }
+  if (im.next_id == 0 || im.next_id >= OrderId::kExternalBit) return ErrorCode::invalid_field;
+  if (im.next_external <= OrderId::kExternalBit) return ErrorCode::invalid_field;
+  if (im.next_trade == 0) return ErrorCode::invalid_field;
+  if (im.mode == Mode::l2) {
+    if (!im.orders.empty()) return ErrorCode::mode_mismatch;
+    // An l2 book never trades nor takes upstream orders; a snapshot takes a seq.
+    if (im.next_trade != 1 || im.next_external != (OrderId::kExternalBit | 1)) {
+      return ErrorCode::invalid_field;
+    }
+    if (!im.levels.empty() && im.seq == 0) return ErrorCode::invalid_field;
+    return {};
+  }
+  if (!im.levels.empty()) return ErrorCode::mode_mismatch;
+  if (im.orders.size() > kMaxOrders) return ErrorCode::limit_exceeded;
+  // An operation rests at most one order, and one that rests takes a seq.
+  if (im.orders.size() > im.seq) return ErrorCode::invalid_field;
+  return {};
+}
+
 }  // namespace
 
 OrderBook::OrderBook(Mode mode, std::size_t expected_orders, std::uint64_t first_order_id)
@@ -125,7 +157,8 @@ void OrderBook::rest(std::uint64_t id, Side side, Price price, Qty qty, std::uin
   emit(side, lad[li]);
 }
 
-std::uint32_t OrderBook::append(std::uint64_t id, Side side, Qty qty, std::uint32_t li) {
+// Inlined into its two callers (an add's rest() is the hot path).
+inline std::uint32_t OrderBook::append(std::uint64_t id, Side side, Qty qty, std::uint32_t li) {
   const std::uint32_t o = allocate_order();
   detail::Level& l = ladder(side)[li];
   orders_[o] = Order{id, qty, li, l.tail, kNil, side};
@@ -456,6 +489,132 @@ Status OrderBook::apply_snapshot(std::span<const LevelView> bids, std::span<cons
     }
   }
   end_op(before);
+  return {};
+}
+
+// ---- images ----------------------------------------------------------------------
+
+BookImage OrderBook::image() const {
+  BookImage im;
+  im.mode = mode_;
+  im.seq = seq_;
+  im.next_id = next_id_;
+  im.next_external = next_external_;
+  im.next_trade = next_trade_;
+  if (mode_ == Mode::l2) {
+    im.levels.reserve(bids_.size() + asks_.size());
+  } else {
+    im.orders.reserve(order_count());
+  }
+  for (const Side side : {Side::buy, Side::sell}) {
+    const detail::PriceLadder& lad = ladder(side);
+    for (std::uint32_t li = lad.best(); li != kNil; li = lad.next(li)) {
+      const Price price = price_of(side, lad[li].key);
+      if (mode_ == Mode::l2) {
+        im.levels.push_back(BookImage::Level{side, price, lad[li].total});
+        continue;
+      }
+      for (std::uint32_t o = lad[li].head; o != kNil; o = orders_[o].next) {
+        const Order& n = orders_[o];
+        BookImage::Order& out = im.orders.emplace_back();
+        out.id = OrderId(n.id);
+        out.side = side;
+        out.price = price;
+        out.qty = n.qty;
+        if (out.id.external()) out.external_id.assign(external_.name(o));
+      }
+    }
+  }
+  return im;
+}
+
+Result<OrderBook> OrderBook::from_image(const BookImage& image, std::size_t expected_orders) {
+  if (Status s = check_counters(image); !s) return s.error();
+  OrderBook book(image.mode, std::max(expected_orders, image.orders.size()), image.next_id);
+  book.next_external_ = image.next_external;
+  book.next_trade_ = image.next_trade;
+  book.seq_ = image.seq;
+  book.change_.seq = image.seq;
+  const Status s = image.mode == Mode::l2 ? book.restore_levels(image.levels)
+                                          : book.restore_orders(image.orders);
+  if (!s) return s.error();
+#ifndef NDEBUG
+  const auto violation = book.check_invariants();
+  assert(!violation && "from_image built a broken book");
+#endif
+  return book;
+}
+
+// Rests the orders as given, one level per run of equal (side, price), each
+// checked as add_external / add would and against what came before: O(1) each.
+Status OrderBook::restore_orders(std::span<const BookImage::Order> orders) {
+  const auto upstream = static_cast<std::size_t>(std::count_if(
+      orders.begin(), orders.end(), [](const BookImage::Order& o) { return o.id.external(); }));
+  if (upstream > 0) external_.reserve(orders.size(), upstream);
+  std::uint32_t li = kNil;  // the level being filled
+  Side side = Side::buy;
+  std::int64_t key = 0;
+  for (const BookImage::Order& in : orders) {
+    if (!valid(in.side)) return ErrorCode::invalid_field;
+    if (Status s = check_l3(in.price, in.qty); !s) return s;
+    const std::uint64_t id = in.id.value();
+    const bool external = in.id.external();
+    if (external ? id == OrderId::kExternalBit || id >= next_external_
+                 : id == 0 || id >= next_id_) {
+      return ErrorCode::invalid_field;  // an id the book has not handed out yet
+    }
+    if (external == in.external_id.empty()) return ErrorCode::invalid_field;
+    const std::int64_t k = key_of(in.side, in.price);
+    if (li == kNil || in.side != side || k != key) {
+      // A new level: after the last one (bids before asks, each side best first).
+      if (li != kNil && (in.side < side || (in.side == side && k < key))) {
+        return ErrorCode::invalid_field;
+      }
+      side = in.side;
+      key = k;
+      li = ladder(side).insert(key);
+    }
+    if (find_slot(id) != kNil) return ErrorCode::duplicate_order;
+    std::uint64_t hash = 0;
+    if (external) {
+      hash = external_.hash(in.external_id);
+      if (external_.find(in.external_id, hash) != external_.kNone) {
+        return ErrorCode::duplicate_order;
+      }
+    }
+    const std::uint32_t o = append(id, side, in.qty, li);
+    if (external) external_.attach(o, in.external_id, hash);
+  }
+  if (mode_ == Mode::venue) {
+    const auto b = best(Side::buy);
+    const auto a = best(Side::sell);
+    if (b && a && b->price >= a->price) return ErrorCode::invalid_field;  // would have matched
+  }
+  return {};
+}
+
+// Sets the levels as given, each checked as apply_snapshot would.
+Status OrderBook::restore_levels(std::span<const BookImage::Level> levels) {
+  bool first = true;
+  Side side = Side::buy;
+  std::int64_t key = 0;
+  for (const BookImage::Level& in : levels) {
+    if (!valid(in.side)) return ErrorCode::invalid_field;
+    if (!in.price.valid()) return ErrorCode::invalid_price;
+    if (!in.qty.positive() || in.qty.lots() > detail::LevelTotal::kMaxLots) {
+      return ErrorCode::invalid_quantity;
+    }
+    const std::int64_t k = key_of(in.side, in.price);
+    if (!first && in.side == side && k == key) return ErrorCode::invalid_price;  // a price twice
+    if (!first && (in.side < side || (in.side == side && k < key))) {
+      return ErrorCode::invalid_field;
+    }
+    first = false;
+    side = in.side;
+    key = k;
+    detail::PriceLadder& lad = ladder(side);
+    lad[lad.insert(key)].total = in.qty;
+  }
   return {};
 }
 

@@ -196,7 +196,8 @@ class OrderBook {
   Qty match(std::uint64_t taker, Side side, Price limit, bool market, Qty qty);
   void rest(std::uint64_t id, Side side, Price price, Qty qty, std::uint32_t level);
   // Links a new order at the tail of level li and indexes it (no event); its slot.
-  std::uint32_t append(std::uint64_t id, Side side, Qty qty, std::uint32_t li);
+  [[gnu::always_inline]] inline std::uint32_t append(std::uint64_t id, Side side, Qty qty,
+                                                     std::uint32_t li);
   // from_image's second half: the orders (levels) into this empty book, checked.
   Status restore_orders(std::span<const BookImage::Order> orders);
   Status restore_levels(std::span<const BookImage::Level> levels);
