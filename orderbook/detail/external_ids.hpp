@@ -45,6 +45,9 @@ class ExternalIds {
   }
   std::uint32_t find(std::string_view name) const { return find(name, hash(name)); }
 
+  /// Starts fetching the index slot a find for hash `h` reads first (a hint).
+  void prefetch(std::uint64_t h) const { index_.prefetch(h); }
+
   /// Names the order in `slot` (which holds no name); `h` = hash(name).
   void attach(std::uint32_t slot, std::string_view name, std::uint64_t h) {
     if (names_.size() <= slot) names_.resize(slot + 1);

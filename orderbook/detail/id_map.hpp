@@ -74,6 +74,9 @@ class IdMap {
     erase_at(i);
   }
 
+  /// Starts fetching the slot where a probe for `key` begins (a hint, no effect otherwise).
+  void prefetch(std::uint64_t key) const { __builtin_prefetch(&slots_[home(key)]); }
+
   /// Makes room for `n` entries without rehashing again.
   void reserve(std::size_t n) {
     if (n * 2 > slots_.size()) rehash(round_up(n * 2));
