@@ -504,25 +504,60 @@ BookImage OrderBook::image() const {
   im.next_trade = next_trade_;
   if (mode_ == Mode::l2) {
     im.levels.reserve(bids_.size() + asks_.size());
-  } else {
-    im.orders.reserve(order_count());
+    for (const Side side : {Side::buy, Side::sell}) {
+      const detail::PriceLadder& lad = ladder(side);
+      for (std::uint32_t li = lad.best(); li != kNil; li = lad.next(li)) {
+        im.levels.push_back(BookImage::Level{side, price_of(side, lad[li].key), lad[li].total});
+      }
+    }
+    return im;
   }
+  // Each level's FIFO list is a chain of dependent loads scattered over the
+  // pool: walked one after another, every order costs a cache miss or two
+  // (its node, its upstream id). So each level's place in the image comes
+  // first, O(levels), then kLanes levels are walked at once, their misses
+  // overlapping (1,000,000 orders: 72 -> 40 ms; bench/orderbook).
+  struct Lane {
+    std::uint32_t o;  // the next order of the level
+    std::size_t at;   // where it goes in the image
+    Side side;
+    Price price;
+  };
+  std::vector<Lane> levels;
+  levels.reserve(bids_.size() + asks_.size());
+  std::size_t at = 0;
   for (const Side side : {Side::buy, Side::sell}) {
     const detail::PriceLadder& lad = ladder(side);
     for (std::uint32_t li = lad.best(); li != kNil; li = lad.next(li)) {
-      const Price price = price_of(side, lad[li].key);
-      if (mode_ == Mode::l2) {
-        im.levels.push_back(BookImage::Level{side, price, lad[li].total});
-        continue;
-      }
-      for (std::uint32_t o = lad[li].head; o != kNil; o = orders_[o].next) {
-        const Order& n = orders_[o];
-        BookImage::Order& out = im.orders.emplace_back();
-        out.id = OrderId(n.id);
-        out.side = side;
-        out.price = price;
-        out.qty = n.qty;
-        if (out.id.external()) out.external_id.assign(external_.name(o));
+      if (lad[li].head == kNil) continue;  // (an L3 level always has orders)
+      levels.push_back(Lane{lad[li].head, at, side, price_of(side, lad[li].key)});
+      at += lad[li].count;
+    }
+  }
+  im.orders.resize(at);
+  constexpr std::size_t kLanes = 8;
+  std::array<Lane, kLanes> lanes;
+  std::size_t active = std::min(kLanes, levels.size());
+  std::copy_n(levels.begin(), active, lanes.begin());
+  std::size_t next_level = active;
+  while (active > 0) {
+    for (std::size_t k = 0; k < active;) {
+      Lane& l = lanes[k];
+      const Order& n = orders_[l.o];
+      BookImage::Order& out = im.orders[l.at++];
+      out.id = OrderId(n.id);
+      out.side = l.side;
+      out.price = l.price;
+      out.qty = n.qty;
+      if (out.id.external()) out.external_id.assign(external_.name(l.o));
+      l.o = n.next;
+      if (l.o != kNil) {
+        ++k;
+      } else if (next_level < levels.size()) {
+        l = levels[next_level++];
+        ++k;
+      } else {
+        l = lanes[--active];  // this lane is done: the last one takes its place
       }
     }
   }
