@@ -30,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "orderbook/book_image.hpp"
 #include "orderbook/detail/external_ids.hpp"
 #include "orderbook/detail/id_index.hpp"
 #include "orderbook/detail/price_ladder.hpp"
@@ -137,6 +138,27 @@ class OrderBook {
   /// Approximate heap bytes held by the book's structures.
   std::size_t memory_bytes() const;
 
+  // ---- images (book_image.hpp) ---------------------------------------------
+
+  /// An exact image of the book for snapshots: mode, seq, id and trade
+  /// counters, and the resting orders (l2: levels) in priority order. O(orders).
+  BookImage image() const;
+
+  /// Rebuilds the book `image` was taken of: the same queries, and every later
+  /// operation gives the same result and ChangeSet as on the original (what an
+  /// image leaves out: book_image.hpp). O(orders), no matching; the pools are
+  /// sized for max(expected_orders, the image's orders). Refuses an image no
+  /// book can have (read from damaged storage, or written by a buggy version):
+  /// invalid_price / invalid_quantity (an order's or level's, as add and
+  /// apply_snapshot would; also an l2 total of 2^95 or more), invalid_price for
+  /// an l2 price twice on a side, duplicate_order (an id or an upstream id
+  /// twice), mode_mismatch (orders in an l2 image, levels in a venue or mirror
+  /// one), limit_exceeded (2^32 - 2 orders or more), invalid_field for the rest
+  /// (an id not below its counter, an upstream id missing or stray, orders out
+  /// of priority order, a crossed or locked venue book, counters no book can
+  /// reach). Debug builds assert check_invariants() on the result.
+  static Result<OrderBook> from_image(const BookImage& image, std::size_t expected_orders = 0);
+
   /// Checks every structural invariant (never crossed in venue mode, level
   /// totals and counts equal their orders, FIFO links, id index, counts);
   /// returns a description of the first violation, or nullopt. O(orders).
@@ -177,6 +199,12 @@ class OrderBook {
                   TimeInForce tif, std::uint32_t own_level = detail::kNil - 1);
   Qty match(std::uint64_t taker, Side side, Price limit, bool market, Qty qty);
   void rest(std::uint64_t id, Side side, Price price, Qty qty, std::uint32_t level);
+  // Links a new order at the tail of level li and indexes it (no event); its slot.
+  [[gnu::always_inline]] inline std::uint32_t append(std::uint64_t id, Side side, Qty qty,
+                                                     std::uint32_t li);
+  // from_image's second half: the orders (levels) into this empty book, checked.
+  Status restore_orders(std::span<const BookImage::Order> orders);
+  Status restore_levels(std::span<const BookImage::Level> levels);
   void unlink(std::uint32_t o);
   void remove_order(std::uint32_t o);
   std::uint32_t find(OrderId id) const { return find_slot(id.value()); }

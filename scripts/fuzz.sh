@@ -13,7 +13,8 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(decimal ndjson orderbook config keys_file ws_message rest_request journal_reader)
+  targets=(decimal ndjson orderbook book_image config keys_file ws_message rest_request
+    journal_reader)
 fi
 
 # Line tables only: clang 14 fails on full debug info of Asio's coroutines

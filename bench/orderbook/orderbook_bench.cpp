@@ -9,6 +9,7 @@
 //   W4/<book>              the W4 stream (shared/peers/elixir/README.md)
 //   ExternalIds/<book>     upstream string ids across 1,000 books: adds, and
 //                          cancels/executes by resolve(id) (ops_per_s)
+//   BookImage/...          snapshot and recovery of 1,000,000 orders (book_image_bench.cpp)
 //
 // Run: build-ob/bench/orderbook_bench [--benchmark_filter=...]
 // Thread-safety: single-threaded benchmarks.

@@ -45,6 +45,9 @@ class ExternalIds {
   }
   std::uint32_t find(std::string_view name) const { return find(name, hash(name)); }
 
+  /// Starts fetching the index slot a find for hash `h` reads first (a hint).
+  void prefetch(std::uint64_t h) const { index_.prefetch(h); }
+
   /// Names the order in `slot` (which holds no name); `h` = hash(name).
   void attach(std::uint32_t slot, std::string_view name, std::uint64_t h) {
     if (names_.size() <= slot) names_.resize(slot + 1);
@@ -80,6 +83,12 @@ class ExternalIds {
   /// Records the name of an order that never rested (filled at once).
   void retire_unattached(std::uint64_t id, std::string_view name) {
     push_retired(id).name.assign(name.data(), name.size());
+  }
+
+  /// Makes room for names in slots below `slots`, `names` of them in the index.
+  void reserve(std::size_t slots, std::size_t names) {
+    names_.reserve(slots);
+    index_.reserve(names);
   }
 
   /// Forgets the retired names (at the start of each operation).

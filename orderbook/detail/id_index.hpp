@@ -41,6 +41,9 @@ class IdIndex {
     return overflow_.size() == 0 || id == 0 ? kNone : overflow_.find(id);
   }
 
+  /// Starts fetching the ring slot of `id` (a hint, no effect otherwise).
+  void prefetch(std::uint64_t id) const { __builtin_prefetch(&ring_[id & mask_]); }
+
   /// Adds an id known to be absent.
   template <class IdOf>
   void insert(std::uint64_t id, std::uint32_t slot, const IdOf& id_of) {

@@ -74,6 +74,14 @@ class IdMap {
     erase_at(i);
   }
 
+  /// Starts fetching the slot where a probe for `key` begins (a hint, no effect otherwise).
+  void prefetch(std::uint64_t key) const { __builtin_prefetch(&slots_[home(key)]); }
+
+  /// Makes room for `n` entries without rehashing again.
+  void reserve(std::size_t n) {
+    if (n * 2 > slots_.size()) rehash(round_up(n * 2));
+  }
+
   std::size_t size() const { return size_; }
   std::size_t capacity() const { return slots_.size(); }
   void swap(IdMap& o) noexcept {

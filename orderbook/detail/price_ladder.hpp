@@ -29,6 +29,9 @@ inline constexpr std::uint32_t kNil = 0xFFFFFFFFu;
 /// to < 2^95, so the high word needs only 32 bits.
 class [[gnu::packed, gnu::aligned(4)]] LevelTotal {
  public:
+  /// The largest total one holds (2^95 - 1 lots).
+  static constexpr LevelQty::Rep kMaxLots = (LevelQty::Rep{1} << 95) - 1;
+
   LevelTotal() = default;
   LevelTotal(LevelQty q) {
     set(q.lots());
