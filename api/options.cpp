@@ -264,7 +264,7 @@ std::variant<Options, int> parse_options(int argc, const char* const* argv, std:
         err << "--retain: " << error << "\n";
         return 2;
       }
-      j.retention = *policy;
+      j.snapshots.retention = *policy;
     }
     app.journal = std::move(j);
   }

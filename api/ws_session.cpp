@@ -495,6 +495,7 @@ class WsSession : public rt::GenServer<WsSession> {
     std::uint64_t ticker_seq = 0, top_seq = 0, book_seq = 0;  // last sent
     std::uint32_t book_depth = services::kDefaultBookDepth;   // kept for every resubscribe
     bool retry_pending = false;
+    bool recovering = false;  // told `recovering`: `live` follows the fresh snapshot
     std::chrono::milliseconds retry_delay{0};
     std::shared_ptr<TradeLane> trades;  // while subscribed to trades
   };
@@ -502,6 +503,8 @@ class WsSession : public rt::GenServer<WsSession> {
   /// Queues a frame; the Action is stop(slow_consumer) when the queue stays over its limit.
   [[nodiscard]] bool push(FramePtr frame, bool conflatable);
   [[nodiscard]] bool push_control(std::string json);
+  /// The `status` a book restart sends (recovering, then live).
+  static std::string book_status(const std::string& symbol, services::wire::FeedState state);
   Action after_push(bool ok) {
     return ok ? noreply() : stop(rt::ExitReason::shutdown(std::string(kSlowConsumer)));
   }
@@ -1251,7 +1254,16 @@ bool WsSession::sync_book(const std::string& symbol, Sub& s, Channels ask) {
     if (f->channel == Channel::book) s.book_seq = f->seq;
     if (!push(f, true)) return false;
   }
+  if (s.recovering) {
+    s.recovering = false;
+    return push_control(book_status(symbol, services::wire::FeedState::live));
+  }
   return true;
+}
+
+std::string WsSession::book_status(const std::string& symbol, services::wire::FeedState state) {
+  // A book restart says nothing about the feed's age: 0.
+  return services::wire::status(services::SymbolInfo{symbol, {}}, state, 0);
 }
 
 services::Subscriber WsSession::feed_subscriber(Sub& s) {
@@ -1306,10 +1318,17 @@ WsSession::Action WsSession::handle_info(const rt::Down& d) {
       return noreply();
     }
     if (s.book_monitor == d.ref) {
-      // The book restarted (empty, seq 0): a fresh snapshot from its successor.
+      // The book restarts from its journal (API.md "Durability"): `recovering`,
+      // then a fresh snapshot from its successor, then `live`.
       s.book.reset();
       s.book_monitor = {};
       s.book_synced = false;
+      if (!s.recovering) {
+        s.recovering = true;
+        if (!push_control(book_status(symbol, services::wire::FeedState::recovering))) {
+          return after_push(false);
+        }
+      }
       if (!sync_book(symbol, s, s.channels & kBookChannels)) return after_push(false);
       return noreply();
     }

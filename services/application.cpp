@@ -53,7 +53,8 @@ rt::Result<std::unique_ptr<Application>, std::string> Application::start(rt::Run
       (void)events->stop();
       return rt::Err{"data directory: " + store.error().to_string()};
     }
-    journals = std::make_shared<Journals>(std::move(*store), a.config_.journal->writer);
+    journals = std::make_shared<Journals>(std::move(*store), a.config_.journal->writer,
+                                          a.config_.journal->snapshots);
   }
   ServiceContext context{a.config_.timing, a.config_.limits, a.feeds_, a.books_, *events, metrics};
   context.journals = std::move(journals);

@@ -48,8 +48,8 @@ struct JournalConfig {
   std::filesystem::path data_dir = "var";
   storage::StoreOptions store;  ///< tests substitute the durability-deciding system calls here
   storage::WriterOptions writer;
-  /// What old journal each symbol keeps (`--retain`); by default all of it.
-  storage::RetentionPolicy retention;
+  /// Snapshot cadence and `--retain`.
+  SnapshotPolicy snapshots;
 };
 
 struct ApplicationConfig {

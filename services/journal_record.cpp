@@ -6,7 +6,7 @@
 #include <optional>
 #include <type_traits>
 
-#include "storage/record.hpp"
+#include "services/byte_codec.hpp"
 
 namespace services::journal {
 
@@ -18,34 +18,30 @@ enum class Kind : std::uint8_t { spec = 1, events, order, cancel, ids };
 constexpr Kind kKinds[] = {Kind::spec, Kind::events, Kind::order, Kind::cancel, Kind::ids};
 static_assert(std::size(kKinds) == std::variant_size_v<Record>);
 
-void put_u8(std::string& out, std::uint8_t v) {
-  out.push_back(static_cast<char>(v));
-}
-void put_i64(std::string& out, std::int64_t v) {
-  storage::put_u64(out, static_cast<std::uint64_t>(v));
-}
-void put_str(std::string& out, std::string_view s) {
-  storage::put_u32(out, static_cast<std::uint32_t>(s.size()));
-  out.append(s);
-}
+using detail::ByteReader;
+using detail::put_i64;
+using detail::put_str;
+using detail::put_u32;
+using detail::put_u64;
+using detail::put_u8;
 
 void put(std::string& out, const SpecRecord& r) {
   put_str(out, r.spec.tick_size());
   put_str(out, r.spec.lot_size());
   put_u8(out, static_cast<std::uint8_t>(r.spec.mode));
-  storage::put_u64(out, r.first_order_id);
+  put_u64(out, r.first_order_id);
 }
 void put(std::string& out, const EventsRecord& r) {
   put_i64(out, r.receipt_ns);
-  storage::put_u64(out, r.max_orders_per_book);
-  storage::put_u32(out, static_cast<std::uint32_t>(r.events.size()));
+  put_u64(out, r.max_orders_per_book);
+  put_u32(out, static_cast<std::uint32_t>(r.events.size()));
   for (const feeds::Event& e : r.events) {
     put_u8(out, static_cast<std::uint8_t>(e.type));
     put_u8(out, static_cast<std::uint8_t>(e.side));
     put_i64(out, e.price.ticks());
     put_i64(out, e.qty.lots());
     put_i64(out, e.ts_ns);
-    storage::put_u64(out, e.upstream_seq);
+    put_u64(out, e.upstream_seq);
     put_str(out, e.order_id);
     put_str(out, e.new_order_id);
   }
@@ -67,63 +63,13 @@ void put(std::string& out, const CancelRecord& r) {
   put_i64(out, r.ts_ns);
 }
 void put(std::string& out, const IdsRecord& r) {
-  storage::put_u64(out, r.next_order_id);
+  put_u64(out, r.next_order_id);
 }
-
-// Reads a payload front to back; every read checks what is left, and the
-// first failure sticks (later reads return zeros), so a decoder reads all its
-// fields and asks once at the end.
-class Reader {
- public:
-  explicit Reader(std::string_view bytes) : rest_(bytes) {}
-
-  std::uint8_t u8() { return take(1) ? static_cast<std::uint8_t>(last_[0]) : 0; }
-  std::uint32_t u32() { return take(4) ? storage::get_u32(last_.data()) : 0; }
-  std::uint64_t u64() { return take(8) ? storage::get_u64(last_.data()) : 0; }
-  std::int64_t i64() { return static_cast<std::int64_t>(u64()); }
-  std::string str() {
-    const std::uint32_t n = u32();
-    return take(n) ? std::string(last_) : std::string();
-  }
-  /// An enum whose values are 0..max.
-  template <class E>
-  E enumerated(E max) {
-    const std::uint8_t v = u8();
-    if (v > static_cast<std::uint8_t>(max)) fail("an enumeration out of range");
-    return static_cast<E>(v);
-  }
-  void fail(std::string why) {
-    if (!error_) error_ = std::move(why);
-  }
-  /// What went wrong, including bytes left over.
-  std::optional<std::string> error() const {
-    if (error_) return error_;
-    if (!rest_.empty()) return fmt::format("{} bytes after the record", rest_.size());
-    return std::nullopt;
-  }
-  std::size_t left() const { return rest_.size(); }
-
- private:
-  bool take(std::size_t n) {
-    if (error_) return false;
-    if (rest_.size() < n) {
-      fail(fmt::format("truncated: {} bytes wanted, {} left", n, rest_.size()));
-      return false;
-    }
-    last_ = rest_.substr(0, n);
-    rest_.remove_prefix(n);
-    return true;
-  }
-
-  std::string_view rest_;
-  std::string_view last_;
-  std::optional<std::string> error_;
-};
 
 // The least an encoded event can take: two bytes, four 8-byte fields, two empty strings.
 constexpr std::size_t kMinEventBytes = 2 + 4 * 8 + 2 * 4;
 
-Record read_spec(Reader& in) {
+Record read_spec(ByteReader& in) {
   const std::string tick = in.str();
   const std::string lot = in.str();
   const ob::Mode mode = in.enumerated(ob::Mode::l2);
@@ -139,7 +85,7 @@ Record read_spec(Reader& in) {
   return r;
 }
 
-Record read_events(Reader& in) {
+Record read_events(ByteReader& in) {
   EventsRecord r;
   r.receipt_ns = in.i64();
   r.max_orders_per_book = in.u64();
@@ -164,7 +110,7 @@ Record read_events(Reader& in) {
   return r;
 }
 
-Record read_order(Reader& in) {
+Record read_order(ByteReader& in) {
   OrderRecord r;
   OrderRequest& o = r.order;
   o.side = in.enumerated(ob::Side::sell);
@@ -178,7 +124,7 @@ Record read_order(Reader& in) {
   return r;
 }
 
-Record read_cancel(Reader& in) {
+Record read_cancel(ByteReader& in) {
   CancelRecord r;
   r.order_id = in.str();
   r.owner = in.str();
@@ -226,7 +172,7 @@ std::string encode(const Record& r) {
 }
 
 rt::Result<Record, std::string> decode(std::string_view payload) {
-  Reader in(payload);
+  ByteReader in(payload);
   const std::uint8_t kind = in.u8();
   Record r;
   switch (static_cast<Kind>(kind)) {

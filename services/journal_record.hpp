@@ -25,7 +25,7 @@
 
 #include "feeds/event.hpp"
 #include "runtime/result.hpp"
-#include "services/order_request.hpp"
+#include "services/api_order.hpp"
 #include "services/symbol_spec.hpp"
 
 namespace services::journal {

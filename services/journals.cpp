@@ -1,5 +1,6 @@
 #include "services/journals.hpp"
 
+#include "services/book_snapshot.hpp"
 #include "services/journal_record.hpp"
 #include "storage/journal_reader.hpp"
 
@@ -13,6 +14,15 @@ storage::Status Journals::remove(std::string_view symbol) {
 
 rt::Result<std::optional<SymbolSpec>, std::string> journaled_spec(const storage::Store& store,
                                                                   std::string_view symbol) {
+  // The newest snapshot has it (retention may have taken the first record)...
+  auto lookup = store.latest_snapshot(symbol);
+  if (!lookup) return rt::Err{lookup.error().to_string()};
+  if (lookup->snapshot) {
+    if (auto snapshot = decode_book_snapshot(lookup->snapshot->bytes)) {
+      return std::optional<SymbolSpec>(snapshot->spec);
+    }
+  }
+  // ...else the journal begins with it.
   auto reader = storage::JournalReader::open(store, symbol, 0);
   if (!reader) return rt::Err{reader.error().to_string()};
   std::optional<storage::RecordView> first = reader->next();

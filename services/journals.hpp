@@ -6,6 +6,7 @@
 // after it, so every server's appends are answered before the writer goes.
 // Thread-safety: the store is immutable, the writer and the damage list are thread-safe.
 
+#include <chrono>
 #include <future>
 #include <map>
 #include <memory>
@@ -47,16 +48,25 @@ class JournalDamage {
   std::map<std::string, std::string, std::less<>> damaged_;
 };
 
+/// When book servers snapshot (so recovery replays at most that much), and
+/// what old journal they keep.
+struct SnapshotPolicy {
+  std::uint64_t every_records = 100'000;       ///< records since the last snapshot
+  std::chrono::milliseconds every{60'000};     ///< or this long, if any record came
+  std::optional<storage::RetentionPolicy> retention;  ///< `--retain`; nullopt: keep all
+};
+
 /// The data directory and its writer.
 struct Journals {
-  Journals(storage::Store s, storage::WriterOptions options)
-      : store(std::move(s)), writer(store, std::move(options)) {}
+  Journals(storage::Store s, storage::WriterOptions options, SnapshotPolicy p)
+      : store(std::move(s)), writer(store, std::move(options)), snapshots(std::move(p)) {}
 
   /// Deletes a symbol's journal once what it has in flight is answered (DELETE /symbols).
   storage::Status remove(std::string_view symbol);
 
   const storage::Store store;
   storage::JournalWriter writer;
+  const SnapshotPolicy snapshots;
   JournalDamage damage;
 };
 

@@ -5,6 +5,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <limits>
+
 #include "runtime/clock.hpp"
 #include "services/order_book_server.hpp"
 #include "storage/journal_reader.hpp"
@@ -82,6 +85,90 @@ OrderBookServer::Action OrderBookServer::handle_cast(const ProbeDone& p) {
   return noreply();
 }
 
+BookSnapshot OrderBookServer::snapshot() const {
+  BookSnapshot s;
+  s.spec = info_->spec;
+  s.book = book_.image();
+  s.api_orders.reserve(api_orders_.size());
+  for (const auto& [id, o] : api_orders_) {
+    s.api_orders.push_back({id, o.owner, o.client_order_id, o.type, o.tif, o.qty});
+  }
+  std::sort(s.api_orders.begin(), s.api_orders.end(),
+            [](const auto& a, const auto& b) { return a.id < b.id; });
+  s.client_orders.reserve(client_order_age_.size());
+  for (const std::string& key : client_order_age_) {
+    const ClientOrder& c = client_orders_.at(key);
+    s.client_orders.push_back({c.fields, c.last});
+  }
+  s.last_upstream_seq = last_upstream_seq_;
+  s.top_ts_ns = top_ts_ns_;
+  s.book_ts_ns = book_ts_ns_;
+  return s;
+}
+
+std::optional<std::string> OrderBookServer::restore(BookSnapshot&& s) {
+  // Everything is checked before anything changes: a snapshot refused leaves
+  // the server as it was, to rebuild from the records instead.
+  if (s.spec != info_->spec) return std::string("the snapshot is of another spec");
+  auto book = ob::OrderBook::from_image(s.book);
+  if (!book) return fmt::format("its book image: {}", ob::to_string(book.error()));
+  for (const BookSnapshot::ApiOrder& o : s.api_orders) {
+    if (ob::OrderId(o.id).external() || !book->order(ob::OrderId(o.id))) {
+      return fmt::format("API order {} does not rest in its book", o.id);
+    }
+  }
+  book_ = std::move(*book);
+  for (BookSnapshot::ApiOrder& o : s.api_orders) {
+    // It passed the resting limits when it came: count it again, unconditionally.
+    (void)ctx_->resting_orders->try_reserve(o.owner, std::numeric_limits<std::size_t>::max());
+    api_orders_.emplace(o.id, ApiOrder{std::move(o.owner), std::move(o.client_order_id), o.type,
+                                       o.tif, o.qty});
+  }
+  for (const BookSnapshot::ClientOrder& c : s.client_orders) {
+    remember_order(c.fields.owner, c.fields, c.last);
+  }
+  last_upstream_seq_ = s.last_upstream_seq;
+  top_ts_ns_ = s.top_ts_ns;
+  book_ts_ns_ = s.book_ts_ns;
+  return std::nullopt;
+}
+
+void OrderBookServer::maybe_snapshot() {
+  const SnapshotPolicy& policy = journals_->snapshots;
+  const std::uint64_t since = journal_seq_ - snapshot_seq_;
+  if (since == 0 || refusing_) return;
+  const std::int64_t now = rt::coarse_monotonic_ms();
+  if (since < policy.every_records && now - last_snapshot_ms_ < policy.every.count()) return;
+  // The state is the one after record journal_seq_: the writer writes it
+  // once that record is durable, and not at all if it failed.
+  snapshot_seq_ = journal_seq_;
+  last_snapshot_ms_ = now;
+  const std::string& symbol = info_->symbol;
+  storage::JournalWriter& writer = journals_->writer;
+  auto wrote = writer.snapshot(symbol, journal_seq_, encode(snapshot()),
+                               [symbol, seq = journal_seq_](const storage::Status& st) {
+                                 if (!st) {
+                                   spdlog::warn("book {}: snapshot at {} not written: {}", symbol,
+                                                seq, st.error().to_string());
+                                 }
+                               });
+  if (!wrote) {
+    spdlog::warn("book {}: snapshot refused: {}", symbol, wrote.error().to_string());
+    return;
+  }
+  if (policy.retention) {
+    (void)writer.retain(symbol, *policy.retention,
+                        [symbol](const storage::Result<storage::RetentionReport>& r) {
+                          if (!r) {
+                            spdlog::warn("book {}: retention: {}", symbol, r.error().to_string());
+                          } else if (!r->deleted.empty()) {
+                            spdlog::info("event=journal_retained symbol={} files={} bytes={}",
+                                         symbol, r->deleted.size(), r->bytes_freed);
+                          }
+                        });
+  }
+}
+
 std::optional<std::string> OrderBookServer::replay(const journal::Record& r) {
   using namespace journal;
   if (const auto* spec = std::get_if<SpecRecord>(&r)) {
@@ -118,7 +205,28 @@ std::optional<std::string> OrderBookServer::recover() {
   if (storage::Status s = await_done([&](auto done) { return writer.flush(symbol, done); }); !s) {
     return s.error().to_string();
   }
-  auto reader = storage::JournalReader::open(journals_->store, symbol, 0);
+  // The newest snapshot that loads, then the records after it.
+  auto lookup = journals_->store.latest_snapshot(symbol);
+  if (!lookup) return lookup.error().to_string();
+  for (const std::string& skipped : lookup->skipped) {
+    spdlog::warn("book {}: snapshot passed over: {}", symbol, skipped);
+  }
+  if (lookup->snapshot) {
+    auto decoded = decode_book_snapshot(lookup->snapshot->bytes);
+    std::optional<std::string> bad =
+        decoded ? restore(std::move(*decoded)) : std::optional<std::string>(decoded.error());
+    if (bad) {
+      // Its CRC passed, so a bug wrote it: say so, and rebuild from the records.
+      const std::string what =
+          fmt::format("snapshot {} refused: {}", lookup->snapshot->path.string(), *bad);
+      spdlog::error("book {}: {}; replaying the whole journal", symbol, what);
+      journals_->damage.report(symbol, what);
+    } else {
+      journal_seq_ = snapshot_seq_ = lookup->snapshot->seq;
+    }
+  }
+  last_snapshot_ms_ = rt::coarse_monotonic_ms();
+  auto reader = storage::JournalReader::open(journals_->store, symbol, journal_seq_ + 1);
   if (!reader) return reader.error().to_string();
 
   // Nothing replayed goes anywhere: no subscriber exists yet, and what the
@@ -131,7 +239,8 @@ std::optional<std::string> OrderBookServer::recover() {
     auto decoded = journal::decode(rec->payload);
     std::optional<std::string> bad =
         decoded ? replay(*decoded) : std::optional<std::string>(decoded.error());
-    if (!bad && records == 0 && !std::holds_alternative<journal::SpecRecord>(*decoded)) {
+    if (!bad && records == 0 && snapshot_seq_ == 0 &&
+        !std::holds_alternative<journal::SpecRecord>(*decoded)) {
       bad = "the journal does not start with its spec";
     }
     flush();

@@ -377,6 +377,7 @@ void OrderBookServer::flush() {
     pending_ = {};
     return;
   }
+  if (journals_ != nullptr) maybe_snapshot();
   metrics_.orders.Increment(static_cast<double>(pending_.orders));
   metrics_.cancels.Increment(static_cast<double>(pending_.cancels));
   metrics_.trades.Increment(static_cast<double>(pending_.trades));
@@ -605,6 +606,11 @@ OrderReport OrderBookServer::cancel(ob::OrderId id, std::int64_t ts_ns) {
 OrderBookServer::CallAction<wire::Top> OrderBookServer::handle_call(const GetTop&,
                                                                     From<wire::Top>&) {
   return reply(top());
+}
+
+OrderBookServer::CallAction<std::string> OrderBookServer::handle_call(const Dump&,
+                                                                      From<std::string>&) {
+  return reply(encode(snapshot()));
 }
 
 OrderBookServer::CallAction<Depth> OrderBookServer::handle_call(const GetDepth& g, From<Depth>&) {

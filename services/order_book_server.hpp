@@ -45,38 +45,13 @@
 #include "services/book_window.hpp"
 #include "services/context.hpp"
 #include "services/journal_record.hpp"
-#include "services/order_request.hpp"
+#include "services/api_order.hpp"
+#include "services/book_snapshot.hpp"
 #include "services/price_feed_handler.hpp"
 #include "services/subscriber_set.hpp"
 #include "services/wire.hpp"
 
 namespace services {
-
-/// One fill of an API order, at the resting (maker) order's price.
-struct OrderFill {
-  ob::TradeId trade_id = 0;
-  ob::Price price;
-  ob::Qty qty;
-  std::string maker_order_id;
-};
-
-/// API.md's Order.
-struct OrderReport {
-  std::string order_id;
-  std::string client_order_id;
-  ob::Side side = ob::Side::buy;
-  ob::OrderType type = ob::OrderType::limit;
-  ob::TimeInForce tif = ob::TimeInForce::gtc;
-  std::optional<ob::Price> price;
-  ob::Qty qty;
-  ob::OrderStatus status = ob::OrderStatus::resting;
-  ob::Qty filled;
-  ob::Qty remaining;
-  std::vector<OrderFill> trades;
-  /// An idempotent repeat (same owner, client_order_id and fields): this is
-  /// the order placed the first time, as last known (REST: 200, not 201).
-  bool repeated = false;
-};
 
 /// One rejected event of a batch: its index in the batch, why, and a message.
 struct EventFailure {
@@ -128,6 +103,11 @@ class OrderBookServer : public rt::GenServer<OrderBookServer> {
   struct GetTop {
     using Reply = wire::Top;
   };
+  /// The canonical dump of the server's state: its snapshot bytes (book image,
+  /// API orders, remembered client orders). Equal dumps, equal futures.
+  struct Dump {
+    using Reply = std::string;
+  };
   struct GetDepth {
     std::size_t levels = 10;
     using Reply = Depth;
@@ -152,6 +132,7 @@ class OrderBookServer : public rt::GenServer<OrderBookServer> {
   CallAction<ob::Result<OrderReport>> handle_call(const GetOrder& g,
                                                   From<ob::Result<OrderReport>>&);
   CallAction<wire::Top> handle_call(const GetTop&, From<wire::Top>&);
+  CallAction<std::string> handle_call(const Dump&, From<std::string>&);
   CallAction<Depth> handle_call(const GetDepth& g, From<Depth>&);
   CallAction<Subscribed> handle_call(const Subscribe& s, From<Subscribed>&);
   Action handle_cast(const Unsubscribe& u);
@@ -217,6 +198,12 @@ class OrderBookServer : public rt::GenServer<OrderBookServer> {
   /// refuses it (then `apply` does not run). Without journals: applies, answers.
   template <class R, class Rec, class F>
   CallAction<R> durably(From<R>& from, const Rec& record, R refused, F&& apply);
+  /// The state a replay up to journal_seq_ would rebuild, as a snapshot.
+  BookSnapshot snapshot() const;
+  /// Takes the state of a snapshot (at init, before any other change).
+  std::optional<std::string> restore(BookSnapshot&& s);
+  /// After a change: snapshots when the policy says it is time.
+  void maybe_snapshot();
   /// Starts refusing writes and probing the journal once a second with `probe`
   /// (a record whose effect this server already has: failing it harms nothing).
   void start_refusing(std::string reason, std::string probe);
@@ -301,6 +288,8 @@ class OrderBookServer : public rt::GenServer<OrderBookServer> {
   bool replaying_ = false;  // in recover(): nothing is published, forwarded or counted
   std::optional<std::string> refusing_;
   std::string probe_;  // the record written to probe a refusing journal
+  std::uint64_t snapshot_seq_ = 0;  // the journal seq of the last snapshot taken (or loaded)
+  std::int64_t last_snapshot_ms_ = 0;
   std::int64_t last_refusal_log_ms_ = -1'000'000;
 };
 

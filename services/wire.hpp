@@ -57,9 +57,20 @@ std::string book_update(const SymbolInfo& s, std::uint64_t seq,
                         std::uint64_t merged = 1);
 
 /// A symbol's freshness (API.md "Staleness").
-enum class FeedState : std::uint8_t { idle, live, stale };
+/// A symbol's state as `status` says it; `recovering`: its book restarts from its journal.
+enum class FeedState : std::uint8_t { idle, live, stale, recovering };
 constexpr std::string_view to_string(FeedState s) {
-  return s == FeedState::idle ? "idle" : s == FeedState::live ? "live" : "stale";
+  switch (s) {
+    case FeedState::idle:
+      return "idle";
+    case FeedState::live:
+      return "live";
+    case FeedState::stale:
+      return "stale";
+    case FeedState::recovering:
+      return "recovering";
+  }
+  return "idle";
 }
 /// The status message sent on every live/stale transition.
 std::string status(const SymbolInfo& s, FeedState state, std::int64_t last_update_age_ms);

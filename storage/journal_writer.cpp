@@ -461,6 +461,17 @@ struct JournalWriter::Io {
         call_safely(c.retained, r);
         break;
       }
+      case Control::Kind::snapshot: {
+        // Settled: a failed record has taken last_seq back below its seq.
+        auto it = logs.find(c.symbol);
+        Status s = it != logs.end() && it->second.last_seq >= c.seq
+                       ? store.write_snapshot(c.symbol, c.seq, c.bytes)
+                       : fail(Errc::invalid_argument,
+                              fmt::format("snapshot of {} at {}: that record is not durable",
+                                          c.symbol, c.seq));
+        call_safely(c.done, s);
+        break;
+      }
     }
   }
 
@@ -590,6 +601,16 @@ Status JournalWriter::retain(std::string_view symbol, RetentionPolicy policy, On
   if (!feeds::is_valid_symbol(symbol)) return fail(Errc::invalid_argument, "invalid symbol");
   return enqueue(
       Control{Control::Kind::retain, std::string(symbol), {}, {}, policy, std::move(done)}, 0);
+}
+
+Status JournalWriter::snapshot(std::string_view symbol, std::uint64_t seq, std::string bytes,
+                               OnDone done) {
+  if (!feeds::is_valid_symbol(symbol)) return fail(Errc::invalid_argument, "invalid symbol");
+  const std::size_t size = bytes.size() + kQueuedRecordOverhead;
+  Control c{Control::Kind::snapshot, std::string(symbol), std::move(done), {}, {}, {}};
+  c.seq = seq;
+  c.bytes = std::move(bytes);
+  return enqueue(std::move(c), size);
 }
 
 Health JournalWriter::health() const {

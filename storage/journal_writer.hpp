@@ -33,8 +33,8 @@
 // reader to report or pass over; only damage the writer cannot find the end
 // of (a foreign magic, seqs out of order) blocks appends (corrupt) until
 // quarantine().
-// flush, remove, quarantine and retain are ordered with the appends: each
-// runs after everything accepted before it has been answered.
+// flush, remove, quarantine, retain and snapshot are ordered with the
+// appends: each runs after everything accepted before it has been answered.
 // Destruction stops accepting, writes, syncs and answers everything accepted,
 // then joins the thread.
 // Thread-safety: every public member may be called from any thread, except
@@ -146,6 +146,11 @@ class JournalWriter {
   Status quarantine(std::string_view symbol, Corruption corruption, OnDone done);
   /// Store::apply_retention on the I/O thread, at the options' clock's now.
   Status retain(std::string_view symbol, RetentionPolicy policy, OnRetained done);
+  /// Store::write_snapshot on the I/O thread, once every record accepted
+  /// before it is answered — and only if record `seq` of `symbol` is then
+  /// durable (else invalid_argument): a snapshot never holds what the journal
+  /// may lose. Counts against max_queued_bytes like a record.
+  Status snapshot(std::string_view symbol, std::uint64_t seq, std::string bytes, OnDone done);
 
   /// Healthy unless the last write or sync failed (and none succeeded since).
   Health health() const;
@@ -160,12 +165,14 @@ class JournalWriter {
     OnDurable on_durable;
   };
   struct Control {
-    enum class Kind : std::uint8_t { flush, remove, quarantine, retain } kind;
+    enum class Kind : std::uint8_t { flush, remove, quarantine, retain, snapshot } kind;
     std::string symbol;
     OnDone done;
     Corruption corruption;
     RetentionPolicy policy;
     OnRetained retained;
+    std::uint64_t seq = 0;  // snapshot
+    std::string bytes;      // snapshot
   };
   using Item = std::variant<Append, Control>;
   struct Io;  // the I/O thread's state, touched by that thread only

@@ -1,0 +1,65 @@
+#pragma once
+// BookSnapshot: a symbol's book server as it was after journal record <seq>
+// (API.md "Durability"), so recovery replays only the journal after it: the
+// book's exact image, the API orders' owners, the remembered client orders
+// (idempotent repeats), and the upstream tick seq — everything a replay of the
+// records before it would have rebuilt. Written by the journal's thread
+// (JournalWriter::snapshot) once that record is durable.
+//
+// Format, version 1, integers little-endian (services/byte_codec.hpp):
+//   u8 version, spec (str tick, str lot, u8 mode), str book image
+//   (ob::encode), u64 N api orders, u64 M client orders (oldest first),
+//   u64 last upstream seq, i64 top ts, i64 book ts; nothing after.
+// Thread-safety: value types and pure functions.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "orderbook/book_image.hpp"
+#include "runtime/result.hpp"
+#include "services/api_order.hpp"
+#include "services/symbol_spec.hpp"
+
+namespace services {
+
+/// The format version encode() writes.
+inline constexpr std::uint8_t kBookSnapshotVersion = 1;
+
+/// What a book server must have to go on exactly as it would have after a replay.
+struct BookSnapshot {
+  /// A resting order placed through the API: who owns it and how it was entered.
+  struct ApiOrder {
+    std::uint64_t id = 0;
+    std::string owner;
+    std::string client_order_id;
+    ob::OrderType type = ob::OrderType::limit;
+    ob::TimeInForce tif = ob::TimeInForce::gtc;
+    ob::Qty qty;  ///< as entered
+    friend bool operator==(const ApiOrder&, const ApiOrder&) = default;
+  };
+  /// An order remembered for client_order_id idempotency.
+  struct ClientOrder {
+    OrderRequest fields;  ///< with its owner
+    OrderReport last;
+    friend bool operator==(const ClientOrder&, const ClientOrder&) = default;
+  };
+
+  SymbolSpec spec;
+  ob::BookImage book;
+  std::vector<ApiOrder> api_orders;        ///< by id
+  std::vector<ClientOrder> client_orders;  ///< oldest first
+  std::uint64_t last_upstream_seq = 0;
+  std::int64_t top_ts_ns = 0;
+  std::int64_t book_ts_ns = 0;
+  friend bool operator==(const BookSnapshot&, const BookSnapshot&) = default;
+};
+
+/// The snapshot's bytes.
+std::string encode(const BookSnapshot& s);
+/// A snapshot from its bytes; what is wrong when they are not one (the book
+/// image's meaning is checked by OrderBook::from_image, not here).
+rt::Result<BookSnapshot, std::string> decode_book_snapshot(std::string_view bytes);
+
+}  // namespace services
