@@ -4,6 +4,7 @@
 // SIGINT/SIGTERM: stop accepting, close WebSockets with 1001, stop the tree
 // in reverse order, exit 0 (within 10 s).
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
@@ -20,6 +21,7 @@
 #include "api/options.hpp"
 #include "api/server.hpp"
 #include "feeds/replay.hpp"
+#include "runtime/thread_name.hpp"
 #include "services/application.hpp"
 
 namespace {
@@ -60,7 +62,11 @@ int main(int argc, char** argv) {
   }
   auto work = boost::asio::make_work_guard(io);
   std::vector<std::thread> io_pool;
-  for (unsigned i = 0; i < options.io_threads; ++i) io_pool.emplace_back([&io] { io.run(); });
+  for (unsigned i = 0; i < options.io_threads; ++i)
+    io_pool.emplace_back([&io, i] {
+      rt::name_this_thread(fmt::format("md-io-{}", i));
+      io.run();
+    });
 
   std::shared_ptr<services::IngestSink> sink;
   std::optional<feeds::Replay> replay;

@@ -5,9 +5,12 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "runtime/detail/futex.hpp"
 #include "runtime/detail/steal_watch.hpp"
 #include "runtime/process.hpp"
+#include "runtime/thread_name.hpp"
 
 namespace rt {
 
@@ -366,6 +369,8 @@ void Scheduler::park(Worker& w) {
 void Scheduler::run_worker(Worker& w) {
   tl_scheduler = this;
   tl_worker = &w;
+  name_this_thread(w.spare ? fmt::format("md-spare-{}", w.index)
+                           : fmt::format("md-worker-{}", w.index));
   unsigned idle_polls = 0;
   while (!stopping_.load(std::memory_order_relaxed)) {
     if (spare_should_stop(w)) {

@@ -188,6 +188,9 @@ void Application::stop() {
   stopped_ = true;
   ready_.store(false, std::memory_order_release);
   if (root_) rt::stop(root_, rt::ExitReason::shutdown(), std::chrono::seconds(10));
+  // Every record answered now: the answers' references to the book servers
+  // (which hold the journals) go, and no I/O outlives the application.
+  if (context_ && context_->journals) context_->journals->writer.close();
   if (context_) (void)context_->events.stop();
   spdlog::info("event=stopped");
 }

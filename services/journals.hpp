@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "runtime/scheduler.hpp"
 #include "services/symbol_spec.hpp"
 #include "storage/journal_writer.hpp"
 #include "storage/store.hpp"
@@ -51,8 +52,8 @@ class JournalDamage {
 /// When book servers snapshot (so recovery replays at most that much), and
 /// what old journal they keep.
 struct SnapshotPolicy {
-  std::uint64_t every_records = 100'000;       ///< records since the last snapshot
-  std::chrono::milliseconds every{60'000};     ///< or this long, if any record came
+  std::uint64_t every_records = 100'000;              ///< records since the last snapshot
+  std::chrono::milliseconds every{60'000};            ///< or this long, if any record came
   std::optional<storage::RetentionPolicy> retention;  ///< `--retain`; nullopt: keep all
 };
 
@@ -71,13 +72,19 @@ struct Journals {
 };
 
 /// Runs one of the writer's ordered operations (flush, remove, quarantine:
-/// `op(done)`) and waits until it is done. Blocks: the writer has its own thread.
+/// `op(done)`) and waits until it is done. Blocks (as a blocking call: a spare
+/// thread stands in for a worker); the writer has its own thread.
 template <class Op>
 storage::Status await_done(Op&& op) {
   auto done = std::make_shared<std::promise<storage::Status>>();
   std::future<storage::Status> answered = done->get_future();
   if (storage::Status s = op([done](const storage::Status& st) { done->set_value(st); }); !s) {
     return s;
+  }
+  if (answered.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    // A sync may take long: a spare thread keeps the worker pool at strength.
+    rt::Scheduler::BlockingScope blocking(rt::Scheduler::current());
+    answered.wait();
   }
   return answered.get();
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "feeds/symbol.hpp"
+#include "runtime/thread_name.hpp"
 #include "storage/compression.hpp"
 #include "storage/file_ops.hpp"
 #include "storage/journal_reader.hpp"
@@ -434,11 +435,18 @@ struct JournalWriter::Io {
   }
 
   void handle(Control& c) {
+    if (c.kind == Control::Kind::flush) {
+      // Only this symbol's records: a book recovering (one per new symbol)
+      // must not wait for every other symbol's sync.
+      settle(c.symbol);
+      publish();
+      call_safely(c.done, Status(rt::Ok{}));
+      return;
+    }
     settle();  // everything accepted before it is answered first
     switch (c.kind) {
       case Control::Kind::flush:
-        call_safely(c.done, Status(rt::Ok{}));
-        break;
+        break;  // answered above
       case Control::Kind::remove: {
         forget(c.symbol);
         Status s = store.remove(c.symbol);
@@ -512,6 +520,15 @@ struct JournalWriter::Io {
     answer_ready();
   }
 
+  // Writes and syncs one symbol's records; the batch window goes on for the rest.
+  void settle(const std::string& symbol) {
+    auto it = logs.find(symbol);
+    if (it == logs.end() || !it->second.seg) return;
+    Log& log = it->second;
+    if (write_buffer(log) && opt.fsync != FsyncPolicy::never) sync_segment(log);
+    answer_ready();
+  }
+
   bool has_compression_work() const { return compressing || !to_compress.empty(); }
 
   void compress_step() {
@@ -538,20 +555,27 @@ JournalWriter::JournalWriter(Store store, WriterOptions options)
 }
 
 JournalWriter::~JournalWriter() {
+  close();
+}
+
+void JournalWriter::close() {
   {
     std::lock_guard lk(m_);
     stopping_ = true;
   }
   wake_.notify_one();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
-Status JournalWriter::enqueue(Item item, std::size_t bytes) {
+Status JournalWriter::enqueue(Item item, std::size_t bytes, std::string_view appends_to) {
   {
     std::lock_guard lk(m_);
     if (stopping_) return fail(Errc::stopped, "journal writer stopping");
     if (bytes > 0 && queued_bytes_ + bytes > options_.max_queued_bytes) {
       return fail(Errc::overloaded, "journal writer queue full");
+    }
+    if (!appends_to.empty() && !appended_.contains(appends_to)) {
+      appended_.emplace(appends_to);
     }
     queued_bytes_ += bytes;
     queue_.push_back(std::move(item));
@@ -570,12 +594,22 @@ Status JournalWriter::append(std::string_view symbol, std::uint64_t seq, std::st
                 fmt::format("record of {} bytes above the limit", payload.size()));
   }
   const std::size_t bytes = payload.size() + kQueuedRecordOverhead;
-  return enqueue(Append{std::string(symbol), seq, std::move(payload), std::move(on_durable)},
-                 bytes);
+  return enqueue(Append{std::string(symbol), seq, std::move(payload), std::move(on_durable)}, bytes,
+                 symbol);
 }
 
 Status JournalWriter::flush(std::string_view symbol, OnDone done) {
   if (!feeds::is_valid_symbol(symbol)) return fail(Errc::invalid_argument, "invalid symbol");
+  bool nothing_appended;
+  {
+    std::lock_guard lk(m_);
+    nothing_appended = !appended_.contains(symbol);
+  }
+  if (nothing_appended) {
+    // A symbol's first server: no round trip behind other symbols' syncs.
+    done(Status(rt::Ok{}));
+    return rt::Ok{};
+  }
   return enqueue(Control{Control::Kind::flush, std::string(symbol), std::move(done), {}, {}, {}},
                  0);
 }
@@ -625,6 +659,7 @@ WriterStats JournalWriter::stats() const {
 
 // The I/O thread: take everything queued, write it, sync per policy, answer.
 void JournalWriter::run() {
+  rt::name_this_thread("md-journal");
   Io& io = *io_;
   std::deque<Item> batch;
   for (;;) {

@@ -33,8 +33,9 @@
 // reader to report or pass over; only damage the writer cannot find the end
 // of (a foreign magic, seqs out of order) blocks appends (corrupt) until
 // quarantine().
-// flush, remove, quarantine, retain and snapshot are ordered with the
-// appends: each runs after everything accepted before it has been answered.
+// remove, quarantine, retain and snapshot are ordered with the appends: each
+// runs after everything accepted before it has been answered; flush, after
+// its symbol's records are decided.
 // Destruction stops accepting, writes, syncs and answers everything accepted,
 // then joins the thread.
 // Thread-safety: every public member may be called from any thread, except
@@ -53,8 +54,10 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_set>
 #include <variant>
 
+#include "runtime/registry.hpp"
 #include "storage/error.hpp"
 #include "storage/retention.hpp"
 #include "storage/segment.hpp"
@@ -126,6 +129,11 @@ class JournalWriter {
   explicit JournalWriter(Store store, WriterOptions options = {});
   /// Stops accepting, answers everything accepted, joins the I/O thread.
   ~JournalWriter();
+  /// What the destructor does, for owners whose writer outlives its users:
+  /// stops accepting, answers everything accepted, joins the I/O thread. The
+  /// callbacks hold references (to processes, say) that may own the writer;
+  /// running them all here breaks such a cycle. Idempotent; not from a callback.
+  void close();
   JournalWriter(const JournalWriter&) = delete;
   JournalWriter& operator=(const JournalWriter&) = delete;
 
@@ -136,7 +144,11 @@ class JournalWriter {
   /// write's failure.
   Status append(std::string_view symbol, std::uint64_t seq, std::string payload,
                 OnDurable on_durable);
-  /// `done` runs once every record of `symbol` accepted before it has been answered.
+  /// `done` runs once every record of `symbol` accepted before it is written
+  /// and durable or failed — its file says which. Only that symbol's file is
+  /// synced; its records' callbacks keep their order, so one may run after
+  /// `done` while an earlier record of another symbol still waits for its batch.
+  /// If nothing was ever appended to `symbol`, `done` runs at once, on the caller.
   Status flush(std::string_view symbol, OnDone done);
   /// Deletes `symbol`'s journal after its accepted records (DELETE /symbols);
   /// a later append starts a new journal for the name.
@@ -177,7 +189,7 @@ class JournalWriter {
   using Item = std::variant<Append, Control>;
   struct Io;  // the I/O thread's state, touched by that thread only
 
-  Status enqueue(Item item, std::size_t bytes);
+  Status enqueue(Item item, std::size_t bytes, std::string_view appends_to = {});
   void run();
 
   const Store store_;
@@ -185,7 +197,9 @@ class JournalWriter {
 
   mutable std::mutex m_;
   std::condition_variable wake_;
-  std::deque<Item> queue_;        // guarded by m_
+  std::deque<Item> queue_;  // guarded by m_
+  // Every symbol ever appended to (guarded by m_): flush answers the others at once.
+  std::unordered_set<std::string, rt::TransparentHash, std::equal_to<>> appended_;
   std::size_t queued_bytes_ = 0;  // guarded by m_
   bool stopping_ = false;         // guarded by m_
   Health health_;                 // guarded by m_

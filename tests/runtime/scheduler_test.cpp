@@ -1,11 +1,15 @@
 #include <gtest/gtest.h>
 
+#include <pthread.h>
+
+#include <array>
 #include <atomic>
 #include <functional>
 #include <future>
 #include <latch>
 #include <mutex>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -77,6 +81,22 @@ TEST(SchedulerTest, ProcessRunsOnOneThreadAtATimeAndInOrder) {
   auto o = *start<Ordered>(runtime, {});
   for (int i = 0; i < 100'000; ++i) cast(o, Ordered::Next{i});
   EXPECT_TRUE(*call(o, Ordered::Check{}));
+}
+
+TEST(SchedulerTest, WorkersAreNamedForTopAndPerf) {
+  Runtime runtime{Runtime::Options{Scheduler::Options{.workers = 1}}};
+  struct Named : GenServer<Named> {
+    struct ThreadName {
+      using Reply = std::string;
+    };
+    CallAction<std::string> handle_call(const ThreadName&, From<std::string>&) {
+      std::array<char, 16> name{};
+      pthread_getname_np(pthread_self(), name.data(), name.size());
+      return reply(std::string(name.data()));
+    }
+  };
+  auto n = *start<Named>(runtime, {});
+  EXPECT_EQ(*call(n, Named::ThreadName{}), "md-worker-0");
 }
 
 TEST(SchedulerTest, IdleRuntimeParksItsWorkers) {

@@ -336,6 +336,46 @@ TEST_F(JournalWriterTest, RecordsAfterAFailureInTheSameBatchAreNotAttempted) {
   EXPECT_TRUE(append_sync(w, "BTC-USD", 3, payload_for(3)).ok());
 }
 
+TEST_F(JournalWriterTest, AFlushOfANeverAppendedSymbolDoesNotWaitForTheIoThread) {
+  JournalWriter w(store, {.fsync = FsyncPolicy::always});
+  ops.hold = true;
+  Answers answers;
+  answers.expect(1);
+  ASSERT_TRUE(w.append("BTC-USD", 1, payload_for(1), answers.cb("1")).ok());
+  ops.held.get_future().wait();  // the I/O thread is inside BTC-USD's sync
+  std::promise<Status> fresh;
+  ASSERT_TRUE(w.flush("NEW-SYM", [&fresh](const Status& s) { fresh.set_value(s); }).ok());
+  auto fresh_done = fresh.get_future();
+  ASSERT_EQ(fresh_done.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  EXPECT_TRUE(fresh_done.get().ok());
+  // One that was appended to waits for its record.
+  std::promise<Status> held;
+  ASSERT_TRUE(w.flush("BTC-USD", [&held](const Status& s) { held.set_value(s); }).ok());
+  auto held_done = held.get_future();
+  EXPECT_EQ(held_done.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  ops.release.set_value();
+  EXPECT_TRUE(held_done.get().ok());
+  answers.wait();
+  EXPECT_TRUE(answers.got[0].second.ok());
+}
+
+TEST_F(JournalWriterTest, CloseAnswersEverythingAndDropsTheCallbacksThatHoldTheWriter) {
+  auto w = std::make_shared<JournalWriter>(store, WriterOptions{.fsync = FsyncPolicy::batch});
+  std::atomic<int> answered{0};
+  for (std::uint64_t s = 1; s <= 10; ++s) {
+    // Each answer holds the writer, as a book server's reference does through its context.
+    ASSERT_TRUE(w->append("BTC-USD", s, payload_for(s), [w, &answered](const Status& st) {
+                   if (st.ok()) answered.fetch_add(1);
+                 }).ok());
+  }
+  w->close();
+  EXPECT_EQ(answered.load(), 10);
+  EXPECT_EQ(w.use_count(), 1);  // no callback left to keep it alive
+  EXPECT_EQ(w->append("BTC-USD", 11, payload_for(11), {}).error().code, Errc::stopped);
+  w->close();  // idempotent
+  EXPECT_EQ(read_all(store, "BTC-USD").records, expected(1, 10));
+}
+
 // RLIMIT_FSIZE set for the test, restored however it ends.
 class FileSizeLimit {
  public:
