@@ -7,7 +7,8 @@
 #   scripts/test.sh --tsan     TSan pass only
 # The ASan pass ends with the black-box smoke test (scripts/smoke.sh) of the
 # real marketd binary, built with the sanitizers, the abuse test
-# (scripts/abuse.sh) and the fuzzers' short form (scripts/fuzz.sh, clang + libFuzzer).
+# (scripts/abuse.sh), the crash-consistency test (scripts/crash_test.sh) and
+# the fuzzers' short form (scripts/fuzz.sh, clang + libFuzzer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -30,6 +31,9 @@ if [[ $mode == all || $mode == --asan ]]; then
   ASAN_OPTIONS=detect_leaks=1 bash scripts/smoke.sh build/asan/api/marketd
   # Issue 15's attacks against the real binary (a small quarantine: RSS is measured).
   ASAN_OPTIONS=detect_leaks=0:quarantine_size_mb=8 bash scripts/abuse.sh build/asan/api/marketd 3
+  # Issue 16's crash consistency, short form (docs/durability.md has the long one).
+  ASAN_OPTIONS=detect_leaks=0 bash scripts/crash_test.sh build/asan/api/marketd 20 always
+  ASAN_OPTIONS=detect_leaks=0 bash scripts/crash_test.sh build/asan/api/marketd 20 batch
   # The short form of the fuzzers (docs/fuzzing.md): 60 s per target.
   bash scripts/fuzz.sh 60
 fi

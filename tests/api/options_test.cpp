@@ -143,6 +143,49 @@ TEST(Options, AccessOptionsComeFromTheFlagsOrTheConfigFileAsLists) {
   EXPECT_NE(bad.err.find(keys.string()), std::string::npos) << bad.err;
 }
 
+TEST(Options, TheJournalDefaultsToVarWithBatchSyncsAndKeepsEverything) {
+  Parsed p = parse({});
+  ASSERT_NE(p.options(), nullptr) << p.err;
+  ASSERT_TRUE(p.options()->app.journal.has_value());
+  const services::JournalConfig& j = *p.options()->app.journal;
+  EXPECT_EQ(j.data_dir, "var");
+  EXPECT_EQ(j.writer.fsync, storage::FsyncPolicy::batch);
+  EXPECT_FALSE(j.snapshots.retention.has_value());
+}
+
+TEST(Options, DurabilityFlagsReachTheJournalConfig) {
+  Parsed p = parse({"--data-dir", "/srv/md", "--fsync", "always", "--retain", "7d,10GiB"});
+  ASSERT_NE(p.options(), nullptr) << p.err;
+  const services::JournalConfig& j = *p.options()->app.journal;
+  EXPECT_EQ(j.data_dir, "/srv/md");
+  EXPECT_EQ(j.writer.fsync, storage::FsyncPolicy::always);
+  ASSERT_TRUE(j.snapshots.retention.has_value());
+  EXPECT_EQ(j.snapshots.retention->max_age, std::chrono::seconds(7 * 86400));
+  EXPECT_EQ(j.snapshots.retention->max_bytes, 10ull << 30);
+  // An empty --data-dir journals nothing.
+  Parsed none = parse({"--data-dir", ""});
+  ASSERT_NE(none.options(), nullptr) << none.err;
+  EXPECT_FALSE(none.options()->app.journal.has_value());
+}
+
+TEST(Options, RetentionIsAnAgeASizeOrBoth) {
+  std::string error;
+  auto age = api::parse_retention("36h", error);
+  ASSERT_TRUE(age.has_value()) << error;
+  EXPECT_EQ(age->max_age, std::chrono::seconds(36 * 3600));
+  EXPECT_FALSE(age->max_bytes.has_value());
+  auto size = api::parse_retention("512MiB", error);
+  ASSERT_TRUE(size.has_value()) << error;
+  EXPECT_EQ(size->max_bytes, 512ull << 20);
+  EXPECT_FALSE(size->max_age.has_value());
+  for (const char* bad : {"", "7", "d", "0d", "7y", "7d,8d", "10GiB,1MiB", "7d,", "-1d",
+                          "99999999999999999999d", "20000000TiB"}) {
+    EXPECT_FALSE(api::parse_retention(bad, error).has_value()) << bad;
+    EXPECT_FALSE(error.empty()) << bad;
+    error.clear();
+  }
+}
+
 TEST(Options, BadValuesAreRefusedWithTheReasonAndExit2) {
   struct Case {
     std::vector<std::string> args;
@@ -160,6 +203,8 @@ TEST(Options, BadValuesAreRefusedWithTheReasonAndExit2) {
       {{"--ws-write-interval-us", "-5"}, "ws-write-interval-us"},
       {{"--config", "/nonexistent/marketd.toml"}, "marketd.toml"},
       {{"--no-such-option"}, "no-such-option"},
+      {{"--fsync", "sometimes"}, "fsync"},
+      {{"--retain", "7 days"}, "--retain"},
   };
   for (const Case& c : cases) {
     Parsed p = parse(c.args);
@@ -171,9 +216,9 @@ TEST(Options, BadValuesAreRefusedWithTheReasonAndExit2) {
 TEST(Options, HelpListsEveryOptionWithItsDefaultAndExits0) {
   Parsed p = parse({"--help"});
   EXPECT_EQ(p.status(), 0);
-  for (const char* option :
-       {"--listen", "--config", "--no-simulator", "--symbols", "--workers", "--rate-limit",
-        "--ws-queue-limit", "--ws-write-interval-us", "--log-format", "--access-log"}) {
+  for (const char* option : {"--listen", "--config", "--no-simulator", "--symbols", "--workers",
+                             "--rate-limit", "--ws-queue-limit", "--ws-write-interval-us",
+                             "--log-format", "--access-log", "--data-dir", "--fsync", "--retain"}) {
     EXPECT_NE(p.out.find(option), std::string::npos) << option;
   }
   EXPECT_NE(p.out.find("127.0.0.1:8080"), std::string::npos);
