@@ -28,6 +28,10 @@ int FileOps::sync_data(int fd) {
   return ::fdatasync(fd) == 0 ? 0 : errno;
 }
 
+int FileOps::sync_filesystem(int fd) {
+  return ::syncfs(fd) == 0 ? 0 : errno;
+}
+
 int FileOps::sync(int fd) {
   return ::fsync(fd) == 0 ? 0 : errno;
 }

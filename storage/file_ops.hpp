@@ -27,6 +27,9 @@ class FileOps {
   virtual int sync_data(int fd);
   /// fsync(2): for directories (a created, renamed or removed name is on disk).
   virtual int sync(int fd);
+  /// syncfs(2): every file of `fd`'s filesystem is on disk (Linux >= 5.8
+  /// reports writeback errors since `fd` was opened).
+  virtual int sync_filesystem(int fd);
   /// ftruncate(2).
   virtual int truncate(int fd, std::uint64_t size);
 };

@@ -41,6 +41,9 @@ std::optional<FsyncPolicy> parse_fsync_policy(std::string_view text) noexcept {
 
 namespace {
 
+// Dirty segments in one batch from which one syncfs(2) replaces their fdatasyncs.
+constexpr std::size_t kSyncfsFrom = 8;
+
 // Runs a caller's callback; one that throws must not take every other
 // symbol's journal down with the I/O thread.
 template <class F, class A>
@@ -105,6 +108,7 @@ struct JournalWriter::Io {
   AckId first_ack = 0;  // the id of acks.front()
   std::uint64_t batch = 0;
   std::optional<SteadyClock::time_point> oldest_unsynced;
+  UniqueFd data_dir_fd;  // for syncfs(2); opened at the first batch that needs it
 
   std::deque<fs::path> to_compress;
   std::optional<SegmentCompressor> compressing;
@@ -213,10 +217,16 @@ struct JournalWriter::Io {
 
   // fdatasync's the open segment; the records it covers become durable, or fail.
   bool sync_segment(Log& log) {
-    if (!log.seg || log.seg->synced == log.seg->size) return true;
-    Segment& seg = *log.seg;
+    if (!needs_sync(log)) return true;
     ++delta.syncs;
-    const int err = ops.sync_data(seg.fd.get());
+    return synced(log, ops.sync_data(log.seg->fd.get()));
+  }
+
+  static bool needs_sync(const Log& log) { return log.seg && log.seg->synced != log.seg->size; }
+
+  // The outcome of syncing the open segment (0 or an errno value).
+  bool synced(Log& log, int err) {
+    Segment& seg = *log.seg;
     if (err != 0 && opt.fsync == FsyncPolicy::never) {
       // Closing a segment under `never`: its records were answered when
       // written, and cutting them now would lose what was acknowledged.
@@ -512,12 +522,32 @@ struct JournalWriter::Io {
 
   // Writes and syncs everything, then answers it.
   void settle() {
+    std::vector<Log*> dirty;
     for (auto& [symbol, log] : logs) {
-      if (!log.seg) continue;
-      if (write_buffer(log) && opt.fsync != FsyncPolicy::never) sync_segment(log);
+      if (log.seg && write_buffer(log) && opt.fsync != FsyncPolicy::never && needs_sync(log)) {
+        dirty.push_back(&log);
+      }
+    }
+    if (dirty.size() >= kSyncfsFrom && sync_filesystem()) {
+      for (Log* log : dirty) synced(*log, 0);
+    } else {
+      for (Log* log : dirty) sync_segment(*log);
     }
     oldest_unsynced.reset();
     answer_ready();
+  }
+
+  // Many symbols written in one batch: one syncfs(2) instead of an fdatasync
+  // per file (1,000 symbols: 1,000 device flushes become one). False when it
+  // failed: the files are then synced one by one, so each sees its own error.
+  bool sync_filesystem() {
+    if (!data_dir_fd) {
+      Result<UniqueFd> fd = open_file(store.data_dir(), O_RDONLY | O_DIRECTORY);
+      if (!fd) return false;
+      data_dir_fd = std::move(*fd);
+    }
+    ++delta.syncs;
+    return ops.sync_filesystem(data_dir_fd.get()) == 0;
   }
 
   // Writes and syncs one symbol's records; the batch window goes on for the rest.

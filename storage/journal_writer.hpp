@@ -15,7 +15,8 @@
 //   always  each record is written and fdatasync'ed before its callback;
 //   batch   records are written as they come and synced when the writer runs
 //           out of work or `window` after the oldest unsynced one, whichever
-//           comes first — the callback follows the sync;
+//           comes first — the callback follows the sync (one syncfs(2) for
+//           the batch when it dirtied 8 files or more, else an fdatasync each);
 //   never   callbacks follow the write: the records survive a crash of the
 //           process, not of the machine.
 // A record is never acknowledged unless it was written (and synced, unless
@@ -107,7 +108,7 @@ struct WriterStats {
   std::uint64_t records = 0;              ///< records acknowledged durable
   std::uint64_t bytes = 0;                ///< framed bytes written
   std::uint64_t batches = 0;              ///< times the I/O thread took the queue
-  std::uint64_t syncs = 0;                ///< fdatasync calls on segments
+  std::uint64_t syncs = 0;                ///< fdatasync calls on segments, and syncfs calls
   std::uint64_t failures = 0;             ///< records answered with an error
   std::uint64_t segments_compressed = 0;  ///< closed segments turned into `.log.zst`
   /// Open segments found damaged in the middle when their symbol was opened, and

@@ -7,6 +7,14 @@
 // of the replay until every book has applied its share and every trade has
 // reached its feed handler. Valid when every event is accepted and the feed
 // handlers count exactly the trades the simulator's shadow books made.
+//
+// I3J is the same with the journal on (`--fsync batch`, data directory under
+// $TMPDIR: a real disk, not /dev/shm): every book answers its share only once
+// its record is durable. It also reports the journal's bytes per event, as
+// written and once each segment is compressed as a closed one would be.
+
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -18,6 +26,8 @@
 #include "feeds/replay.hpp"
 #include "feeds/simulator.hpp"
 #include "services/application.hpp"
+#include "storage/compression.hpp"
+#include "storage/file_ops.hpp"
 
 namespace mdbench {
 namespace {
@@ -36,9 +46,29 @@ std::filesystem::path scratch_file() {
   return dir / fmt::format("mdbench-i3-{}.ndjson", ::getpid());
 }
 
-}  // namespace
+/// A scratch data directory on the temp dir's disk, removed at the end.
+struct ScratchDataDir {
+  ScratchDataDir() {
+    std::string t = (std::filesystem::temp_directory_path() / "mdbench-i3j-XXXXXX").string();
+    if (::mkdtemp(t.data()) != nullptr) path = t;
+  }
+  ~ScratchDataDir() {
+    std::error_code ec;
+    if (!path.empty()) std::filesystem::remove_all(path, ec);
+  }
+  std::filesystem::path path;
+};
 
-ResultLine run_i3_ingest_e2e() {
+/// Bytes of the files under `dir` whose name ends with `suffix`.
+std::uint64_t bytes_under(const std::filesystem::path& dir, std::string_view suffix) {
+  std::uint64_t total = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file() && e.path().string().ends_with(suffix)) total += e.file_size();
+  }
+  return total;
+}
+
+ResultLine run_ingest_e2e(const char* id, bool journaled) {
   feeds::SimulatorOptions opts;
   opts.symbols.clear();
   for (const std::string& s : symbol_names("SYM", kSymbols, 4)) {
@@ -71,8 +101,16 @@ ResultLine run_i3_ingest_e2e() {
   for (const auto& s : opts.symbols) {
     cfg.symbols.push_back({s.symbol, *services::SymbolSpec::parse(s.tick_size, s.lot_size)});
   }
+  ScratchDataDir data;
+  if (journaled) {
+    services::JournalConfig j;
+    j.data_dir = data.path;
+    j.writer.fsync = storage::FsyncPolicy::batch;
+    cfg.journal = j;
+  }
   auto app = services::Application::start(runtime, std::move(cfg));
-  ResultLine line("I3", "ingest_e2e");
+  ResultLine line(id, journaled ? "ingest_e2e_journal_batch" : "ingest_e2e");
+  if (journaled && data.path.empty()) return line.set_valid(false);
   if (!app) {
     std::fprintf(stderr, "I3: %s\n", app.error().c_str());
     return line.set_valid(false);
@@ -97,7 +135,21 @@ ResultLine run_i3_ingest_e2e() {
   }
   const double secs = elapsed_ms(t0, Clock::now()) / 1000;
   std::filesystem::remove(path);
+  std::uint64_t synced = 0;
+  if (journaled) synced = (*app)->context()->journals->writer.stats().syncs;
   (*app)->stop();
+  if (journaled) {
+    // What the journal holds, plain and compressed as closing each segment would.
+    const std::uint64_t plain = bytes_under(data.path, ".log");
+    storage::FileOps ops;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(data.path)) {
+      if (e.path().extension() == ".log") (void)storage::compress_segment(ops, e.path());
+    }
+    const std::uint64_t zst = bytes_under(data.path, ".log.zst");
+    line.add_decimal("journal_bytes_per_event", static_cast<double>(plain) / kEvents)
+        .add_decimal("zstd_bytes_per_event", static_cast<double>(zst) / kEvents)
+        .add("syncs", static_cast<std::int64_t>(synced));
+  }
 
   const bool ok =
       totals.ok() && sink->accepted() == kEvents && sink->rejected() == 0 && ticks == sim.trades();
@@ -109,6 +161,15 @@ ResultLine run_i3_ingest_e2e() {
       .add("elapsed_ms", static_cast<std::int64_t>(secs * 1000))
       .add("events_per_s", static_cast<std::int64_t>(static_cast<double>(kEvents) / secs))
       .set_valid(ok);
+}
+
+}  // namespace
+
+ResultLine run_i3_ingest_e2e() {
+  return run_ingest_e2e("I3", false);
+}
+ResultLine run_i3j_ingest_e2e_journal() {
+  return run_ingest_e2e("I3J", true);
 }
 
 }  // namespace mdbench

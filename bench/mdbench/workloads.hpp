@@ -22,6 +22,8 @@ ResultLine run_m0_core_round_trip();
 ResultLine run_i1_idle_cpu();
 ResultLine run_i2_ingest_parse();
 ResultLine run_i3_ingest_e2e();
+ResultLine run_i3j_ingest_e2e_journal();
+ResultLine run_r1_recovery();
 ResultLine run_w1_cast_throughput();
 ResultLine run_w2_call_latency();
 ResultLine run_w3_spawn();

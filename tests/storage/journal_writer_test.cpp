@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <map>
@@ -50,6 +51,11 @@ class RecordingOps final : public FileOps {
     log("sync");
     return FileOps::sync_data(fd);
   }
+  int sync_filesystem(int fd) override {
+    if (const int err = syncfs_errno.exchange(0)) return err;
+    log("syncfs");
+    return FileOps::sync_filesystem(fd);
+  }
   void log(const char* what) {
     std::lock_guard lk(m);
     events.emplace_back(what);
@@ -63,6 +69,7 @@ class RecordingOps final : public FileOps {
   bool partial = false;                   // ... after writing half of it
   std::atomic<int> sync_errno{0};         // fail the next data sync with this
   std::atomic<int> syncs_before_eio{-1};  // let this many data syncs pass, fail the next
+  std::atomic<int> syncfs_errno{0};       // fail the next syncfs with this
   std::atomic<bool> hold{false};          // block the next data sync until `release`
   std::promise<void> held, release;
   std::atomic<int> syncs{0}, record_writes{0};
@@ -374,6 +381,46 @@ TEST_F(JournalWriterTest, CloseAnswersEverythingAndDropsTheCallbacksThatHoldTheW
   EXPECT_EQ(w->append("BTC-USD", 11, payload_for(11), {}).error().code, Errc::stopped);
   w->close();  // idempotent
   EXPECT_EQ(read_all(store, "BTC-USD").records, expected(1, 10));
+}
+
+// Appends one record to each of `n` symbols while the I/O thread is held in
+// a sync of HOLD, so that they all land in the next batch; waits for them.
+void one_batch_over_many_symbols(JournalWriter& w, RecordingOps& ops, int n) {
+  ASSERT_TRUE(append_sync(w, "HOLD", 1, payload_for(1)).ok());
+  ops.hold = true;
+  Answers answers;
+  answers.expect(static_cast<std::size_t>(n) + 1);
+  ASSERT_TRUE(w.append("HOLD", 2, payload_for(2), answers.cb("hold")).ok());
+  ops.held.get_future().wait();
+  for (int i = 0; i < n; ++i) {
+    ASSERT_TRUE(w.append("SYM" + std::to_string(i), 1, payload_for(1), answers.cb("s")).ok());
+  }
+  ops.release.set_value();
+  answers.wait();
+  for (const auto& [tag, s] : answers.got) EXPECT_TRUE(s.ok()) << tag;
+}
+
+TEST_F(JournalWriterTest, ABatchOverManySymbolsIsSyncedWithOneSyncfs) {
+  JournalWriter w(store, {.fsync = FsyncPolicy::batch});
+  one_batch_over_many_symbols(w, ops, 20);
+  const auto ev = ops.event_log();
+  EXPECT_EQ(std::count(ev.begin(), ev.end(), "syncfs"), 1);
+  // HOLD's two records and the 20 new segments' headers (synced as they are
+  // created); the 20 records themselves not one by one.
+  EXPECT_EQ(std::count(ev.begin(), ev.end(), "sync"), 2 + 20 + 1);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(read_all(store, "SYM" + std::to_string(i)).records, expected(1, 1));
+  }
+}
+
+TEST_F(JournalWriterTest, AFailedSyncfsFallsBackToSyncingEachFile) {
+  JournalWriter w(store, {.fsync = FsyncPolicy::batch});
+  ops.syncfs_errno = EIO;
+  one_batch_over_many_symbols(w, ops, 20);  // every record durable, through fdatasync
+  const auto ev = ops.event_log();
+  EXPECT_EQ(std::count(ev.begin(), ev.end(), "syncfs"), 0);
+  EXPECT_EQ(std::count(ev.begin(), ev.end(), "sync"), 2 + 20 + 1 + 20);
+  EXPECT_TRUE(w.health().healthy);
 }
 
 // RLIMIT_FSIZE set for the test, restored however it ends.
