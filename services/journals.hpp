@@ -29,6 +29,11 @@ class JournalDamage {
     std::lock_guard lock(mu_);
     damaged_[std::string(symbol)] = std::move(what);
   }
+  /// True when `symbol`'s journal was found damaged in this run.
+  bool has(std::string_view symbol) const {
+    std::lock_guard lock(mu_);
+    return damaged_.find(symbol) != damaged_.end();
+  }
   /// A deleted symbol's damage is gone with its journal.
   void forget(std::string_view symbol) {
     std::lock_guard lock(mu_);

@@ -31,8 +31,8 @@ std::uint64_t next_block_start(std::uint64_t next_id) {
 
 std::optional<std::string> OrderBookServer::append(std::string payload,
                                                    storage::JournalWriter::OnDurable done) {
-  storage::Status s =
-      journals_->writer.append(info_->symbol, journal_seq_ + 1, std::move(payload), std::move(done));
+  storage::Status s = journals_->writer.append(info_->symbol, journal_seq_ + 1, std::move(payload),
+                                               std::move(done));
   if (!s) return s.error().to_string();
   ++journal_seq_;
   return std::nullopt;
@@ -46,8 +46,8 @@ storage::JournalWriter::OnDurable OrderBookServer::report_failure() {
 
 OrderBookServer::Action OrderBookServer::handle_cast(const JournalFailed& f) {
   // The book holds a change its journal does not: start again from the journal.
-  spdlog::error("book {}: a journal record failed ({}); restarting from the journal",
-                info_->symbol, f.reason);
+  spdlog::error("book {}: a journal record failed ({}); restarting from the journal", info_->symbol,
+                f.reason);
   return stop(rt::ExitReason::error("journal write failed: " + f.reason));
 }
 
@@ -63,9 +63,8 @@ OrderBookServer::Action OrderBookServer::handle_info(const ProbeTick&) {
   if (!refusing_) return noreply();
   const std::uint64_t seq = journal_seq_ + 1;
   auto refused = append(probe_, [self = ref(), seq](const storage::Status& s) {
-                          (void)rt::cast(self, ProbeDone{seq, s.ok(),
-                                                         s.ok() ? "" : s.error().to_string()});
-                        });
+    (void)rt::cast(self, ProbeDone{seq, s.ok(), s.ok() ? "" : s.error().to_string()});
+  });
   if (refused) {
     refusing_ = std::move(*refused);
     rt::send_after(ref(), ProbeTick{}, kProbeInterval);
@@ -121,8 +120,8 @@ std::optional<std::string> OrderBookServer::restore(BookSnapshot&& s) {
   for (BookSnapshot::ApiOrder& o : s.api_orders) {
     // It passed the resting limits when it came: count it again, unconditionally.
     (void)ctx_->resting_orders->try_reserve(o.owner, std::numeric_limits<std::size_t>::max());
-    api_orders_.emplace(o.id, ApiOrder{std::move(o.owner), std::move(o.client_order_id), o.type,
-                                       o.tif, o.qty});
+    api_orders_.emplace(
+        o.id, ApiOrder{std::move(o.owner), std::move(o.client_order_id), o.type, o.tif, o.qty});
   }
   for (const BookSnapshot::ClientOrder& c : s.client_orders) {
     remember_order(c.fields.owner, c.fields, c.last);
@@ -277,14 +276,14 @@ std::optional<std::string> OrderBookServer::recover() {
     // aside so appends continue after it, and /readyz says what happened.
     spdlog::error("book {}: journal damaged: {}; recovered up to record {}, the rest quarantined",
                   symbol, damage->to_string(), journal_seq_);
-    if (storage::Status s = await_done([&](auto done) {
-          return writer.quarantine(symbol, *damage, done);
-        });
+    if (storage::Status s =
+            await_done([&](auto done) { return writer.quarantine(symbol, *damage, done); });
         !s) {
       return "quarantine: " + s.error().to_string();
     }
     journals_->damage.report(symbol, fmt::format("journal damaged ({}); recovered to record {}",
                                                  damage->to_string(), journal_seq_));
+    to_feed(PriceFeedHandler::JournalDamaged{});  // else its init sees the report
   }
 
   // A new journal starts with what it is of; a recovered book's incarnation

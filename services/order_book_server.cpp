@@ -102,13 +102,13 @@ class DurableReply {
 }  // namespace
 
 template <class R, class Rec, class F>
-OrderBookServer::CallAction<R> OrderBookServer::durably(From<R>& from, const Rec& record,
-                                                        R refused, F&& apply) {
+OrderBookServer::CallAction<R> OrderBookServer::durably(From<R>& from, const Rec& record, R refused,
+                                                        F&& apply) {
   if (journals_ == nullptr) return reply(apply());
   if (refusing_) return reply(std::move(refused));
   auto answer = std::make_shared<DurableReply<R>>(from, refused);
-  storage::JournalWriter::OnDurable done = [answer, failed = report_failure()](
-                                               const storage::Status& s) {
+  storage::JournalWriter::OnDurable done = [answer,
+                                            failed = report_failure()](const storage::Status& s) {
     answer->durable(s.ok());
     if (!s) failed(s);
   };
@@ -371,6 +371,8 @@ void OrderBookServer::to_feed(M msg) {
     feed_.reset();
   }
 }
+// order_book_recovery.cpp tells the feed handler of damage.
+template void OrderBookServer::to_feed(PriceFeedHandler::JournalDamaged);
 
 void OrderBookServer::flush() {
   if (replaying_) {  // told the first time

@@ -26,8 +26,23 @@ PriceFeedHandler::Action PriceFeedHandler::init() {
                          std::string(restart_kind::price_feed_handler)});
   }
   metrics_.stale.Set(0);
+  // A book rebuilt from a damaged journal may lack what came after the
+  // damage: the symbol starts stale (API.md "Durability"), whichever of the
+  // book and this handler started first.
+  if (ctx_->journals && ctx_->journals->damage.has(info_->symbol)) {
+    transition(wire::FeedState::stale, 0);
+  }
   rt::send_after(ref(), Heartbeat{}, ctx_->timing.heartbeat);
   return ok();
+}
+
+PriceFeedHandler::Action PriceFeedHandler::handle_cast(const JournalDamaged&) {
+  if (state_ != wire::FeedState::stale) {
+    const std::int64_t age =
+        state_ == wire::FeedState::idle ? 0 : rt::coarse_monotonic_ms() - last_update_ms_;
+    transition(wire::FeedState::stale, age);
+  }
+  return noreply();
 }
 
 FramePtr PriceFeedHandler::frame(Channel c, std::uint64_t seq, std::string json) const {

@@ -49,6 +49,8 @@ class PriceFeedHandler : public rt::GenServer<PriceFeedHandler> {
   };
   /// Some other update reached the symbol (cast, from its book).
   struct Touch {};
+  /// The book recovered from a damaged journal (cast): stale until the next update.
+  struct JournalDamaged {};
   /// Adds channels (trades, ticker, status) for a subscriber (call); the
   /// answer holds the current ticker when `ticker` is asked for.
   using Subscribe = SubscribeRequest;
@@ -75,6 +77,7 @@ class PriceFeedHandler : public rt::GenServer<PriceFeedHandler> {
   Action handle_cast(const Tick& t);
   Action handle_cast(const Ticks& t);
   Action handle_cast(const Touch&);
+  Action handle_cast(const JournalDamaged&);
   Action handle_cast(const Unsubscribe& u);
   CallAction<Subscribed> handle_call(const Subscribe& s, From<Subscribed>&);
   CallAction<Report> handle_call(const GetTicker&, From<Report>&);

@@ -256,12 +256,11 @@ TEST_F(DurabilityTest, IngestedEventsReplayWithTheirVerdicts) {
   };
   using T = feeds::EventType;
   auto failures = rt::call(book("ETH-USD").server,
-                           OrderBookServer::ApplyReport{{event(T::add, "a", "10", "1"),
-                                                         event(T::add, "b", "11", "2"),
-                                                         event(T::cancel, "nope", "", ""),
-                                                         event(T::reduce, "b", "", "0.5"),
-                                                         event(T::tick, "", "10", "1", 7)},
-                                                        1});
+                           OrderBookServer::ApplyReport{
+                               {event(T::add, "a", "10", "1"), event(T::add, "b", "11", "2"),
+                                event(T::cancel, "nope", "", ""), event(T::reduce, "b", "", "0.5"),
+                                event(T::tick, "", "10", "1", 7)},
+                               1});
   ASSERT_TRUE(failures.ok());
   ASSERT_EQ(failures->size(), 1u);
   EXPECT_EQ((*failures)[0].code, feeds::EventError::unknown_order);
@@ -338,8 +337,15 @@ TEST_F(DurabilityTest, DamageInTheMiddleIsQuarantinedTheBookStartsFromBeforeItAn
     quarantined |= e.path().filename().string().starts_with("damaged-");
   }
   EXPECT_TRUE(quarantined);
-  // It goes on from there, and that survives a restart.
+  // The symbol starts stale: what came after the damage may be missing.
+  auto feed_state = [&] {
+    auto feed = find_feed(*app->context(), "BTC-USD");
+    return rt::call(feed->server, PriceFeedHandler::GetTicker{})->state;
+  };
+  EXPECT_TRUE(eventually([&] { return feed_state() == wire::FeedState::stale; }));
+  // It goes on from there (live at the next update), and that survives a restart.
   ASSERT_TRUE(place("BTC-USD", ob::Side::sell, "200", "1").ok());
+  EXPECT_TRUE(eventually([&] { return feed_state() == wire::FeedState::live; }));
   restart();
   EXPECT_EQ(depth("BTC-USD").seq, 3u);
   EXPECT_FALSE(app->not_ready_reason());  // found and dealt with once
@@ -378,7 +384,7 @@ TEST_F(DurabilityTest, ABookRebuiltFromSnapshotAndTailEqualsTheLiveBookByteForBy
   const auto snapshots = *storage::Store::open(dir.path())->snapshots("BTC-USD");
   ASSERT_GE(snapshots.size(), 2u);
 
-  restart();  // newest snapshot + the records after it
+  restart();                              // newest snapshot + the records after it
   EXPECT_FALSE(app->not_ready_reason());  // the snapshot loaded: nothing reported
   EXPECT_EQ(without_next_id(dump("BTC-USD")), without_next_id(live));
   // And the records alone, from the spec on, rebuild the same.
