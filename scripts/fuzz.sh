@@ -14,7 +14,7 @@ shift || true
 targets=("$@")
 if ((${#targets[@]} == 0)); then
   targets=(decimal ndjson orderbook book_image config keys_file ws_message rest_request
-    journal_reader)
+    journal_reader journal_record)
 fi
 
 # Line tables only: clang 14 fails on full debug info of Asio's coroutines
