@@ -1,11 +1,14 @@
 #include "storage/journal_writer.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "feeds/symbol.hpp"
@@ -80,6 +83,10 @@ struct JournalWriter::Io {
     std::uint64_t written_last_seq = 0;  // the last seq at `size`
     std::uint64_t synced_last_seq = 0;   // the last seq at `synced`
     std::vector<AckId> unsynced;         // written, awaiting the sync
+    // Its name (and its symbol's directory) not yet synced: the first sync
+    // of the file also syncs them, before any record in it is acknowledged.
+    bool name_unsynced = false;
+    bool symbol_dir_unsynced = false;
   };
 
   struct Log {
@@ -89,6 +96,7 @@ struct JournalWriter::Io {
     std::optional<Error> blocked;  // damage found on open: quarantine() first
     std::string buf;               // encoded records not yet written
     std::vector<AckId> buf_acks;
+    bool dir_created = false;        // log.dir has no segment: the first one syncs its name too
     std::uint64_t failed_batch = 0;  // the batch in which a write of this symbol failed
     bool reopen = false;             // its file could not be cut back: reopen before appending
   };
@@ -219,7 +227,18 @@ struct JournalWriter::Io {
   bool sync_segment(Log& log) {
     if (!needs_sync(log)) return true;
     ++delta.syncs;
-    return synced(log, ops.sync_data(log.seg->fd.get()));
+    int err = ops.sync_data(log.seg->fd.get());
+    if (err == 0) err = sync_names(log);
+    return synced(log, err);
+  }
+
+  // A new segment's directory entry, and its symbol directory's if that is new too.
+  int sync_names(const Log& log) {
+    const Segment& seg = *log.seg;
+    Status s = rt::Ok{};
+    if (seg.name_unsynced) s = sync_directory(ops, log.dir);
+    if (s && seg.symbol_dir_unsynced) s = sync_directory(ops, store.data_dir());
+    return s ? 0 : (s.error().sys_errno != 0 ? s.error().sys_errno : EIO);
   }
 
   static bool needs_sync(const Log& log) { return log.seg && log.seg->synced != log.seg->size; }
@@ -250,6 +269,7 @@ struct JournalWriter::Io {
     }
     seg.synced = seg.size;
     seg.synced_last_seq = seg.written_last_seq;
+    seg.name_unsynced = seg.symbol_dir_unsynced = false;
     for (AckId id : seg.unsynced) resolve(id, rt::Ok{});
     seg.unsynced.clear();
     note_success();
@@ -257,18 +277,14 @@ struct JournalWriter::Io {
   }
 
   // Creates the segment whose first record is `seq`. The header and the new
-  // name are made durable before any record in it can be acknowledged.
+  // name are made durable with its first records, by the same sync (one
+  // syncfs covers them all when many symbols start at once) and before any
+  // of them is acknowledged; a failed sync removes the segment whole.
   Status start_segment(Log& log, std::uint64_t seq) {
     const fs::path path = log.dir / segment_file_name(seq, false);
     Result<UniqueFd> fd = open_file(path, O_RDWR | O_CREAT | O_EXCL);
     if (!fd) return rt::Err{fd.error()};
-    int err = ops.write_at(fd->get(), kSegmentMagic, 0);
-    if (err == 0 && opt.fsync != FsyncPolicy::never) err = ops.sync_data(fd->get());
-    if (err == 0 && opt.fsync != FsyncPolicy::never) {
-      if (Status s = sync_directory(ops, log.dir); !s)
-        err = s.error().sys_errno ? s.error().sys_errno : EIO;
-    }
-    if (err != 0) {
+    if (const int err = ops.write_at(fd->get(), kSegmentMagic, 0)) {
       ::unlink(path.c_str());
       return fail_errno(err, "create " + path.string());
     }
@@ -276,8 +292,11 @@ struct JournalWriter::Io {
     seg.fd = std::move(*fd);
     seg.first_seq = seq;
     seg.path = path;
-    seg.size = seg.synced = kSegmentHeaderSize;
+    seg.size = kSegmentHeaderSize;
+    seg.synced = 0;
     seg.written_last_seq = seg.synced_last_seq = log.last_seq;
+    seg.name_unsynced = true;
+    seg.symbol_dir_unsynced = std::exchange(log.dir_created, false);
     log.seg = std::move(seg);
     return rt::Ok{};
   }
@@ -298,10 +317,18 @@ struct JournalWriter::Io {
     Result<fs::path> dir = store.symbol_dir(symbol);
     if (!dir) return rt::Err{dir.error()};
     log.dir = *dir;
-    if (Status s = ensure_directory(ops, log.dir); !s) return rt::Err{s.error()};
+    std::error_code ec;
+    if (!fs::is_directory(log.dir, ec) && ::mkdir(log.dir.c_str(), 0755) != 0 && errno != EEXIST) {
+      return fail_errno(errno, "mkdir " + log.dir.string());
+    }
     Result<std::vector<SegmentInfo>> segs = store.segments(symbol);
     if (!segs) return rt::Err{segs.error()};
-    if (segs->empty()) return log;
+    if (segs->empty()) {
+      // New, or left empty (by a failed first segment, say): its own name is
+      // synced with the first segment's, before any record is acknowledged.
+      log.dir_created = true;
+      return log;
+    }
     for (std::size_t i = 0; i + 1 < segs->size(); ++i) {
       if (opt.compress && !(*segs)[i].compressed) to_compress.push_back((*segs)[i].path);
     }

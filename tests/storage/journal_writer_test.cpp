@@ -51,6 +51,10 @@ class RecordingOps final : public FileOps {
     log("sync");
     return FileOps::sync_data(fd);
   }
+  int sync(int fd) override {  // directories
+    log("dirsync");
+    return FileOps::sync(fd);
+  }
   int sync_filesystem(int fd) override {
     if (const int err = syncfs_errno.exchange(0)) return err;
     log("syncfs");
@@ -194,9 +198,9 @@ TEST_F(JournalWriterTest, AlwaysSyncsEachRecordBeforeItsAnswer) {
     }
     answers.wait();
   }
-  // One header sync when the segment was created, then one per record.
-  EXPECT_EQ(ops.syncs, kRecords + 1);
-  for (int s = 1; s <= kRecords; ++s) EXPECT_GE(syncs_seen[s], s + 1) << "seq " << s;
+  // One per record (the new segment's header and name go with the first).
+  EXPECT_EQ(ops.syncs, kRecords);
+  for (int s = 1; s <= kRecords; ++s) EXPECT_GE(syncs_seen[s], s) << "seq " << s;
   // Every record write is followed by its sync before the next write.
   const std::vector<std::string> ev = ops.event_log();
   int writes = 0;
@@ -281,7 +285,7 @@ TEST_F(JournalWriterTest, ASegmentWhoseFirstRecordFailedIsNotKept) {
   // The first record of a new segment fails to be written, then to be synced.
   ops.write_errno = ENOSPC;
   EXPECT_EQ(append_sync(w, "BTC-USD", 1, payload_for(1)).error().code, Errc::no_space);
-  ops.syncs_before_eio = 1;  // the new segment's header passes, its record's sync fails
+  ops.syncs_before_eio = 0;  // the new segment's first sync (header, name, record) fails
   EXPECT_EQ(append_sync(w, "BTC-USD", 2, payload_for(2)).error().code, Errc::io);
   // Neither name survives to promise a first seq that never made it.
   EXPECT_FALSE(fs::exists(segment(1)));
@@ -383,6 +387,19 @@ TEST_F(JournalWriterTest, CloseAnswersEverythingAndDropsTheCallbacksThatHoldTheW
   EXPECT_EQ(read_all(store, "BTC-USD").records, expected(1, 10));
 }
 
+TEST_F(JournalWriterTest, ANewSymbolsNamesAreSyncedWithItsFirstRecordBeforeItsAnswer) {
+  JournalWriter w(store, {.fsync = FsyncPolicy::batch});
+  ASSERT_TRUE(append_sync(w, "BTC-USD", 1, payload_for(1)).ok());
+  // One sync of the file (header and record), then the segment's name in the
+  // symbol's directory and the symbol's name in the data directory.
+  EXPECT_EQ(ops.event_log(),
+            (std::vector<std::string>{"header", "write", "sync", "dirsync", "dirsync"}));
+  // The next record of the same segment needs neither name again.
+  ASSERT_TRUE(append_sync(w, "BTC-USD", 2, payload_for(2)).ok());
+  EXPECT_EQ(ops.event_log().size(), 7u);
+  EXPECT_EQ(ops.event_log().back(), "sync");
+}
+
 // Appends one record to each of `n` symbols while the I/O thread is held in
 // a sync of HOLD, so that they all land in the next batch; waits for them.
 void one_batch_over_many_symbols(JournalWriter& w, RecordingOps& ops, int n) {
@@ -405,9 +422,9 @@ TEST_F(JournalWriterTest, ABatchOverManySymbolsIsSyncedWithOneSyncfs) {
   one_batch_over_many_symbols(w, ops, 20);
   const auto ev = ops.event_log();
   EXPECT_EQ(std::count(ev.begin(), ev.end(), "syncfs"), 1);
-  // HOLD's two records and the 20 new segments' headers (synced as they are
-  // created); the 20 records themselves not one by one.
-  EXPECT_EQ(std::count(ev.begin(), ev.end(), "sync"), 2 + 20 + 1);
+  // HOLD's two records (its header went with the first); the 20 new
+  // segments, headers, names and records, all with the one syncfs.
+  EXPECT_EQ(std::count(ev.begin(), ev.end(), "sync"), 2);
   for (int i = 0; i < 20; ++i) {
     EXPECT_EQ(read_all(store, "SYM" + std::to_string(i)).records, expected(1, 1));
   }
@@ -419,7 +436,7 @@ TEST_F(JournalWriterTest, AFailedSyncfsFallsBackToSyncingEachFile) {
   one_batch_over_many_symbols(w, ops, 20);  // every record durable, through fdatasync
   const auto ev = ops.event_log();
   EXPECT_EQ(std::count(ev.begin(), ev.end(), "syncfs"), 0);
-  EXPECT_EQ(std::count(ev.begin(), ev.end(), "sync"), 2 + 20 + 1 + 20);
+  EXPECT_EQ(std::count(ev.begin(), ev.end(), "sync"), 2 + 20);
   EXPECT_TRUE(w.health().healthy);
 }
 
