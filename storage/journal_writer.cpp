@@ -472,18 +472,18 @@ struct JournalWriter::Io {
   }
 
   void handle(Control& c) {
+    // Everything accepted before it is answered first; for a flush, only its
+    // symbol's records: a book recovering must not wait for every other sync.
     if (c.kind == Control::Kind::flush) {
-      // Only this symbol's records: a book recovering (one per new symbol)
-      // must not wait for every other symbol's sync.
       settle(c.symbol);
-      publish();
-      call_safely(c.done, Status(rt::Ok{}));
-      return;
+    } else {
+      settle();
     }
-    settle();  // everything accepted before it is answered first
     switch (c.kind) {
       case Control::Kind::flush:
-        break;  // answered above
+        publish();
+        call_safely(c.done, Status(rt::Ok{}));
+        break;
       case Control::Kind::remove: {
         forget(c.symbol);
         Status s = store.remove(c.symbol);
