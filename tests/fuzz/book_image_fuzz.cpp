@@ -16,14 +16,9 @@
 
 #include "orderbook/book_image.hpp"
 #include "orderbook/order_book.hpp"
+#include "tests/fuzz/fuzz_require.hpp"
 
-namespace {
-
-void require(bool ok) {
-  if (!ok) std::abort();
-}
-
-}  // namespace
+using fuzz::require;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);

@@ -10,14 +10,9 @@
 #include <string_view>
 
 #include "orderbook/decimal.hpp"
+#include "tests/fuzz/fuzz_require.hpp"
 
-namespace {
-
-void require(bool ok) {
-  if (!ok) std::abort();
-}
-
-}  // namespace
+using fuzz::require;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;

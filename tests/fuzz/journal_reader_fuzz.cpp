@@ -33,14 +33,13 @@
 #include "storage/record.hpp"
 #include "storage/segment.hpp"
 #include "storage/store.hpp"
+#include "tests/fuzz/fuzz_require.hpp"
+
+using fuzz::require;
 
 namespace {
 
 namespace fs = std::filesystem;
-
-void require(bool ok) {
-  if (!ok) std::abort();
-}
 
 std::uint32_t le32(std::string_view b, std::size_t at) {
   std::uint32_t v = 0;

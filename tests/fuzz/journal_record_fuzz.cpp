@@ -15,14 +15,9 @@
 
 #include "services/book_snapshot.hpp"
 #include "services/journal_record.hpp"
+#include "tests/fuzz/fuzz_require.hpp"
 
-namespace {
-
-void require(bool ok) {
-  if (!ok) std::abort();
-}
-
-}  // namespace
+using fuzz::require;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);

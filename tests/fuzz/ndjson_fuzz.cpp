@@ -11,14 +11,9 @@
 
 #include "feeds/ndjson.hpp"
 #include "orderbook/book_spec.hpp"
+#include "tests/fuzz/fuzz_require.hpp"
 
-namespace {
-
-void require(bool ok) {
-  if (!ok) std::abort();
-}
-
-}  // namespace
+using fuzz::require;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static feeds::NdjsonParser parser;  // reused, as ingest does: its buffers grow

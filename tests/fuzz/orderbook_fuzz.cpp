@@ -11,12 +11,11 @@
 
 #include "orderbook/order_book.hpp"
 #include "orderbook/reference_book.hpp"
+#include "tests/fuzz/fuzz_require.hpp"
+
+using fuzz::require;
 
 namespace {
-
-void require(bool ok) {
-  if (!ok) std::abort();
-}
 
 template <class T>
 void same(const ob::Result<T>& a, const ob::Result<T>& b) {

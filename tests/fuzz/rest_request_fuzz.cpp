@@ -25,14 +25,13 @@
 
 #include "api/rest_request.hpp"
 #include "orderbook/decimal.hpp"
+#include "tests/fuzz/fuzz_require.hpp"
+
+using fuzz::require;
 
 namespace {
 
 namespace http = boost::beast::http;
-
-void require(bool ok) {
-  if (!ok) std::abort();
-}
 
 http::verb method_of(std::uint8_t b) {
   switch (b) {

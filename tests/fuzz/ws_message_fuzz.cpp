@@ -13,14 +13,9 @@
 #include <string_view>
 
 #include "api/ws_protocol.hpp"
+#include "tests/fuzz/fuzz_require.hpp"
 
-namespace {
-
-void require(bool ok) {
-  if (!ok) std::abort();
-}
-
-}  // namespace
+using fuzz::require;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string text;
