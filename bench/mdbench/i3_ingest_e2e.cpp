@@ -13,13 +13,13 @@
 // its record is durable. It also reports the journal's bytes per event, as
 // written and once each segment is compressed as a closed one would be.
 
-#include <stdlib.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 
+#include "bench/common/scratch_dir.hpp"
 #include "bench/mdbench/bench_support.hpp"
 #include "bench/mdbench/workloads.hpp"
 #include "feeds/ndjson.hpp"
@@ -45,19 +45,6 @@ std::filesystem::path scratch_file() {
                                   : std::filesystem::temp_directory_path();
   return dir / fmt::format("mdbench-i3-{}.ndjson", ::getpid());
 }
-
-/// A scratch data directory on the temp dir's disk, removed at the end.
-struct ScratchDataDir {
-  ScratchDataDir() {
-    std::string t = (std::filesystem::temp_directory_path() / "mdbench-i3j-XXXXXX").string();
-    if (::mkdtemp(t.data()) != nullptr) path = t;
-  }
-  ~ScratchDataDir() {
-    std::error_code ec;
-    if (!path.empty()) std::filesystem::remove_all(path, ec);
-  }
-  std::filesystem::path path;
-};
 
 /// Bytes of the files under `dir` whose name ends with `suffix`.
 std::uint64_t bytes_under(const std::filesystem::path& dir, std::string_view suffix) {
@@ -101,16 +88,16 @@ ResultLine run_ingest_e2e(const char* id, bool journaled) {
   for (const auto& s : opts.symbols) {
     cfg.symbols.push_back({s.symbol, *services::SymbolSpec::parse(s.tick_size, s.lot_size)});
   }
-  ScratchDataDir data;
+  bench::ScratchDir data("mdbench-i3j");
   if (journaled) {
     services::JournalConfig j;
-    j.data_dir = data.path;
+    j.data_dir = data.path();
     j.writer.fsync = storage::FsyncPolicy::batch;
     cfg.journal = j;
   }
   auto app = services::Application::start(runtime, std::move(cfg));
   ResultLine line(id, journaled ? "ingest_e2e_journal_batch" : "ingest_e2e");
-  if (journaled && data.path.empty()) return line.set_valid(false);
+  if (journaled && data.path().empty()) return line.set_valid(false);
   if (!app) {
     std::fprintf(stderr, "I3: %s\n", app.error().c_str());
     return line.set_valid(false);
@@ -140,12 +127,12 @@ ResultLine run_ingest_e2e(const char* id, bool journaled) {
   (*app)->stop();
   if (journaled) {
     // What the journal holds, plain and compressed as closing each segment would.
-    const std::uint64_t plain = bytes_under(data.path, ".log");
+    const std::uint64_t plain = bytes_under(data.path(), ".log");
     storage::FileOps ops;
-    for (const auto& e : std::filesystem::recursive_directory_iterator(data.path)) {
+    for (const auto& e : std::filesystem::recursive_directory_iterator(data.path())) {
       if (e.path().extension() == ".log") (void)storage::compress_segment(ops, e.path());
     }
-    const std::uint64_t zst = bytes_under(data.path, ".log.zst");
+    const std::uint64_t zst = bytes_under(data.path(), ".log.zst");
     line.add_decimal("journal_bytes_per_event", static_cast<double>(plain) / kEvents)
         .add_decimal("zstd_bytes_per_event", static_cast<double>(zst) / kEvents)
         .add("syncs", static_cast<std::int64_t>(synced));

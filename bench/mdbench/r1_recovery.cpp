@@ -10,11 +10,10 @@
 // canonical dump equals the one before the stop, byte for byte (but for the
 // next order id: a new incarnation takes a new block).
 
-#include <stdlib.h>
-
 #include <filesystem>
 #include <string>
 
+#include "bench/common/scratch_dir.hpp"
 #include "bench/mdbench/bench_support.hpp"
 #include "bench/mdbench/workloads.hpp"
 #include "orderbook/decimal.hpp"
@@ -81,9 +80,9 @@ std::string dump(services::Application& app) {
 
 ResultLine run_r1_recovery() {
   ResultLine line("R1", "recovery_1m_resting_10m_events");
-  std::string t = (std::filesystem::temp_directory_path() / "mdbench-r1-XXXXXX").string();
-  if (::mkdtemp(t.data()) == nullptr) return line.set_valid(false);
-  const std::filesystem::path dir = t;
+  const bench::ScratchDir scratch("mdbench-r1");
+  const std::filesystem::path& dir = scratch.path();
+  if (dir.empty()) return line.set_valid(false);
   rt::Runtime runtime;
 
   std::string before;
@@ -119,7 +118,6 @@ ResultLine run_r1_recovery() {
   const double ms = elapsed_ms(t0, Clock::now());
   const std::string after = dump(**app);
   (*app)->stop();
-  std::filesystem::remove_all(dir);
   return line.add("events", static_cast<std::int64_t>(kEvents))
       .add("resting", static_cast<std::int64_t>(kResting))
       .add("journal_mb", static_cast<std::int64_t>(journal_bytes >> 20))

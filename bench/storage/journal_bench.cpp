@@ -14,6 +14,7 @@
 #include <future>
 #include <string>
 
+#include "bench/common/scratch_dir.hpp"
 #include "storage/journal_writer.hpp"
 #include "storage/record.hpp"
 #include "storage/store.hpp"
@@ -23,18 +24,12 @@ namespace {
 namespace fs = std::filesystem;
 using storage::FsyncPolicy;
 
-class ScratchDir {
+// A scratch directory, or no benchmark at all.
+class ScratchDir : public bench::ScratchDir {
  public:
-  ScratchDir() {
-    std::string t = (fs::temp_directory_path() / "journal_bench-XXXXXX").string();
-    if (::mkdtemp(t.data()) == nullptr) std::abort();
-    path_ = t;
+  ScratchDir() : bench::ScratchDir("journal_bench") {
+    if (path().empty()) std::abort();
   }
-  ~ScratchDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
 };
 
 // Arguments: the policy, and how many records may await their answer at
