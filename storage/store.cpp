@@ -117,29 +117,50 @@ Result<std::vector<std::string>> Store::symbols() const {
 Result<std::vector<SegmentInfo>> Store::segments(std::string_view symbol) const {
   Result<fs::path> dir = symbol_dir(symbol);
   if (!dir) return rt::Err{dir.error()};
-  std::map<std::uint64_t, SegmentInfo> by_seq;
-  std::error_code ec;
-  fs::directory_iterator it(*dir, ec);
-  if (ec == std::errc::no_such_file_or_directory) return std::vector<SegmentInfo>{};
-  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
-    const std::optional<SegmentName> name = parse_segment_name(it->path().filename().string());
-    if (!name) continue;
-    struct stat st {};
-    if (::stat(it->path().c_str(), &st) != 0) continue;  // gone since listed (compressed, retained)
-    SegmentInfo& info = by_seq[name->first_seq];
-    info.first_seq = name->first_seq;
-    info.bytes += static_cast<std::uint64_t>(st.st_size);
-    // Prefer the plain file while it exists: it is the same records, cheaper to read.
-    if (info.path.empty() || !name->compressed) {
-      info.path = it->path();
-      info.compressed = name->compressed;
-      info.modified = detail::mtime_of(st);
+  // Names first, from two passes. Compression renames `<seq>.log.zst` in and
+  // then unlinks `<seq>.log`; one readdir can pass the `.zst`'s slot before
+  // the rename and reach the plain slot after the unlink, and see neither. A
+  // segment whose pair completed during the first pass has its `.zst` from the
+  // second pass's start, so the union of two passes has no hole.
+  struct Names {
+    bool plain = false;
+    bool zst = false;
+  };
+  std::map<std::uint64_t, Names> names;
+  for (int pass = 0; pass < 2; ++pass) {
+    std::error_code ec;
+    fs::directory_iterator it(*dir, ec);
+    if (ec == std::errc::no_such_file_or_directory) return std::vector<SegmentInfo>{};
+    for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      const std::optional<SegmentName> name = parse_segment_name(it->path().filename().string());
+      if (!name) continue;
+      Names& n = names[name->first_seq];
+      (name->compressed ? n.zst : n.plain) = true;
     }
+    if (ec) return fail_errno(ec.value(), "list " + dir->string());
   }
-  if (ec) return fail_errno(ec.value(), "list " + dir->string());
   std::vector<SegmentInfo> out;
-  out.reserve(by_seq.size());
-  for (auto& [seq, info] : by_seq) out.push_back(std::move(info));
+  out.reserve(names.size());
+  for (const auto& [seq, n] : names) {
+    SegmentInfo info{.first_seq = seq};
+    // Prefer the plain file while it exists: the same records, cheaper to read.
+    // A plain name gone since listed was compressed; its `.zst` stands in.
+    for (const bool compressed : {false, true}) {
+      const bool listed = compressed ? n.zst : n.plain;
+      const bool stands_in = compressed && info.path.empty();
+      if (!listed && !stands_in) continue;
+      fs::path path = *dir / segment_file_name(seq, compressed);
+      struct stat st {};
+      if (::stat(path.c_str(), &st) != 0) continue;  // compressed or retained since listed
+      info.bytes += static_cast<std::uint64_t>(st.st_size);
+      if (info.path.empty()) {
+        info.path = std::move(path);
+        info.compressed = compressed;
+        info.modified = detail::mtime_of(st);
+      }
+    }
+    if (!info.path.empty()) out.push_back(std::move(info));  // else retained whole
+  }
   return out;
 }
 

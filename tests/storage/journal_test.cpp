@@ -3,6 +3,9 @@
 // open, damage in the middle reported with file and offset, then quarantined.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include <fmt/format.h>
 
 #include "storage/compression.hpp"
@@ -411,6 +414,33 @@ TEST(Compression, TheWriterCompressesSegmentsItCloses) {
   const std::vector<SegmentInfo> segs = *store.segments("BTC-USD");
   for (const SegmentInfo& s : segs) EXPECT_EQ(s.compressed, s.first_seq != segs.back().first_seq);
   EXPECT_EQ(read_all(store, "BTC-USD").records, expected(1, 200));
+}
+
+TEST(Compression, AListingWhileSegmentsAreCompressedHasNoHole) {
+  TempDir tmp;
+  const Store store = open_store(tmp.path());
+  write_records(store, "BTC-USD", 1, 4000, small_segments(1024));
+  const auto plain = *store.segments("BTC-USD");
+  ASSERT_GT(plain.size(), 100u);
+  std::atomic<bool> done{false};
+  std::thread compressor([&] {
+    for (std::size_t i = 0; i + 1 < plain.size(); ++i) {
+      EXPECT_TRUE(compress_segment(store.file_ops(), plain[i].path).ok());
+    }
+    done = true;
+  });
+  // Readdir may pass a `.zst` position before its rename and reach the plain
+  // name after its unlink; every listing must still hold every segment.
+  std::size_t listings = 0;
+  while (!done) {
+    if (const std::size_t n = store.segments("BTC-USD")->size(); n != plain.size()) {
+      ADD_FAILURE() << "listing " << listings << " has " << n << " of " << plain.size();
+      break;
+    }
+    ++listings;
+  }
+  compressor.join();
+  EXPECT_EQ(read_all(store, "BTC-USD").records, expected(1, 4000));
 }
 
 TEST(Compression, ADamagedCompressedSegmentIsCorruptionNotACrash) {
