@@ -84,6 +84,10 @@ Process* current_process() noexcept {
   return tl_current;
 }
 
+void yield() noexcept {
+  if (tl_current != nullptr) tl_current->request_yield();
+}
+
 Pid self() noexcept {
   return tl_current ? tl_current->self() : Pid();
 }
@@ -236,6 +240,7 @@ unsigned Process::run_slice(unsigned budget, std::uint32_t send_budget) {
       std::unique_ptr<Envelope> cont = std::move(continue_);
       deliver(*cont);
       ++handled;
+      if (yield_requested_) break;
       continue;
     }
     auto* node = mailbox_.pop();
@@ -244,6 +249,7 @@ unsigned Process::run_slice(unsigned budget, std::uint32_t send_budget) {
     std::unique_ptr<Envelope> env(static_cast<Envelope*>(node));
     deliver(*env);
     ++handled;
+    if (yield_requested_) break;  // the scheduler queues it behind the others
     // Run inline for a caller now answered: the caller is free at the reply
     // (OTP's promise), so the rest of the turn (a continue, other messages)
     // goes back to a run queue rather than hold the caller's thread.

@@ -195,6 +195,10 @@ class Process {
   /// Detaches a hook; true if it was attached.
   bool remove_exit_hook(ExitHook& hook) noexcept;
 
+  /// Ends the running turn after the message being handled (erlang:yield/0);
+  /// owner thread only. See rt::yield.
+  void request_yield() noexcept { yield_requested_ = true; }
+
  protected:
   Process() = default;
   /// Binds the process to a runtime, names it and enters it in the process
@@ -278,6 +282,7 @@ class Process {
   std::atomic<bool> signals_pending_{false};
   std::atomic<bool> trap_exit_{false};  // read by senders: a trapped signal queues in order
   bool crashed_ = false;
+  bool yield_requested_ = false;   // owner thread only: the turn ends after this message
   mutable detail::SpinLock lock_;  // guards relations_, links_ and alive_ transitions
   std::uint8_t table_shard_ = 0;   // Runtime's process table shard
   std::uint32_t restarts_ = 0;
@@ -303,6 +308,13 @@ class Process {
 
 /// The process whose callback is running on this thread, or nullptr.
 Process* current_process() noexcept;
+/// Erlang's yield/0: the calling process's turn ends once its current message
+/// is handled, and it waits at the back of the shared run queue, behind every
+/// process made ready meanwhile. For a process that works through a long job
+/// in slices of a message each: the message budget of a turn counts messages,
+/// not time, and 64 slices of a millisecond would hold a worker for 64 ms.
+/// No effect outside a process.
+void yield() noexcept;
 /// Pid of the calling process (empty outside a process).
 Pid self() noexcept;
 /// Erlang's exit/2: sends an exit signal with `reason` to `pid` from the caller.

@@ -133,6 +133,10 @@ void Scheduler::schedule(Process* p) {
     if (displaced != nullptr) push_local(*w, displaced);
     return;
   }
+  push_global(p);
+}
+
+void Scheduler::push_global(Process* p) {
   {
     std::lock_guard g(global_lock_);
     global_.push_back(p);
@@ -290,13 +294,17 @@ void Scheduler::run_process(Worker& w, Process* p) {
     detail::CurrentProcessScope scope(p);
     p->run_slice(opts_.budget, opts_.send_budget);
   }
+  // A yield goes behind the shared queue too: this worker's own queue is
+  // polled before it, so the back of the local queue could come first again.
+  const bool yielded = std::exchange(p->yield_requested_, false);
   bool again = p->must_continue();
   if (!again) {
     p->scheduled_.store(false, std::memory_order_seq_cst);
     again = p->has_pending_messages() && !p->scheduled_.exchange(true, std::memory_order_acq_rel);
   }
   if (again) {
-    push_local(w, p);  // back of the queue, so others get their turn; it keeps our reference
+    // Back of a queue, so others get their turn; the queue keeps our reference.
+    yielded ? push_global(p) : push_local(w, p);
     return;
   }
   intrusive_ptr_release(p);

@@ -100,6 +100,7 @@ class Scheduler {
   void run_process(Worker& w, Process* p);
   void wake_one();
   void push_local(Worker& w, Process* p);
+  void push_global(Process* p);
   bool any_work() const;
   bool spare_entitled_and_parked() const;
   void park(Worker& w);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "feeds/symbol.hpp"
 
@@ -77,11 +78,11 @@ rt::Result<BookHandle, feeds::FieldError> Ingest::book_for(std::string_view symb
   return unavailable("its book is restarting");
 }
 
-Ingest::Routed Ingest::route(const feeds::ParsedBatch& batch, IngestReport& report) const {
+Ingest::Routed Ingest::route(const feeds::ParsedBatch& batch, IngestReport& report,
+                             std::optional<feeds::FieldError>& full) const {
   Routed routed;
   // Views into the batch: a symbol's slot in routed.symbols, or why it has none.
   std::unordered_map<std::string_view, rt::Result<std::size_t, feeds::FieldError>> by_symbol;
-  std::optional<feeds::FieldError> full;  // the directory's limit_exceeded, once seen
   const auto& events = batch.events();
   for (std::size_t i = 0; i < events.size(); ++i) {
     const feeds::ParsedEvent& p = events[i];
@@ -137,8 +138,33 @@ void finish(IngestReport& report) {
 }  // namespace
 
 IngestReport Ingest::apply(const feeds::ParsedBatch& batch) const {
+  std::optional<feeds::FieldError> full;
+  return apply(batch, full);
+}
+
+IngestReport Ingest::apply_front(feeds::ParsedBatch& rest, NewSymbolBudget& budget) const {
+  // Count the new symbols the router will ask the directory for, in the order
+  // it will: an invalid name, or any once the directory is full, costs nothing.
+  const auto& events = rest.events();
+  std::unordered_set<std::string_view> seen;
+  std::size_t n = 0;
+  for (; n < events.size(); ++n) {
+    const std::string_view symbol = events[n].symbol;
+    if (!seen.insert(symbol).second || budget.full || !feeds::is_valid_symbol(symbol) ||
+        find_book(*ctx_, symbol)) {
+      continue;
+    }
+    if (budget.left == 0) break;
+    --budget.left;
+  }
+  const feeds::ParsedBatch front = rest.split_front(n);
+  return apply(front, budget.full);
+}
+
+IngestReport Ingest::apply(const feeds::ParsedBatch& batch,
+                           std::optional<feeds::FieldError>& full) const {
   IngestReport report;
-  Routed routed = route(batch, report);
+  Routed routed = route(batch, report, full);
   const std::int64_t receipt = wall_clock_ns();
   // Every book works on its share at once; then the verdicts are collected.
   std::vector<rt::PendingCall<std::vector<EventFailure>>> pending;
@@ -172,7 +198,8 @@ IngestReport Ingest::apply(const feeds::ParsedBatch& batch) const {
 
 IngestReport Ingest::submit(const feeds::ParsedBatch& batch) const {
   IngestReport report;
-  Routed routed = route(batch, report);
+  std::optional<feeds::FieldError> full;
+  Routed routed = route(batch, report, full);
   const std::int64_t receipt = wall_clock_ns();
   for (Routed::PerSymbol& s : routed.symbols) {
     rt::cast(s.book.server, OrderBookServer::Apply{std::move(s.events), receipt});
@@ -191,7 +218,7 @@ IngestServer::Action IngestServer::init() {
 
 IngestServer::CallAction<IngestReport> IngestServer::handle_call(Apply a,
                                                                  From<IngestReport>& from) {
-  jobs_.push_back(Job{std::move(a.body), 0, 1, {}, from});
+  jobs_.push_back(Job{.body = std::move(a.body), .from = from});
   if (jobs_.size() == 1) run_slice();  // else the job in progress yields to it in turn
   return noreply();
 }
@@ -202,32 +229,38 @@ IngestServer::Action IngestServer::handle_info(const NextSlice&) {
 }
 
 void IngestServer::yield() {
-  // Through the timer: the process goes to the back of a run queue, so every
-  // process ready meanwhile runs before the next slice.
+  // The turn ends here and the next slice waits behind every process made
+  // ready meanwhile (a GET /top waiting for this worker). Through the timer:
+  // its delivery ignores the mailbox bound, which a flood of bodies may fill.
   rt::send_after(ref(), NextSlice{}, std::chrono::milliseconds(0));
+  rt::yield();
 }
 
 void IngestServer::run_slice() {
   if (jobs_.empty()) return;
   Job& job = jobs_.front();
-  // Whole lines: up to the last newline within the slice (a longer line whole).
-  std::size_t end = std::min(job.body.size(), job.pos + kSliceBytes);
-  if (end < job.body.size()) {
-    std::size_t nl = job.body.rfind('\n', end - 1);
-    if (nl == std::string::npos || nl < job.pos) nl = job.body.find('\n', end);
-    end = nl == std::string::npos ? job.body.size() : nl + 1;
+  in_slice_ = true;  // until the part is applied and counted (a throw leaves it set)
+  if (!job.rest) {
+    // Whole lines: up to the last newline within the slice (a longer line whole).
+    std::size_t end = std::min(job.body.size(), job.pos + kSliceBytes);
+    if (end < job.body.size()) {
+      std::size_t nl = job.body.rfind('\n', end - 1);
+      if (nl == std::string::npos || nl < job.pos) nl = job.body.find('\n', end);
+      end = nl == std::string::npos ? job.body.size() : nl + 1;
+    }
+    std::string slice;
+    slice.reserve(end - job.pos + feeds::kNdjsonPadding);
+    slice.assign(job.body, job.pos, end - job.pos);
+    job.pos = end;
+    // Listing more parse errors than the report keeps would only cost memory.
+    const std::size_t room =
+        IngestReport::kMaxErrors - std::min(IngestReport::kMaxErrors, job.report.errors.size());
+    job.rest = parser_.parse(std::move(slice), job.line, room);
   }
-  in_slice_ = true;  // until the slice is applied and counted (a throw leaves it set)
-  std::string slice;
-  slice.reserve(end - job.pos + feeds::kNdjsonPadding);
-  slice.assign(job.body, job.pos, end - job.pos);
-  job.pos = end;
-  // Listing more parse errors than the report keeps would only cost memory.
-  const std::size_t room =
-      IngestReport::kMaxErrors - std::min(IngestReport::kMaxErrors, job.report.errors.size());
-  const feeds::ParsedBatch batch = parser_.parse(std::move(slice), job.line, room);
-  job.line = batch.end_line();  // a slice ends with its last line's newline
-  IngestReport part = ingest_.apply(batch);
+  job.budget.left = kNewSymbolsPerTurn;
+  IngestReport part = ingest_.apply_front(*job.rest, job.budget);
+  job.line = job.rest->first_line();  // every line before it was judged
+  if (job.rest->empty()) job.rest.reset();
   job.report.accepted += part.accepted;
   job.report.rejected += part.rejected;
   for (feeds::LineError& e : part.errors) {  // slices come in line order
@@ -235,7 +268,7 @@ void IngestServer::run_slice() {
     job.report.errors.push_back(std::move(e));
   }
   in_slice_ = false;
-  if (job.pos < job.body.size()) return yield();
+  if (job.rest || job.pos < job.body.size()) return yield();
   job.from.reply(std::move(job.report));
   jobs_.pop_front();
   if (!jobs_.empty()) yield();

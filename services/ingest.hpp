@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstddef>
 #include <deque>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -48,6 +49,15 @@ struct IngestReport {
 /// Finds the directory process (it may have been restarted).
 using DirectoryLookup = std::function<std::optional<rt::Ref<SymbolDirectory>>()>;
 
+/// What creating symbols may still cost while a body is applied in parts.
+struct NewSymbolBudget {
+  /// New symbols the next part may ask the directory for.
+  std::size_t left = std::numeric_limits<std::size_t>::max();
+  /// The directory's limit_exceeded, once seen: later new symbols of the same
+  /// body are rejected with it at no cost (a flood costs the directory once).
+  std::optional<feeds::FieldError> full;
+};
+
 class Ingest {
  public:
   Ingest(ContextPtr ctx, DirectoryLookup directory, SymbolSpec default_spec);
@@ -55,13 +65,20 @@ class Ingest {
   /// Applies a batch and reports every line's fate (blocking: call from a
   /// worker or a tool, not from an event loop).
   IngestReport apply(const feeds::ParsedBatch& batch) const;
+  /// Applies the front of `rest`: its events up to the first whose symbol
+  /// would be created beyond `budget.left`; `rest` keeps the others (empty
+  /// when all went). Creating a book costs far more than applying an event,
+  /// so this bounds the time one part holds a worker.
+  IngestReport apply_front(feeds::ParsedBatch& rest, NewSymbolBudget& budget) const;
   /// Routes a batch without waiting for the books; returns what was routed
   /// (parse and symbol errors are counted as rejected).
   IngestReport submit(const feeds::ParsedBatch& batch) const;
 
  private:
   struct Routed;
-  Routed route(const feeds::ParsedBatch& batch, IngestReport& report) const;
+  Routed route(const feeds::ParsedBatch& batch, IngestReport& report,
+               std::optional<feeds::FieldError>& full) const;
+  IngestReport apply(const feeds::ParsedBatch& batch, std::optional<feeds::FieldError>& full) const;
   /// The symbol's book, created if new; else why its lines are rejected.
   rt::Result<BookHandle, feeds::FieldError> book_for(std::string_view symbol,
                                                      feeds::EventType first) const;
@@ -77,7 +94,11 @@ class Ingest {
 /// A body goes in slices of whole lines (kSliceBytes): each slice is parsed,
 /// applied (Ingest::apply's waits are backed by a spare thread) and then the
 /// process yields, so a 1 MiB body never holds a runtime worker for more
-/// than one slice while the books and the rate limiter wait for it. Bodies
+/// than one slice while the books and the rate limiter wait for it. A slice
+/// whose lines name many new symbols goes in parts of kNewSymbolsPerTurn
+/// creations, yielding between them: a book's creation (its supervisor's
+/// start, its journal's recovery) runs on this worker, and 200 of them in a
+/// row held GET /top for 50 ms on a one-worker runtime. Bodies
 /// are applied one at a time, in arrival order; the mailbox bound turns a
 /// flood of requests into `overloaded` answers.
 ///
@@ -97,6 +118,8 @@ class IngestServer : public rt::GenServer<IngestServer> {
     using Reply = IngestReport;
   };
   static constexpr std::size_t kSliceBytes = 16 * 1024;
+  /// Books a slice may create before the process yields.
+  static constexpr std::size_t kNewSymbolsPerTurn = 16;
 
   explicit IngestServer(const Ingest& ingest) : ingest_(ingest) {}
   /// Traps exits: a shutdown then waits for the slice being applied.
@@ -112,8 +135,10 @@ class IngestServer : public rt::GenServer<IngestServer> {
  private:
   struct Job {
     std::string body;
-    std::size_t pos = 0;   // next byte to parse
-    std::size_t line = 1;  // its physical line
+    std::size_t pos = 0;                     // next byte to parse
+    std::size_t line = 1;                    // its physical line
+    std::optional<feeds::ParsedBatch> rest;  // a slice's lines not yet applied
+    NewSymbolBudget budget;
     IngestReport report;
     From<IngestReport> from;
   };

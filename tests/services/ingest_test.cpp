@@ -173,6 +173,49 @@ TEST_F(IngestTest, ABodyOfManySlicesKeepsItsLineNumbersAndOrder) {
   for (std::size_t k = 0; k < 5; ++k) EXPECT_EQ(r->errors[k].line, (k + 1) * 1000);
 }
 
+TEST_F(IngestTest, ABatchNamingManyNewSymbolsGoesInPartsOfBoundedCreations) {
+  // Creating a book runs its supervisor's start and its recovery on the
+  // ingest's worker: 200 in one turn held GET /top for 50 ms. A part creates
+  // at most the budget's books; lines of known symbols ride along.
+  create("OLD", "0.01", "0.0001", ob::Mode::mirror);
+  std::string text;
+  for (int i = 0; i < 40; ++i) {
+    text += R"({"type":"tick","symbol":"NEW)" + std::to_string(i) +
+            R"(","price":"1","size":"1","side":"buy"})"
+            "\n"
+            R"({"type":"tick","symbol":"OLD","price":"1","size":"1","side":"buy"})"
+            "\n";
+    if (i % 10 == 0) text += "{\n";  // a parse error every 10 symbols
+  }
+  feeds::ParsedBatch rest = feeds::parse_ndjson(text);
+  std::size_t accepted = 0, rejected = 0, parts = 0, created_before = 0;
+  std::vector<std::size_t> error_lines;
+  while (!rest.empty()) {
+    NewSymbolBudget budget{.left = 16};
+    IngestReport part = app->ingest().apply_front(rest, budget);
+    ++parts;
+    accepted += part.accepted;
+    rejected += part.rejected;
+    for (const auto& e : part.errors) error_lines.push_back(e.line);
+    std::size_t created = 0;
+    for (int i = 0; i < 40; ++i)
+      created += find_book(*app->context(), "NEW" + std::to_string(i)) ? 1 : 0;
+    EXPECT_LE(created - created_before, 16u) << "part " << parts;
+    created_before = created;
+  }
+  EXPECT_EQ(parts, 3u);  // 16 + 16 + 8 new symbols
+  EXPECT_EQ(accepted, 80u);
+  EXPECT_EQ(rejected, 4u);
+  // Every parse error listed once, in line order across the parts.
+  EXPECT_EQ(error_lines, (std::vector<std::size_t>{3, 24, 45, 66}));
+  // The same body through the IngestServer: the same verdicts.
+  auto r = rt::call(*app->ingest_server(), IngestServer::Apply{text}, 30s);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->accepted, 80u);
+  ASSERT_EQ(r->errors.size(), 4u);
+  EXPECT_EQ(r->errors[3].line, 66u);
+}
+
 TEST_F(IngestTest, ErrorsOfTheParserAndOfTheBooksAreListedTogetherByLine) {
   // Odd lines fail in the parser, even lines in the book (no such order).
   std::string body;

@@ -68,6 +68,30 @@ TEST_F(LimitsTest, IngestRejectsOnlyTheLinesOfASymbolPastTheLimit) {
   EXPECT_EQ(symbols(), 3u);
 }
 
+TEST_F(LimitsTest, OnceTheDirectoryIsFullTheRestOfABodyGoesInOnePartAtNoCost) {
+  // 40 new symbols, room for 3: the first part reserves its 16 creations,
+  // meets the limit, and the budget remembers it; the next part takes every
+  // remaining line at once instead of 16 symbols' worth per turn.
+  std::string text;
+  for (int i = 0; i < 40; ++i) text += tick("F" + std::to_string(i));
+  feeds::ParsedBatch rest = feeds::parse_ndjson(std::move(text));
+  NewSymbolBudget budget{.left = 16};
+  IngestReport first = app->ingest().apply_front(rest, budget);
+  EXPECT_EQ(first.accepted, 3u);
+  EXPECT_EQ(first.rejected, 13u);
+  ASSERT_TRUE(budget.full);
+  EXPECT_EQ(rest.first_line(), 17u);
+  budget.left = 16;
+  IngestReport second = app->ingest().apply_front(rest, budget);
+  EXPECT_TRUE(rest.empty());
+  EXPECT_EQ(second.accepted, 0u);
+  EXPECT_EQ(second.rejected, 24u);
+  ASSERT_FALSE(second.errors.empty());
+  EXPECT_EQ(second.errors.front().line, 17u);
+  EXPECT_EQ(second.errors.front().code, feeds::EventError::limit_exceeded);
+  EXPECT_EQ(symbols(), 3u);
+}
+
 TEST_F(LimitsTest, AnIngestedAddPastTheBookLimitIsRejectedAloneAndFitsAgainAfterACancel) {
   std::string adds;
   for (int i = 1; i <= 7; ++i) {
