@@ -93,7 +93,12 @@ struct Answers {
       if (got.size() == want) all.set_value();
     };
   }
-  void wait() { all.get_future().wait(); }
+  // Then takes the lock: the last answer holds it while setting the promise,
+  // and must be out of this object before the caller may destroy it.
+  void wait() {
+    all.get_future().wait();
+    std::lock_guard lk(m);
+  }
   std::mutex m;
   std::vector<std::pair<std::string, Status>> got;
   std::promise<void> all;
