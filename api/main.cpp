@@ -5,6 +5,7 @@
 // in reverse order, exit 0 (within 10 s).
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
@@ -23,6 +24,7 @@
 #include "feeds/replay.hpp"
 #include "runtime/thread_name.hpp"
 #include "services/application.hpp"
+#include "services/journal_replay.hpp"
 
 namespace {
 
@@ -89,6 +91,22 @@ int main(int argc, char** argv) {
       replay.emplace(std::move(*started));
     }
   }
+  std::unique_ptr<services::JournalReplay> journal_replay;
+  if (!options.replay_journal.empty()) {
+    auto started = services::JournalReplay::start(
+        **app, options.replay_journal, options.replay_symbols,
+        {.paced = options.paced, .on_done = [](const services::JournalReplayTotals& t) {
+           spdlog::info(
+               "event=replay_journal_done batches={} events={} rejected={} api_records={} "
+               "stopped=\"{}\"",
+               t.batches, t.events, t.rejected, t.api_records, fmt::join(t.stopped_symbols, "; "));
+         }});
+    if (!started) {
+      spdlog::error("event=replay_journal_failed reason=\"{}\"", started.error());
+    } else {
+      journal_replay = std::move(*started);
+    }
+  }
   spdlog::info("event=serving listen={}:{} workers={} io_threads={} simulator={}",
                (*server)->endpoint().address().to_string(), (*server)->endpoint().port(),
                runtime.scheduler().workers(), options.io_threads, simulator ? "on" : "off");
@@ -97,8 +115,9 @@ int main(int argc, char** argv) {
   sigwait(&stop_signals, &sig);
   spdlog::info("event=stopping signal={}", sig);
   if (replay) replay->cancel();
-  (*server)->stop();  // no new connections; WebSockets closed with 1001
-  (*app)->stop();     // the tree, in reverse order
+  journal_replay.reset();  // cancels and joins: it calls into the application
+  (*server)->stop();       // no new connections; WebSockets closed with 1001
+  (*app)->stop();          // the tree, in reverse order
   const bool clean = runtime.kill_all(std::chrono::seconds(3));
   work.reset();
   io.stop();

@@ -1,7 +1,7 @@
 #include "api/options.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <charconv>
 #include <chrono>
@@ -79,8 +79,11 @@ std::optional<storage::RetentionPolicy> parse_retention(std::string_view text, s
     }
     static constexpr std::pair<std::string_view, std::uint64_t> kAges[] = {
         {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}};
-    static constexpr std::pair<std::string_view, std::uint64_t> kSizes[] = {
-        {"B", 1}, {"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30}, {"TiB", 1ull << 40}};
+    static constexpr std::pair<std::string_view, std::uint64_t> kSizes[] = {{"B", 1},
+                                                                            {"KiB", 1ull << 10},
+                                                                            {"MiB", 1ull << 20},
+                                                                            {"GiB", 1ull << 30},
+                                                                            {"TiB", 1ull << 40}};
     bool known = false;
     for (const auto& [name, seconds] : kAges) {
       if (unit == name) {
@@ -149,7 +152,15 @@ std::variant<Options, int> parse_options(int argc, const char* const* argv, std:
   cli.add_option("--symbols", symbols, "symbols to create at start: SYMBOL:TICK:LOT[:MODE] ...");
   cli.add_option("--replay", o.replay_path,
                  "NDJSON file of normalized events to ingest ('-' = stdin)");
-  cli.add_flag("--paced", o.paced, "replay at the recorded pace (ts_ns) instead of at once");
+  cli.add_option("--replay-journal", o.replay_journal,
+                 "another marketd's data directory: re-emit its recorded feed (ingested events) "
+                 "into this one's books");
+  cli.add_option("--replay-symbols", o.replay_symbols,
+                 "the symbols of --replay-journal to replay (default: all it recorded)")
+      ->delimiter(',');
+  cli.add_flag("--paced", o.paced,
+               "replay at the recorded pace (ts_ns, or receipt times for --replay-journal) "
+               "instead of at once");
   cli.add_option("--heartbeat-ms", heartbeat_ms, "staleness check period")
       ->check(CLI::Range(1, 3'600'000))
       ->capture_default_str();
@@ -224,9 +235,10 @@ std::variant<Options, int> parse_options(int argc, const char* const* argv, std:
                  "at most 10 ms), never (written, not synced: a machine crash may lose it)")
       ->check(CLI::IsMember({"always", "batch", "never"}))
       ->capture_default_str();
-  cli.add_option("--retain", retain,
-                 "delete whole journal segments older than AGE and/or beyond SIZE per symbol, "
-                 "e.g. 7d, 10GiB or 7d,10GiB (units s m h d; B KiB MiB GiB TiB); default: keep all");
+  cli.add_option(
+      "--retain", retain,
+      "delete whole journal segments older than AGE and/or beyond SIZE per symbol, "
+      "e.g. 7d, 10GiB or 7d,10GiB (units s m h d; B KiB MiB GiB TiB); default: keep all");
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -7,6 +7,7 @@
 #include <iosfwd>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "api/server.hpp"
 #include "services/application.hpp"
@@ -20,7 +21,10 @@ struct Options {
   unsigned workers = 0;             ///< runtime scheduler threads (never 0 once parsed)
   unsigned io_threads = 1;
   std::string replay_path;  ///< NDJSON to ingest at start; "-" = stdin; empty = none
-  bool paced = false;
+  /// Another marketd's data directory whose recorded feed to re-emit; empty = none.
+  std::string replay_journal;
+  std::vector<std::string> replay_symbols;  ///< of replay_journal; empty = all
+  bool paced = false;                       ///< either replay at the recorded pace
   std::string log_level = "info";
   std::string log_format = "text";  ///< text (key=value) or json
 };

@@ -95,6 +95,14 @@ Result<Store> Store::open(fs::path data_dir, StoreOptions options) {
   return store;
 }
 
+Result<Store> Store::open_for_reading(fs::path data_dir, StoreOptions options) {
+  std::error_code ec;
+  if (!fs::is_directory(data_dir, ec)) {
+    return fail(Errc::not_found, "no data directory at " + data_dir.string());
+  }
+  return Store(std::move(data_dir), options);
+}
+
 Result<fs::path> Store::symbol_dir(std::string_view symbol) const {
   if (!feeds::is_valid_symbol(symbol)) {
     return fail(Errc::invalid_argument, fmt::format("invalid symbol \"{}\"", symbol));

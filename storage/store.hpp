@@ -53,6 +53,10 @@ class Store {
   /// operations left (tmp files, half-done removes, plain segments already compressed).
   /// Call it once at start-up, before any JournalWriter runs on the directory.
   static Result<Store> open(std::filesystem::path data_dir, StoreOptions options = {});
+  /// A data directory another process may be writing, for reading only: it
+  /// must exist, and nothing in it is cleaned up or created (not_found
+  /// when it is missing). Use it for readers only (JournalReader, segments).
+  static Result<Store> open_for_reading(std::filesystem::path data_dir, StoreOptions options = {});
 
   const std::filesystem::path& data_dir() const noexcept { return dir_; }
   const StoreOptions& options() const noexcept { return options_; }

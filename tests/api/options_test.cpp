@@ -168,6 +168,19 @@ TEST(Options, DurabilityFlagsReachTheJournalConfig) {
   EXPECT_FALSE(none.options()->app.journal.has_value());
 }
 
+TEST(Options, AJournalReplayNamesADirectoryAndOptionallyItsSymbols) {
+  Parsed p = parse(
+      {"--replay-journal", "/srv/recorded", "--replay-symbols", "BTC-USD,ETH-USD", "--paced"});
+  ASSERT_NE(p.options(), nullptr) << p.err;
+  EXPECT_EQ(p.options()->replay_journal, "/srv/recorded");
+  EXPECT_EQ(p.options()->replay_symbols, (std::vector<std::string>{"BTC-USD", "ETH-USD"}));
+  EXPECT_TRUE(p.options()->paced);
+  Parsed none = parse({});
+  ASSERT_NE(none.options(), nullptr) << none.err;
+  EXPECT_TRUE(none.options()->replay_journal.empty());
+  EXPECT_TRUE(none.options()->replay_symbols.empty());
+}
+
 TEST(Options, RetentionIsAnAgeASizeOrBoth) {
   std::string error;
   auto age = api::parse_retention("36h", error);
@@ -216,9 +229,10 @@ TEST(Options, BadValuesAreRefusedWithTheReasonAndExit2) {
 TEST(Options, HelpListsEveryOptionWithItsDefaultAndExits0) {
   Parsed p = parse({"--help"});
   EXPECT_EQ(p.status(), 0);
-  for (const char* option : {"--listen", "--config", "--no-simulator", "--symbols", "--workers",
-                             "--rate-limit", "--ws-queue-limit", "--ws-write-interval-us",
-                             "--log-format", "--access-log", "--data-dir", "--fsync", "--retain"}) {
+  for (const char* option :
+       {"--listen", "--config", "--no-simulator", "--symbols", "--workers", "--rate-limit",
+        "--ws-queue-limit", "--ws-write-interval-us", "--log-format", "--access-log", "--data-dir",
+        "--fsync", "--retain", "--replay-journal", "--replay-symbols"}) {
     EXPECT_NE(p.out.find(option), std::string::npos) << option;
   }
   EXPECT_NE(p.out.find("127.0.0.1:8080"), std::string::npos);

@@ -12,6 +12,7 @@
 
 #include "orderbook/decimal.hpp"
 #include "services/application.hpp"
+#include "services/journal_replay.hpp"
 #include "services/symbol_directory.hpp"
 #include "tests/services/service_fixture.hpp"
 #include "tests/storage/storage_fixture.hpp"
@@ -411,6 +412,131 @@ TEST_F(DurabilityTest, RetentionDeletesOldSegmentsAndRecoveryStillHasEverything)
   EXPECT_EQ(without_next_id(dump("BTC-USD")), without_next_id(live));
   // The spec now comes from the snapshot: the symbol came back by itself.
   EXPECT_EQ(rt::call(*app->directory(), SymbolDirectory::List{})->size(), 1u);
+}
+
+// ---- --replay-journal: a recording made by one marketd feeds another ----
+
+/// A second service, on its own runtime, with no journal: where a recording is replayed.
+struct Target {
+  rt::Runtime runtime{rt::Runtime::Options{rt::Scheduler::Options{.workers = 1}}};
+  std::unique_ptr<Application> app = start(runtime);
+  static std::unique_ptr<Application> start(rt::Runtime& r) {
+    auto started = Application::start(r, ApplicationConfig{});
+    EXPECT_TRUE(started.ok()) << started.error();
+    return started ? std::move(*started) : nullptr;
+  }
+  ~Target() { app->stop(); }
+  std::string dump(std::string_view symbol) {
+    return *rt::call(find_book(*app->context(), symbol)->server, OrderBookServer::Dump{});
+  }
+};
+
+/// A book's dump but for what only its own service stamps: the next order id
+/// and the receipt times of its last changes (a replay is received anew).
+std::string replayable(const std::string& dump) {
+  auto s = decode_book_snapshot(dump);
+  EXPECT_TRUE(s.ok()) << s.error();
+  if (!s) return {};
+  s->book.next_id = 0;
+  s->top_ts_ns = s->book_ts_ns = 0;
+  return encode(*s);
+}
+
+class JournalReplayTest : public DurabilityTest {
+ protected:
+  feeds::Event event(const SymbolInfoPtr& s, feeds::EventType t, std::string id,
+                     std::string_view price, std::string_view q) {
+    feeds::Event e;
+    e.type = t;
+    e.side = ob::Side::sell;
+    e.order_id = std::move(id);
+    if (!price.empty()) e.price = *ob::parse_price(price, s->spec.book);
+    if (!q.empty()) e.qty = *ob::parse_qty(q, s->spec.book);
+    return e;
+  }
+  /// A feed batch as if received at `receipt_ns`.
+  void feed(std::string_view symbol, std::vector<feeds::Event> events, std::int64_t receipt_ns) {
+    ASSERT_TRUE(
+        rt::call(book(symbol).server, OrderBookServer::ApplyReport{std::move(events), receipt_ns})
+            .ok());
+  }
+};
+
+TEST_F(JournalReplayTest, AnotherServiceRebuildsTheBooksOfTheRecordedFeed) {
+  using T = feeds::EventType;
+  const SymbolInfoPtr eth = create("ETH-USD", ob::Mode::mirror);
+  create("BTC-USD", ob::Mode::venue);
+  feed("ETH-USD", {event(eth, T::add, "a", "10", "1"), event(eth, T::add, "b", "11", "2")}, 100);
+  ASSERT_TRUE(place("BTC-USD", ob::Side::buy, "100", "1").ok());  // an API order: not re-emitted
+  feed("ETH-USD", {event(eth, T::cancel, "nope", "", ""), event(eth, T::reduce, "b", "", "0.5")},
+       200);
+  feed("ETH-USD", {event(eth, T::tick, "", "10", "1")}, 300);
+
+  Target target;
+  auto replay = JournalReplay::start(*target.app, dir.path(), {});
+  ASSERT_TRUE(replay.ok()) << replay.error();
+  auto totals = (*replay)->wait(std::chrono::seconds(10));
+  ASSERT_TRUE(totals.ok()) << totals.error();
+  EXPECT_EQ(totals->batches, 3u);
+  EXPECT_EQ(totals->events, 5u);
+  EXPECT_EQ(totals->rejected, 1u);  // the cancel of an unknown order, as when recorded
+  EXPECT_EQ(totals->api_records, 1u);
+  EXPECT_TRUE(totals->stopped_symbols.empty());
+  EXPECT_EQ(replayable(target.dump("ETH-USD")), replayable(dump("ETH-USD")));
+  // The venue symbol exists with its spec, without the desk's order.
+  const auto btc = find_book(*target.app->context(), "BTC-USD");
+  ASSERT_TRUE(btc);
+  EXPECT_EQ(btc->info->spec, info("BTC-USD")->spec);
+  EXPECT_TRUE(rt::call(btc->server, OrderBookServer::GetDepth{10})->bids.empty());
+}
+
+TEST_F(JournalReplayTest, PacedReplayKeepsTheRecordedGapsAndNeverRunsEarly) {
+  using T = feeds::EventType;
+  const SymbolInfoPtr eth = create("ETH-USD", ob::Mode::mirror);
+  const std::int64_t t0 = 1'000'000'000;
+  feed("ETH-USD", {event(eth, T::add, "a", "10", "1")}, t0);
+  feed("ETH-USD", {event(eth, T::add, "b", "11", "1")}, t0 + 150'000'000);  // 150 ms later
+  Target target;
+  const auto started = std::chrono::steady_clock::now();
+  auto replay = JournalReplay::start(*target.app, dir.path(), {"ETH-USD"}, {.paced = true});
+  ASSERT_TRUE(replay.ok()) << replay.error();
+  ASSERT_TRUE((*replay)->wait(std::chrono::seconds(10)).ok());
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(150));
+  EXPECT_EQ(replayable(target.dump("ETH-USD")), replayable(dump("ETH-USD")));
+}
+
+TEST_F(JournalReplayTest, ASymbolThatExistsWithAnotherSpecIsSkippedAndSaidWhy) {
+  using T = feeds::EventType;
+  const SymbolInfoPtr eth = create("ETH-USD", ob::Mode::mirror);
+  const SymbolInfoPtr sol = create("SOL-USD", ob::Mode::mirror);
+  feed("ETH-USD", {event(eth, T::add, "a", "10", "1")}, 100);
+  feed("SOL-USD", {event(sol, T::add, "a", "10", "1")}, 200);
+  Target target;
+  ASSERT_TRUE(target.app->ensure_symbol("ETH-USD", *SymbolSpec::parse("1", "1", ob::Mode::l2)));
+  auto replay = JournalReplay::start(*target.app, dir.path(), {});
+  ASSERT_TRUE(replay.ok()) << replay.error();
+  auto totals = (*replay)->wait(std::chrono::seconds(10));
+  ASSERT_TRUE(totals.ok());
+  ASSERT_EQ(totals->stopped_symbols.size(), 1u);
+  EXPECT_TRUE(totals->stopped_symbols[0].starts_with("ETH-USD: cannot create it here"))
+      << totals->stopped_symbols[0];
+  EXPECT_EQ(totals->batches, 1u);  // SOL-USD's
+  EXPECT_EQ(replayable(target.dump("SOL-USD")), replayable(dump("SOL-USD")));
+}
+
+TEST_F(JournalReplayTest, ItRefusesItsOwnDataDirectoryAMissingOneAndAnUnrecordedSymbol) {
+  create("ETH-USD", ob::Mode::mirror);
+  auto own = JournalReplay::start(*app, dir.path(), {});
+  ASSERT_FALSE(own.ok());
+  EXPECT_NE(own.error().find("own data directory"), std::string::npos) << own.error();
+  Target target;
+  auto missing = JournalReplay::start(*target.app, dir.path() / "nowhere", {});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().find("no data directory"), std::string::npos) << missing.error();
+  auto unrecorded = JournalReplay::start(*target.app, dir.path(), {"XRP-USD"});
+  ASSERT_FALSE(unrecorded.ok());
+  EXPECT_NE(unrecorded.error().find("no journal for XRP-USD"), std::string::npos)
+      << unrecorded.error();
 }
 
 }  // namespace
