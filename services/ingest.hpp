@@ -68,7 +68,8 @@ class Ingest {
   /// Applies the front of `rest`: its events up to the first whose symbol
   /// would be created beyond `budget.left`; `rest` keeps the others (empty
   /// when all went). Creating a book costs far more than applying an event,
-  /// so this bounds the time one part holds a worker.
+  /// so this bounds the time one part holds a worker. `budget.left` must be
+  /// at least 1, or a first event of a new symbol leaves the front empty.
   IngestReport apply_front(feeds::ParsedBatch& rest, NewSymbolBudget& budget) const;
   /// Routes a batch without waiting for the books; returns what was routed
   /// (parse and symbol errors are counted as rejected).

@@ -25,9 +25,10 @@ namespace {
 // A symbol's records, one decoded ahead.
 struct Cursor {
   std::string symbol;
-  storage::JournalReader reader;
+  std::optional<storage::JournalReader> reader;  // dropped at the end: its segment image goes
   std::optional<journal::Record> next;
-  std::string stopped;  // why it ended early; empty if it read to the end
+  std::optional<SymbolSpec> spec;  // from its spec record, once replayed
+  std::string stopped;             // why it ended early; empty if it read to the end
 };
 
 // When the recording marketd received a record. A spec comes first (it is
@@ -46,21 +47,35 @@ std::int64_t received_at(const journal::Record& r) {
 // Decodes the cursor's next record; on the journal's end (or damage) leaves next empty.
 void advance(Cursor& c) {
   c.next.reset();
-  if (!c.stopped.empty()) return;
-  std::optional<storage::RecordView> rec = c.reader.next();
+  if (!c.stopped.empty()) c.reader.reset();
+  if (!c.reader) return;
+  std::optional<storage::RecordView> rec = c.reader->next();
   if (!rec) {
-    const storage::ReadEnd& end = c.reader.end();
+    const storage::ReadEnd& end = c.reader->end();
     if (end.kind == storage::ReadEnd::Kind::corrupt && end.corruption) {
       c.stopped = fmt::format("damaged journal at {} offset {}", end.corruption->segment.string(),
                               end.corruption->offset);
     } else if (end.kind == storage::ReadEnd::Kind::io_error && end.error) {
       c.stopped = end.error->to_string();
     }
-    return;  // clean, or a torn tail: everything acknowledged was read
+    c.reader.reset();  // clean, or a torn tail: everything acknowledged was read
+    return;
   }
   auto decoded = journal::decode(rec->payload);
   if (!decoded) {
     c.stopped = fmt::format("record {}: {}", rec->seq, decoded.error());
+    c.reader.reset();
+    return;
+  }
+  // Records name prices in the recording's ticks and lots, and a book is the
+  // sum of all its records: a journal whose start retention deleted (it
+  // begins after a snapshot) cannot be replayed onto a fresh book.
+  if (!c.spec && !std::holds_alternative<journal::SpecRecord>(*decoded)) {
+    c.stopped = fmt::format(
+        "its journal starts at record {}, after a snapshot (--retain deleted its start): "
+        "a replay needs the whole journal",
+        rec->seq);
+    c.reader.reset();
     return;
   }
   c.next = std::move(*decoded);
@@ -78,6 +93,7 @@ struct JournalReplay::State {
   JournalReplayTotals totals;
   bool finished = false;
   bool cancelled = false;
+  bool ended_by_cancel = false;  // cancelled before the last record
   std::thread thread;
 
   State(Application& a, JournalReplayOptions o, std::vector<Cursor> c)
@@ -93,12 +109,17 @@ struct JournalReplay::State {
   void stop_symbol(Cursor& c, std::string why) {
     c.stopped = std::move(why);
     c.next.reset();
+    c.reader.reset();
   }
 
   void apply(Cursor& c, journal::Record& record) {
     if (auto* spec = std::get_if<journal::SpecRecord>(&record)) {
       auto made = app.ensure_symbol(c.symbol, spec->spec);
-      if (!made) stop_symbol(c, "cannot create it here: " + made.error().detail);
+      if (!made) {
+        stop_symbol(c, "cannot create it here: " + made.error().detail);
+      } else {
+        c.spec = spec->spec;
+      }
       return;
     }
     auto* events = std::get_if<journal::EventsRecord>(&record);
@@ -107,10 +128,16 @@ struct JournalReplay::State {
       ++totals.api_records;
       return;
     }
-    const std::optional<BookHandle> book = find_book(*app.context(), c.symbol);
+    std::optional<BookHandle> book = find_book(*app.context(), c.symbol);
     if (!book) {
-      stop_symbol(c, "no book here (its spec record was retained away: create it first)");
-      return;
+      // Restarting, or deleted here meanwhile: the directory answers once it
+      // is up again (or creates it anew, with the recorded spec).
+      auto ensured = app.ensure_symbol(c.symbol, *c.spec);
+      if (!ensured) return stop_symbol(c, "its book here is gone: " + ensured.error().detail);
+      book = find_book(*app.context(), c.symbol);
+    }
+    if (!book || book->info->spec != *c.spec) {
+      return stop_symbol(c, "its book here is gone or has another spec now");
     }
     const std::size_t n = events->events.size();
     auto failures = rt::call(
@@ -151,16 +178,15 @@ struct JournalReplay::State {
       if (c.next) heap.emplace(received_at(*c.next), i);
     }
     JournalReplayTotals final_totals;
-    bool was_cancelled = false;
     {
       std::lock_guard lk(m);
       for (const Cursor& c : cursors) {
         if (!c.stopped.empty()) totals.stopped_symbols.push_back(c.symbol + ": " + c.stopped);
       }
       final_totals = totals;
-      was_cancelled = cancelled;
+      ended_by_cancel = cancelled;
     }
-    if (!was_cancelled && options.on_done) options.on_done(final_totals);
+    if (!ended_by_cancel && options.on_done) options.on_done(final_totals);
     std::lock_guard lk(m);
     finished = true;
     cv.notify_all();
@@ -179,22 +205,25 @@ rt::Result<std::unique_ptr<JournalReplay>, std::string> JournalReplay::start(
   }
   auto store = storage::Store::open_for_reading(dir);
   if (!store) return rt::Err{store.error().to_string()};
-  if (symbols.empty()) {
+  const bool named = !symbols.empty();
+  if (!named) {
     auto all = store->symbols();
     if (!all) return rt::Err{all.error().to_string()};
     symbols = std::move(*all);
   }
+  std::sort(symbols.begin(), symbols.end());
+  symbols.erase(std::unique(symbols.begin(), symbols.end()), symbols.end());
   std::vector<Cursor> cursors;
   cursors.reserve(symbols.size());
   for (std::string& symbol : symbols) {
-    auto segments = store->segments(symbol);
-    if (!segments) return rt::Err{segments.error().to_string()};
-    if (segments->empty()) {
-      return rt::Err{fmt::format("no journal for {} in {}", symbol, dir.string())};
-    }
     auto reader = storage::JournalReader::open(*store, symbol);
     if (!reader) return rt::Err{reader.error().to_string()};
-    cursors.push_back(Cursor{std::move(symbol), std::move(*reader), std::nullopt, {}});
+    if (reader->segments().empty()) {
+      // A listed directory without a segment yet (a writer creating it): nothing to replay.
+      if (!named) continue;
+      return rt::Err{fmt::format("no journal for {} in {}", symbol, dir.string())};
+    }
+    cursors.push_back(Cursor{.symbol = std::move(symbol), .reader = std::move(*reader)});
   }
   auto state = std::make_unique<State>(app, options, std::move(cursors));
   State* s = state.get();
@@ -213,7 +242,7 @@ rt::Result<JournalReplayTotals, std::string> JournalReplay::wait(
   if (!state_->cv.wait_for(lk, timeout, [this] { return state_->finished; })) {
     return rt::Err{std::string("timeout")};
   }
-  if (state_->cancelled) return rt::Err{std::string("cancelled")};
+  if (state_->ended_by_cancel) return rt::Err{std::string("cancelled")};
   return state_->totals;
 }
 

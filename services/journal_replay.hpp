@@ -22,8 +22,11 @@
 // Otherwise as fast as the books answer. Each batch is applied with a call
 // (the books' verdicts are counted), so the replay never runs ahead of them.
 // The replay runs on its own thread, never a runtime worker. A damaged
-// journal ends that symbol's replay at its last good record (said in
-// `stopped_symbols`); the others go on.
+// journal ends that symbol's replay at its last good record, and one whose
+// start `--retain` deleted is not replayed (a book is the sum of all its
+// records); both are said in `stopped_symbols`, and the others go on.
+// Memory: the merge holds one segment image (at most 32 MiB) per symbol
+// still being replayed; `--replay-symbols` bounds it on a large directory.
 // Thread-safety: wait(), done(), progress() and cancel() from any thread.
 
 #include <chrono>

@@ -524,6 +524,24 @@ TEST_F(JournalReplayTest, ASymbolThatExistsWithAnotherSpecIsSkippedAndSaidWhy) {
   EXPECT_EQ(replayable(target.dump("SOL-USD")), replayable(dump("SOL-USD")));
 }
 
+TEST_F(JournalReplayTest, AJournalWhoseStartRetentionDeletedIsNotReplayedAndSaidWhy) {
+  snapshot_every(5, storage::RetentionPolicy{.max_bytes = 1, .keep_snapshots = 1});
+  create("BTC-USD");
+  trade_randomly("BTC-USD", 120, 2);
+  ASSERT_GT(storage::Store::open(dir.path())->segments("BTC-USD")->front().first_seq, 1u);
+  Target target;
+  // Named twice: replayed once.
+  auto replay = JournalReplay::start(*target.app, dir.path(), {"BTC-USD", "BTC-USD"});
+  ASSERT_TRUE(replay.ok()) << replay.error();
+  auto totals = (*replay)->wait(std::chrono::seconds(10));
+  ASSERT_TRUE(totals.ok());
+  ASSERT_EQ(totals->stopped_symbols.size(), 1u);
+  EXPECT_NE(totals->stopped_symbols[0].find("after a snapshot"), std::string::npos)
+      << totals->stopped_symbols[0];
+  EXPECT_EQ(totals->batches + totals->api_records, 0u);
+  EXPECT_FALSE(find_book(*target.app->context(), "BTC-USD"));
+}
+
 TEST_F(JournalReplayTest, ItRefusesItsOwnDataDirectoryAMissingOneAndAnUnrecordedSymbol) {
   create("ETH-USD", ob::Mode::mirror);
   auto own = JournalReplay::start(*app, dir.path(), {});
