@@ -153,14 +153,34 @@ bool same_depth(const Depth& a, const Depth& b) {
   return a.seq == b.seq && a.bids == b.bids && a.asks == b.asks;
 }
 
-/// Two dumps of one book are the same but for its next order id (each start
-/// of a book server takes a new block of ids: by design, it differs).
-std::string without_next_id(const std::string& dump) {
+/// `dump` decoded, with `clear` applied, encoded again.
+template <class Clear>
+std::string dump_without(const std::string& dump, Clear clear) {
   auto s = decode_book_snapshot(dump);
   EXPECT_TRUE(s.ok()) << s.error();
   if (!s) return {};
-  s->book.next_id = 0;
+  clear(*s);
   return encode(*s);
+}
+
+/// Two dumps of one book are the same but for its next order id (each start
+/// of a book server takes a new block of ids: by design, it differs).
+std::string without_next_id(const std::string& dump) {
+  return dump_without(dump, [](BookSnapshot& s) { s.book.next_id = 0; });
+}
+
+/// A normalized event at `s`'s scale; an empty price or qty is left unset.
+feeds::Event make_event(const SymbolInfoPtr& s, feeds::EventType t, std::string id,
+                        std::string_view price, std::string_view q,
+                        std::uint64_t upstream_seq = 0) {
+  feeds::Event e;
+  e.type = t;
+  e.side = ob::Side::buy;
+  e.order_id = std::move(id);
+  if (!price.empty()) e.price = *ob::parse_price(price, s->spec.book);
+  if (!q.empty()) e.qty = *ob::parse_qty(q, s->spec.book);
+  e.upstream_seq = upstream_seq;
+  return e;
 }
 
 TEST_F(DurabilityTest, ARestartedServiceHasEveryBookWithItsSeqOrdersAndIds) {
@@ -246,14 +266,7 @@ TEST_F(DurabilityTest, IngestedEventsReplayWithTheirVerdicts) {
   const SymbolInfoPtr s = create("ETH-USD", ob::Mode::mirror);
   auto event = [&](feeds::EventType t, std::string id, std::string_view price, std::string_view q,
                    std::uint64_t upstream_seq = 0) {
-    feeds::Event e;
-    e.type = t;
-    e.side = ob::Side::buy;
-    e.order_id = std::move(id);
-    if (!price.empty()) e.price = *ob::parse_price(price, s->spec.book);
-    if (!q.empty()) e.qty = *ob::parse_qty(q, s->spec.book);
-    e.upstream_seq = upstream_seq;
-    return e;
+    return make_event(s, t, std::move(id), price, q, upstream_seq);
   };
   using T = feeds::EventType;
   auto failures = rt::call(book("ETH-USD").server,
@@ -434,26 +447,14 @@ struct Target {
 /// A book's dump but for what only its own service stamps: the next order id
 /// and the receipt times of its last changes (a replay is received anew).
 std::string replayable(const std::string& dump) {
-  auto s = decode_book_snapshot(dump);
-  EXPECT_TRUE(s.ok()) << s.error();
-  if (!s) return {};
-  s->book.next_id = 0;
-  s->top_ts_ns = s->book_ts_ns = 0;
-  return encode(*s);
+  return dump_without(dump, [](BookSnapshot& s) {
+    s.book.next_id = 0;
+    s.top_ts_ns = s.book_ts_ns = 0;
+  });
 }
 
 class JournalReplayTest : public DurabilityTest {
  protected:
-  feeds::Event event(const SymbolInfoPtr& s, feeds::EventType t, std::string id,
-                     std::string_view price, std::string_view q) {
-    feeds::Event e;
-    e.type = t;
-    e.side = ob::Side::sell;
-    e.order_id = std::move(id);
-    if (!price.empty()) e.price = *ob::parse_price(price, s->spec.book);
-    if (!q.empty()) e.qty = *ob::parse_qty(q, s->spec.book);
-    return e;
-  }
   /// A feed batch as if received at `receipt_ns`.
   void feed(std::string_view symbol, std::vector<feeds::Event> events, std::int64_t receipt_ns) {
     ASSERT_TRUE(
@@ -466,11 +467,13 @@ TEST_F(JournalReplayTest, AnotherServiceRebuildsTheBooksOfTheRecordedFeed) {
   using T = feeds::EventType;
   const SymbolInfoPtr eth = create("ETH-USD", ob::Mode::mirror);
   create("BTC-USD", ob::Mode::venue);
-  feed("ETH-USD", {event(eth, T::add, "a", "10", "1"), event(eth, T::add, "b", "11", "2")}, 100);
+  feed("ETH-USD",
+       {make_event(eth, T::add, "a", "10", "1"), make_event(eth, T::add, "b", "11", "2")}, 100);
   ASSERT_TRUE(place("BTC-USD", ob::Side::buy, "100", "1").ok());  // an API order: not re-emitted
-  feed("ETH-USD", {event(eth, T::cancel, "nope", "", ""), event(eth, T::reduce, "b", "", "0.5")},
+  feed("ETH-USD",
+       {make_event(eth, T::cancel, "nope", "", ""), make_event(eth, T::reduce, "b", "", "0.5")},
        200);
-  feed("ETH-USD", {event(eth, T::tick, "", "10", "1")}, 300);
+  feed("ETH-USD", {make_event(eth, T::tick, "", "10", "1")}, 300);
 
   Target target;
   auto replay = JournalReplay::start(*target.app, dir.path(), {});
@@ -494,8 +497,8 @@ TEST_F(JournalReplayTest, PacedReplayKeepsTheRecordedGapsAndNeverRunsEarly) {
   using T = feeds::EventType;
   const SymbolInfoPtr eth = create("ETH-USD", ob::Mode::mirror);
   const std::int64_t t0 = 1'000'000'000;
-  feed("ETH-USD", {event(eth, T::add, "a", "10", "1")}, t0);
-  feed("ETH-USD", {event(eth, T::add, "b", "11", "1")}, t0 + 150'000'000);  // 150 ms later
+  feed("ETH-USD", {make_event(eth, T::add, "a", "10", "1")}, t0);
+  feed("ETH-USD", {make_event(eth, T::add, "b", "11", "1")}, t0 + 150'000'000);  // 150 ms later
   Target target;
   const auto started = std::chrono::steady_clock::now();
   auto replay = JournalReplay::start(*target.app, dir.path(), {"ETH-USD"}, {.paced = true});
@@ -509,8 +512,8 @@ TEST_F(JournalReplayTest, ASymbolThatExistsWithAnotherSpecIsSkippedAndSaidWhy) {
   using T = feeds::EventType;
   const SymbolInfoPtr eth = create("ETH-USD", ob::Mode::mirror);
   const SymbolInfoPtr sol = create("SOL-USD", ob::Mode::mirror);
-  feed("ETH-USD", {event(eth, T::add, "a", "10", "1")}, 100);
-  feed("SOL-USD", {event(sol, T::add, "a", "10", "1")}, 200);
+  feed("ETH-USD", {make_event(eth, T::add, "a", "10", "1")}, 100);
+  feed("SOL-USD", {make_event(sol, T::add, "a", "10", "1")}, 200);
   Target target;
   ASSERT_TRUE(target.app->ensure_symbol("ETH-USD", *SymbolSpec::parse("1", "1", ob::Mode::l2)));
   auto replay = JournalReplay::start(*target.app, dir.path(), {});
