@@ -4,6 +4,7 @@
 
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/url/parse.hpp>
 #include <boost/uuid/detail/sha1.hpp>
 
 #include <fstream>
@@ -120,6 +121,7 @@ RequestContext AccessControl::identify(const http::request<http::string_body>& r
 
   // Every key presented, wherever; two different ones are refused.
   std::optional<std::string_view> presented;
+  std::optional<std::string> query_key;  // what `presented` may view
   bool conflicting = false;
   auto present = [&](std::string_view k) {
     if (presented && *presented != k) conflicting = true;
@@ -139,7 +141,8 @@ RequestContext AccessControl::identify(const http::request<http::string_body>& r
   }
   if (websocket) {
     const std::string_view target(req.target().data(), req.target().size());
-    if (auto k = query_value(target, "key")) present(*k);
+    query_key = query_value(target, "key");
+    if (query_key) present(*query_key);
   }
   if (!presented && !conflicting) {
     who.failure = AuthFailure::missing;
@@ -199,7 +202,12 @@ bool is_loopback_host(std::string_view host) {
   return !ec && address.is_loopback();
 }
 
-std::optional<std::string_view> query_value(std::string_view target, std::string_view name) {
+namespace {
+
+// The raw value of `name` in the query of a target Boost.URL refuses (no
+// decoding: its escapes cannot be trusted), so that a malformed value is
+// still seen, and refused by its parameter's own parser, not taken as absent.
+std::optional<std::string> raw_query_value(std::string_view target, std::string_view name) {
   const auto qmark = target.find('?');
   if (qmark == std::string_view::npos) return std::nullopt;
   std::string_view query = target.substr(qmark + 1);
@@ -208,10 +216,22 @@ std::optional<std::string_view> query_value(std::string_view target, std::string
     const std::string_view kv = query.substr(0, amp);
     const auto eq = kv.find('=');
     if (kv.substr(0, eq) == name) {
-      return eq == std::string_view::npos ? std::string_view{} : kv.substr(eq + 1);
+      return std::string(eq == std::string_view::npos ? std::string_view{} : kv.substr(eq + 1));
     }
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> query_value(std::string_view target, std::string_view name) {
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) return raw_query_value(target, name);
+  // Decoded without turning '+' into a space: keys and RFC 3339 offsets keep theirs.
+  for (const boost::urls::param_pct_view p : url->encoded_params()) {
+    if (p.key.decode() == name) return p.has_value ? p.value.decode() : std::string();
   }
   return std::nullopt;
 }

@@ -114,7 +114,9 @@ bool is_loopback_host(std::string_view host);
 /// `target` with the value of every `key=` query parameter replaced by "***", for logs.
 std::string redact_target(std::string_view target);
 
-/// The value of query parameter `name` in `target` ("/ws?key=K&x=1"), if present.
-std::optional<std::string_view> query_value(std::string_view target, std::string_view name);
+/// The percent-decoded value of query parameter `name` in `target`
+/// ("/ws?key=K&x=1"), if present ('+' stays '+'). In a target that is not a
+/// valid origin-form (RFC 9112) the value is returned as it stands.
+std::optional<std::string> query_value(std::string_view target, std::string_view name);
 
 }  // namespace api

@@ -4,6 +4,7 @@
 #include <prometheus/text_serializer.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/field.hpp>
@@ -19,6 +20,7 @@
 #include "feeds/symbol.hpp"
 #include "orderbook/decimal.hpp"
 #include "runtime/asio_call.hpp"
+#include "services/book_history.hpp"
 #include "services/wire.hpp"
 
 namespace api {
@@ -383,6 +385,41 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
     co_return fail(http::status::not_found, "unknown_symbol", "no such symbol");
   };
 
+  // GET .../depth?at=T: the past, replayed from the journal on the history's
+  // own thread (services/book_history.hpp), a bounded number at once.
+  auto past_depth = [&](const services::SymbolInfo& info, std::int64_t t,
+                        std::size_t levels) -> net::awaitable<Response> {
+    services::Journals* journals = ctx.journals.get();
+    if (journals == nullptr) {
+      co_return fail(http::status::not_found, "not_found",
+                     "at: no journal is kept, so no past is retained (see --data-dir)");
+    }
+    std::optional<services::BookHistory::Slot> slot = journals->history->try_begin();
+    if (!slot) {
+      co_return fail(http::status::service_unavailable, "overloaded",
+                     "at: other past queries are being replayed; try again");
+    }
+    // An optional: co_spawn needs a default-constructible result.
+    using Answer = std::optional<rt::Result<services::Depth, services::PastError>>;
+    auto replay = [journals, symbol = info.symbol, spec = info.spec, t,
+                   levels]() -> net::awaitable<Answer> {
+      co_return services::depth_at(journals->store, symbol, spec, t, levels,
+                                   services::wall_clock_ns());
+    };
+    auto past_op =
+        net::co_spawn(journals->history->executor(), std::move(replay), net::use_awaitable);
+    Answer past = co_await std::move(past_op);
+    if (!*past) {
+      const services::PastError& e = past->error();
+      if (e.code == services::PastError::Code::out_of_range) {
+        co_return fail(http::status::not_found, "not_found", e.message);
+      }
+      spdlog::error("symbol={} depth at {}: {}", info.symbol, t, e.message);
+      co_return fail(http::status::internal_server_error, "internal", e.message);
+    }
+    co_return counted(json_response(req, http::status::ok, depth_json(info, **past)));
+  };
+
   // ---- access: a known key with the route's role ----
   if (who.failure != AuthFailure::none) {
     Response res = error_response(req, http::status::unauthorized, "unauthorized",
@@ -533,6 +570,12 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
     if (method != http::verb::get) co_return counted(method_not_allowed("GET"));
     auto levels = parse_depth_levels(target);
     if (!levels) co_return refuse(levels.error());
+    auto at = parse_time_param(target, "at");
+    if (!at) co_return refuse(at.error());
+    if (*at) {
+      auto past_op = past_depth(info, **at, *levels);
+      co_return co_await std::move(past_op);
+    }
     auto d_op = rt::async_call(ex, book->server, services::OrderBookServer::GetDepth{*levels},
                                options_.call_timeout, net::use_awaitable);
     auto d = co_await std::move(d_op);

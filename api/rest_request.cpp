@@ -4,7 +4,11 @@
 #include <simdjson.h>
 
 #include <charconv>
+#include <sstream>
 
+#include <date/date.h>
+
+#include "api/access.hpp"
 #include "feeds/json_skim.hpp"
 #include "feeds/unique_keys.hpp"
 #include "orderbook/decimal.hpp"
@@ -200,6 +204,47 @@ rt::Result<std::size_t, RequestError> parse_depth_levels(std::string_view target
     }
   }
   return levels;
+}
+
+namespace {
+
+// An RFC 3339 date-time in UTC ns: `Z` or a numeric offset, any fraction of a second.
+std::optional<std::int64_t> parse_rfc3339(const std::string& text) {
+  using Ns = date::sys_time<std::chrono::nanoseconds>;
+  for (const char* format : {"%FT%TZ", "%FT%T%Ez"}) {
+    std::istringstream in(text);
+    Ns t;
+    in >> date::parse(format, t);
+    if (!in.fail() && in.peek() == std::char_traits<char>::eof()) {
+      return t.time_since_epoch().count();
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+rt::Result<std::optional<std::int64_t>, RequestError> parse_time_param(std::string_view target,
+                                                                       std::string_view name) {
+  const std::optional<std::string> v = query_value(target, name);
+  if (!v) return std::optional<std::int64_t>();
+  const auto refused = bad("bad_request", fmt::format("{}: a time in RFC 3339 "
+                                                      "(2026-12-07T10:00:00.123Z) or integer "
+                                                      "nanoseconds since the Unix epoch",
+                                                      name));
+  if (!v->empty() && v->find_first_not_of("0123456789") == std::string::npos) {
+    std::int64_t ns = 0;
+    auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), ns);
+    if (ec != std::errc{} || end != v->data() + v->size()) return refused;
+    return std::optional(ns);
+  }
+  // int64 ns since the epoch reach April 2262: later years would overflow unseen.
+  int year = 0;
+  auto [end, ec] =
+      std::from_chars(v->data(), v->data() + std::min<std::size_t>(v->size(), 4), year);
+  if (ec != std::errc{} || end != v->data() + 4 || year < 1970 || year > 2261) return refused;
+  if (std::optional<std::int64_t> ns = parse_rfc3339(*v)) return std::optional(*ns);
+  return refused;
 }
 
 // ---- JSON object bodies --------------------------------------------------------------

@@ -76,6 +76,12 @@ rt::Result<services::OrderRequest, RequestError> parse_order(std::string_view bo
 /// The `levels` query parameter of GET .../depth: 1..1000, 10 when absent.
 rt::Result<std::size_t, RequestError> parse_depth_levels(std::string_view target);
 
+/// The instant in query parameter `name` (API.md: RFC 3339, e.g.
+/// "2026-12-07T10:00:00.123Z" or "…+02:00", or integer ns since the epoch),
+/// as ns since the epoch; nullopt when absent.
+rt::Result<std::optional<std::int64_t>, RequestError> parse_time_param(std::string_view target,
+                                                                       std::string_view name);
+
 /// A JSON object body read into named string fields (parse_object).
 struct BodyFields {
   struct Field {

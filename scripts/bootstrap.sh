@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   clang-14 libclang-rt-14-dev clang-format
-  libboost1.81-dev
+  libboost1.81-dev libboost-url1.81-dev  # Boost.URL: query parameters, percent-decoded
   libsimdjson-dev
   prometheus-cpp-dev
   libspdlog-dev libfmt-dev
@@ -17,6 +17,7 @@ PACKAGES=(
   libgoogle-perftools-dev
   zlib1g-dev
   libzstd-dev  # zstd for closed journal segments (storage/)
+  libhowardhinnant-date-dev  # RFC 3339 parsing of ?at= (date::parse)
   curl
   prometheus  # promtool, for the black-box smoke test of /metrics
   python3 python3-websockets  # the smoke test's strict WebSocket client

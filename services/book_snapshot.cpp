@@ -95,6 +95,7 @@ OrderReport read_report(ByteReader& in) {
 std::string encode(const BookSnapshot& s) {
   std::string out;
   put_u8(out, kBookSnapshotVersion);
+  put_i64(out, s.last_record_ns);
   put_str(out, s.spec.tick_size());
   put_str(out, s.spec.lot_size());
   put_enum(out, s.spec.mode);
@@ -122,10 +123,12 @@ std::string encode(const BookSnapshot& s) {
 rt::Result<BookSnapshot, std::string> decode_book_snapshot(std::string_view bytes) {
   ByteReader in(bytes);
   BookSnapshot s;
-  if (const std::uint8_t v = in.u8(); v != kBookSnapshotVersion && !in.failed()) {
-    return rt::Err{fmt::format("snapshot format version {} (this marketd reads {})", v,
+  const std::uint8_t version = in.u8();
+  if (version != 1 && version != kBookSnapshotVersion && !in.failed()) {
+    return rt::Err{fmt::format("snapshot format version {} (this marketd reads 1 to {})", version,
                                kBookSnapshotVersion)};
   }
+  if (version >= 2) s.last_record_ns = in.i64();
   const std::string tick = in.str();
   const std::string lot = in.str();
   const ob::Mode mode = in.enumerated(ob::Mode::l2);
@@ -159,6 +162,14 @@ rt::Result<BookSnapshot, std::string> decode_book_snapshot(std::string_view byte
   if (!book) return rt::Err{fmt::format("book image: {}", ob::to_string(book.error()))};
   s.book = std::move(*book);
   return s;
+}
+
+std::optional<std::int64_t> snapshot_record_time(std::string_view bytes) {
+  ByteReader in(bytes);
+  const std::uint8_t version = in.u8();
+  const std::int64_t t = in.i64();
+  if (in.failed() || version < 2 || version > kBookSnapshotVersion) return std::nullopt;
+  return t;
 }
 
 }  // namespace services

@@ -6,13 +6,16 @@
 // records before it would have rebuilt. Written by the journal's thread
 // (JournalWriter::snapshot) once that record is durable.
 //
-// Format, version 1, integers little-endian (services/byte_codec.hpp):
-//   u8 version, spec (str tick, str lot, u8 mode), str book image
+// Format, version 2, integers little-endian (services/byte_codec.hpp):
+//   u8 version, i64 last record time (version 2 on; first, so
+//   snapshot_record_time() reads it without decoding the rest),
+//   spec (str tick, str lot, u8 mode), str book image
 //   (ob::encode), u64 N api orders, u64 M client orders (oldest first),
 //   u64 last upstream seq, i64 top ts, i64 book ts; nothing after.
 // Thread-safety: value types and pure functions.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,7 +28,7 @@
 namespace services {
 
 /// The format version encode() writes.
-inline constexpr std::uint8_t kBookSnapshotVersion = 1;
+inline constexpr std::uint8_t kBookSnapshotVersion = 2;
 
 /// What a book server must have to go on exactly as it would have after a replay.
 struct BookSnapshot {
@@ -53,6 +56,8 @@ struct BookSnapshot {
   std::uint64_t last_upstream_seq = 0;
   std::int64_t top_ts_ns = 0;
   std::int64_t book_ts_ns = 0;
+  /// The time of the last timed record it includes (0: none, or a version 1 snapshot).
+  std::int64_t last_record_ns = 0;
   friend bool operator==(const BookSnapshot&, const BookSnapshot&) = default;
 };
 
@@ -61,5 +66,8 @@ std::string encode(const BookSnapshot& s);
 /// A snapshot from its bytes; what is wrong when they are not one (the book
 /// image's meaning is checked by OrderBook::from_image, not here).
 rt::Result<BookSnapshot, std::string> decode_book_snapshot(std::string_view bytes);
+/// The last record time of a snapshot's bytes without decoding the rest;
+/// nullopt when they are not a snapshot that records it (version 1).
+std::optional<std::int64_t> snapshot_record_time(std::string_view bytes);
 
 }  // namespace services

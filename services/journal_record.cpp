@@ -198,4 +198,19 @@ rt::Result<Record, std::string> decode(std::string_view payload) {
   return r;
 }
 
+namespace {
+
+struct ReceivedNs {
+  std::optional<std::int64_t> operator()(const EventsRecord& e) const { return e.receipt_ns; }
+  std::optional<std::int64_t> operator()(const OrderRecord& o) const { return o.ts_ns; }
+  std::optional<std::int64_t> operator()(const CancelRecord& c) const { return c.ts_ns; }
+  std::optional<std::int64_t> operator()(const auto&) const { return std::nullopt; }
+};
+
+}  // namespace
+
+std::optional<std::int64_t> received_ns(const Record& r) {
+  return std::visit(ReceivedNs{}, r);
+}
+
 }  // namespace services::journal

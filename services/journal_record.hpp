@@ -18,6 +18,7 @@
 // Thread-safety: value types and pure functions.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -79,5 +80,9 @@ std::string encode(const IdsRecord& r);
 std::string encode(const Record& r);
 /// A record from its payload; what is wrong when the bytes are not one.
 rt::Result<Record, std::string> decode(std::string_view payload);
+
+/// When the request a record holds was received (events: receipt time; an
+/// order or cancel: its time); nullopt for a spec or ids record, which have none.
+std::optional<std::int64_t> received_ns(const Record& r);
 
 }  // namespace services::journal

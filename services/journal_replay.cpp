@@ -33,15 +33,8 @@ struct Cursor {
 
 // When the recording marketd received a record. A spec comes first (it is
 // its journal's first record); an ids jump has no time and goes at once.
-struct ReceivedAt {
-  std::int64_t operator()(const journal::EventsRecord& e) const { return e.receipt_ns; }
-  std::int64_t operator()(const journal::OrderRecord& o) const { return o.ts_ns; }
-  std::int64_t operator()(const journal::CancelRecord& c) const { return c.ts_ns; }
-  std::int64_t operator()(const auto&) const { return std::numeric_limits<std::int64_t>::min(); }
-};
-
 std::int64_t received_at(const journal::Record& r) {
-  return std::visit(ReceivedAt{}, r);
+  return journal::received_ns(r).value_or(std::numeric_limits<std::int64_t>::min());
 }
 
 // Decodes the cursor's next record; on the journal's end (or damage) leaves next empty.

@@ -1,10 +1,19 @@
 #include "services/journals.hpp"
 
+#include "services/book_history.hpp"
 #include "services/book_snapshot.hpp"
 #include "services/journal_record.hpp"
 #include "storage/journal_reader.hpp"
 
 namespace services {
+
+Journals::Journals(storage::Store s, storage::WriterOptions options, SnapshotPolicy p)
+    : store(std::move(s)),
+      writer(store, std::move(options)),
+      snapshots(std::move(p)),
+      history(std::make_unique<BookHistory>()) {}
+
+Journals::~Journals() = default;
 
 storage::Status Journals::remove(std::string_view symbol) {
   storage::Status s = await_done([&](auto done) { return writer.remove(symbol, done); });

@@ -22,6 +22,8 @@
 
 namespace services {
 
+class BookHistory;
+
 /// Symbols whose journal recovery found damaged (and quarantined), for /readyz.
 class JournalDamage {
  public:
@@ -64,8 +66,8 @@ struct SnapshotPolicy {
 
 /// The data directory and its writer.
 struct Journals {
-  Journals(storage::Store s, storage::WriterOptions options, SnapshotPolicy p)
-      : store(std::move(s)), writer(store, std::move(options)), snapshots(std::move(p)) {}
+  Journals(storage::Store s, storage::WriterOptions options, SnapshotPolicy p);
+  ~Journals();
 
   /// Deletes a symbol's journal once what it has in flight is answered (DELETE /symbols).
   storage::Status remove(std::string_view symbol);
@@ -74,6 +76,8 @@ struct Journals {
   storage::JournalWriter writer;
   const SnapshotPolicy snapshots;
   JournalDamage damage;
+  /// Where `depth?at=T` queries replay the past (services/book_history.hpp).
+  const std::unique_ptr<BookHistory> history;
 };
 
 /// Runs one of the writer's ordered operations (flush, remove, quarantine:

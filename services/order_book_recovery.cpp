@@ -6,7 +6,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <limits>
 
 #include "runtime/clock.hpp"
 #include "services/order_book_server.hpp"
@@ -84,54 +83,6 @@ OrderBookServer::Action OrderBookServer::handle_cast(const ProbeDone& p) {
   return noreply();
 }
 
-BookSnapshot OrderBookServer::snapshot() const {
-  BookSnapshot s;
-  s.spec = info_->spec;
-  s.book = book_.image();
-  s.api_orders.reserve(api_orders_.size());
-  for (const auto& [id, o] : api_orders_) {
-    s.api_orders.push_back({id, o.owner, o.client_order_id, o.type, o.tif, o.qty});
-  }
-  std::sort(s.api_orders.begin(), s.api_orders.end(),
-            [](const auto& a, const auto& b) { return a.id < b.id; });
-  s.client_orders.reserve(client_order_age_.size());
-  for (const std::string& key : client_order_age_) {
-    const ClientOrder& c = client_orders_.at(key);
-    s.client_orders.push_back({c.fields, c.last});
-  }
-  s.last_upstream_seq = last_upstream_seq_;
-  s.top_ts_ns = top_ts_ns_;
-  s.book_ts_ns = book_ts_ns_;
-  return s;
-}
-
-std::optional<std::string> OrderBookServer::restore(BookSnapshot&& s) {
-  // Everything is checked before anything changes: a snapshot refused leaves
-  // the server as it was, to rebuild from the records instead.
-  if (s.spec != info_->spec) return std::string("the snapshot is of another spec");
-  auto book = ob::OrderBook::from_image(s.book);
-  if (!book) return fmt::format("its book image: {}", ob::to_string(book.error()));
-  for (const BookSnapshot::ApiOrder& o : s.api_orders) {
-    if (ob::OrderId(o.id).external() || !book->order(ob::OrderId(o.id))) {
-      return fmt::format("API order {} does not rest in its book", o.id);
-    }
-  }
-  book_ = std::move(*book);
-  for (BookSnapshot::ApiOrder& o : s.api_orders) {
-    // It passed the resting limits when it came: count it again, unconditionally.
-    (void)ctx_->resting_orders->try_reserve(o.owner, std::numeric_limits<std::size_t>::max());
-    api_orders_.emplace(
-        o.id, ApiOrder{std::move(o.owner), std::move(o.client_order_id), o.type, o.tif, o.qty});
-  }
-  for (const BookSnapshot::ClientOrder& c : s.client_orders) {
-    remember_order(c.fields.owner, c.fields, c.last);
-  }
-  last_upstream_seq_ = s.last_upstream_seq;
-  top_ts_ns_ = s.top_ts_ns;
-  book_ts_ns_ = s.book_ts_ns;
-  return std::nullopt;
-}
-
 void OrderBookServer::maybe_snapshot() {
   const SnapshotPolicy& policy = journals_->snapshots;
   const std::uint64_t since = journal_seq_ - snapshot_seq_;
@@ -144,7 +95,7 @@ void OrderBookServer::maybe_snapshot() {
   last_snapshot_ms_ = now;
   const std::string& symbol = info_->symbol;
   storage::JournalWriter& writer = journals_->writer;
-  auto wrote = writer.snapshot(symbol, journal_seq_, encode(snapshot()),
+  auto wrote = writer.snapshot(symbol, journal_seq_, encode(state_.snapshot()),
                                [symbol, seq = journal_seq_](const storage::Status& st) {
                                  if (!st) {
                                    spdlog::warn("book {}: snapshot at {} not written: {}", symbol,
@@ -168,35 +119,6 @@ void OrderBookServer::maybe_snapshot() {
   }
 }
 
-std::optional<std::string> OrderBookServer::replay(const journal::Record& r) {
-  using namespace journal;
-  if (const auto* spec = std::get_if<SpecRecord>(&r)) {
-    if (spec->spec != info_->spec) {
-      return fmt::format("the journal is of a {} book with tick {} and lot {}, not this one's",
-                         ob::to_string(spec->spec.mode), spec->spec.tick_size(),
-                         spec->spec.lot_size());
-    }
-    if (book_.seq() != 0) return std::string("a spec record after changes");
-    book_ = ob::OrderBook(info_->spec.mode, 0, spec->first_order_id);
-  } else if (const auto* events = std::get_if<EventsRecord>(&r)) {
-    (void)apply_events(events->events, events->receipt_ns, events->max_orders_per_book);
-  } else if (const auto* order = std::get_if<OrderRecord>(&r)) {
-    const OrderRequest& o = order->order;
-    // It passed the resting limits when it came: count it again, unconditionally.
-    if (o.type == ob::OrderType::limit && o.tif == ob::TimeInForce::gtc) {
-      (void)ctx_->resting_orders->try_reserve(o.owner, std::numeric_limits<std::size_t>::max());
-    }
-    (void)place(o, order->ts_ns);
-  } else if (const auto* cancel_rec = std::get_if<CancelRecord>(&r)) {
-    if (std::optional<ob::OrderId> id = find_api_order(cancel_rec->order_id, cancel_rec->owner)) {
-      (void)cancel(*id, cancel_rec->ts_ns);
-    }
-  } else if (const auto* ids = std::get_if<IdsRecord>(&r)) {
-    book_.skip_order_ids_to(ids->next_order_id);
-  }
-  return std::nullopt;
-}
-
 std::optional<std::string> OrderBookServer::recover() {
   const std::string& symbol = info_->symbol;
   storage::JournalWriter& writer = journals_->writer;
@@ -213,7 +135,7 @@ std::optional<std::string> OrderBookServer::recover() {
   if (lookup->snapshot) {
     auto decoded = decode_book_snapshot(lookup->snapshot->bytes);
     std::optional<std::string> bad =
-        decoded ? restore(std::move(*decoded)) : std::optional<std::string>(decoded.error());
+        decoded ? state_.restore(std::move(*decoded)) : std::optional<std::string>(decoded.error());
     if (bad) {
       // Its CRC passed, so a bug wrote it: say so, and rebuild from the records.
       const std::string what =
@@ -237,7 +159,7 @@ std::optional<std::string> OrderBookServer::recover() {
   while (std::optional<storage::RecordView> rec = reader->next()) {
     auto decoded = journal::decode(rec->payload);
     std::optional<std::string> bad =
-        decoded ? replay(*decoded) : std::optional<std::string>(decoded.error());
+        decoded ? state_.apply(*decoded) : std::optional<std::string>(decoded.error());
     if (!bad && records == 0 && snapshot_seq_ == 0 &&
         !std::holds_alternative<journal::SpecRecord>(*decoded)) {
       bad = "the journal does not start with its spec";
@@ -295,7 +217,7 @@ std::optional<std::string> OrderBookServer::recover() {
     first_record = journal::encode(journal::SpecRecord{info_->spec, book_.next_order_id().value()});
   } else {
     const std::uint64_t next = next_block_start(book_.next_order_id().value());
-    book_.skip_order_ids_to(next);
+    state_.skip_order_ids_to(next);
     first_record = journal::encode(journal::IdsRecord{next});
     spdlog::info(
         "event=book_recovered symbol={} records={} seq={} orders={} next_order_id={} took_ms={}",

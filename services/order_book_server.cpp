@@ -4,62 +4,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
 
 #include "runtime/clock.hpp"
 
 namespace services {
-
-namespace {
-
-feeds::EventError to_event_error(ob::ErrorCode c) {
-  switch (c) {
-    case ob::ErrorCode::invalid_price:
-      return feeds::EventError::invalid_price;
-    case ob::ErrorCode::invalid_quantity:
-      return feeds::EventError::invalid_quantity;
-    case ob::ErrorCode::unknown_order:
-      return feeds::EventError::unknown_order;
-    case ob::ErrorCode::duplicate_order:
-      return feeds::EventError::duplicate_order;
-    case ob::ErrorCode::mode_mismatch:
-      return feeds::EventError::mode_mismatch;
-    case ob::ErrorCode::invalid_field:
-      return feeds::EventError::invalid_field;
-    case ob::ErrorCode::limit_exceeded:
-      return feeds::EventError::limit_exceeded;
-    case ob::ErrorCode::unavailable:
-      return feeds::EventError::unavailable;
-  }
-  return feeds::EventError::invalid_field;
-}
-
-// The message of a rejected event: what went wrong with which field.
-std::string describe(ob::ErrorCode c, const feeds::Event& e) {
-  switch (c) {
-    case ob::ErrorCode::unknown_order:
-      return fmt::format("order_id: no resting order '{}'", e.order_id);
-    case ob::ErrorCode::duplicate_order:
-      return fmt::format("order_id: an order '{}' already rests",
-                         e.type == feeds::EventType::replace ? e.new_order_id : e.order_id);
-    case ob::ErrorCode::mode_mismatch:
-      return fmt::format("type: a {} event does not fit this symbol's book mode",
-                         feeds::to_string(e.type));
-    case ob::ErrorCode::invalid_quantity:
-      return "qty: not applicable to the order (zero, or more than it has)";
-    case ob::ErrorCode::invalid_price:
-      return "price: out of range";
-    case ob::ErrorCode::invalid_field:
-      return "order_id: must not be empty";
-    case ob::ErrorCode::limit_exceeded:
-      return "order_id: the book already rests its maximum of orders (--max-orders-per-book)";
-    case ob::ErrorCode::unavailable:
-      return "the book is not taking changes (its journal cannot write)";
-  }
-  return "rejected";
-}
-
-}  // namespace
 
 namespace {
 
@@ -121,59 +69,12 @@ OrderBookServer::OrderBookServer(SymbolInfoPtr info, ContextPtr ctx)
     : info_(std::move(info)),
       ctx_(std::move(ctx)),
       metrics_(ctx_->metrics->symbol(info_->symbol)),
-      book_(info_->spec.mode, 0, ctx_->order_ids->next_first_id(info_->symbol)),
+      state_(info_->spec, ctx_->order_ids->next_first_id(info_->symbol), ctx_->resting_orders.get(),
+             this),
       journals_(ctx_->journals.get()) {}
 
 void OrderBookServer::ReleaseOnExit::on_process_exit(rt::Process&) noexcept {
-  for (const auto& [id, o] : server_.api_orders_) server_.ctx_->resting_orders->release(o.owner);
-  server_.api_orders_.clear();
-}
-
-void OrderBookServer::forget_api_order(std::uint64_t id, const OrderReport* last) {
-  auto it = api_orders_.find(id);
-  if (it == api_orders_.end()) return;
-  const ApiOrder& o = it->second;
-  if (ClientOrder* c = remembered_order(o.owner, o.client_order_id)) {
-    if (last != nullptr) {
-      c->last = *last;
-    } else {  // left by its last fill
-      c->last.status = ob::OrderStatus::filled;
-      c->last.filled = o.qty;
-      c->last.remaining = ob::Qty(0);
-    }
-  }
-  ctx_->resting_orders->release(o.owner);
-  api_orders_.erase(it);
-}
-
-namespace {
-
-std::string client_order_key(std::string_view owner, std::string_view client_order_id) {
-  std::string key;
-  key.reserve(owner.size() + 1 + client_order_id.size());
-  key.append(owner).append(1, '\n').append(client_order_id);
-  return key;
-}
-
-}  // namespace
-
-OrderBookServer::ClientOrder* OrderBookServer::remembered_order(std::string_view owner,
-                                                                std::string_view client_order_id) {
-  if (client_order_id.empty()) return nullptr;
-  auto it = client_orders_.find(client_order_key(owner, client_order_id));
-  return it == client_orders_.end() ? nullptr : &it->second;
-}
-
-void OrderBookServer::remember_order(const std::string& owner, const OrderRequest& o,
-                                     const OrderReport& rep) {
-  if (o.client_order_id.empty()) return;
-  std::string key = client_order_key(owner, o.client_order_id);
-  if (!client_orders_.emplace(key, ClientOrder{o, rep}).second) return;
-  client_order_age_.push_back(std::move(key));
-  if (client_order_age_.size() > kClientOrdersRemembered) {
-    client_orders_.erase(client_order_age_.front());
-    client_order_age_.pop_front();
-  }
+  server_.state_.release_resting();
 }
 
 OrderBookServer::Action OrderBookServer::init() {
@@ -193,90 +94,18 @@ OrderBookServer::Action OrderBookServer::init() {
 
 // ---- events ---------------------------------------------------------------------
 
-std::optional<EventFailure> OrderBookServer::apply_one(const feeds::Event& e,
-                                                       std::int64_t receipt_ns,
-                                                       std::size_t max_orders) {
-  using feeds::EventType;
-  const std::int64_t ts = e.ts_ns != 0 ? e.ts_ns : receipt_ns;
-  auto failed = [&](ob::ErrorCode c) {
-    return std::optional(EventFailure{0, to_event_error(c), describe(c, e)});
-  };
-  if (e.type == EventType::tick) {
-    // The upstream seq is judged here, where the verdict reaches the caller.
-    if (e.upstream_seq != 0) {
-      if (e.upstream_seq <= last_upstream_seq_) {
-        metrics_.seq_rejects.Increment();
-        return EventFailure{0, feeds::EventError::stale_seq,
-                            fmt::format("seq: {} is not greater than the last applied {}",
-                                        e.upstream_seq, last_upstream_seq_)};
-      }
-      if (last_upstream_seq_ != 0 && e.upstream_seq > last_upstream_seq_ + 1) {
-        metrics_.seq_gaps.Increment();
-      }
-      last_upstream_seq_ = e.upstream_seq;
-    }
-    pending_.ticks.push_back(PriceFeedHandler::Tick{e.price, e.qty, e.side, ts});
-    return std::nullopt;
-  }
-  const bool l2 = book_.mode() == ob::Mode::l2;
-  if ((e.type == EventType::level) != l2) return failed(ob::ErrorCode::mode_mismatch);
-  if (e.type == EventType::level) {
-    if (ob::Status s = book_.set_level(e.side, e.price, e.qty); !s) return failed(s.error());
-    after_change(ts);
-    return std::nullopt;
-  }
-  if (e.type == EventType::add) {
-    if (book_.order_count() >= max_orders) {
-      // Counted per line by the caller; logged at most once a second per book.
-      if (const std::int64_t now = rt::coarse_monotonic_ms(); now - last_limit_log_ms_ >= 1000) {
-        last_limit_log_ms_ = now;
-        spdlog::warn("book {}: an ingested add refused: {} resting orders (--max-orders-per-book)",
-                     info_->symbol, book_.order_count());
-      }
-      return failed(ob::ErrorCode::limit_exceeded);
-    }
-    auto r = book_.add_external(e.order_id, e.side, e.price, e.qty);
-    if (!r) return failed(r.error());
-    ++pending_.orders;
-    after_change(ts);
-    return std::nullopt;
-  }
-  ob::Result<ob::OrderId> id = book_.resolve(e.order_id);
-  if (!id) return failed(id.error());
-  switch (e.type) {
-    case EventType::cancel:
-      if (ob::Status s = book_.cancel(*id); !s) return failed(s.error());
-      ++pending_.cancels;
-      break;
-    case EventType::reduce:
-      if (auto r = book_.reduce(*id, e.qty); !r) return failed(r.error());
-      break;
-    case EventType::execute: {
-      std::optional<ob::Price> at;
-      if (e.price.ticks() != 0) at = e.price;
-      if (auto r = book_.execute(*id, e.qty, at); !r) return failed(r.error());
-      break;
-    }
-    case EventType::replace:
-      if (auto r = book_.replace_external(*id, e.new_order_id, e.price, e.qty); !r) {
-        return failed(r.error());
-      }
-      break;
-    default:
-      break;
-  }
-  after_change(ts);
-  return std::nullopt;
-}
-
-std::vector<EventFailure> OrderBookServer::apply_events(const std::vector<feeds::Event>& events,
-                                                        std::int64_t receipt_ns,
-                                                        std::size_t max_orders) {
-  std::vector<EventFailure> failures;
-  for (std::uint32_t i = 0; i < events.size(); ++i) {
-    if (auto f = apply_one(events[i], receipt_ns, max_orders)) {
-      f->index = i;
-      failures.push_back(std::move(*f));
+std::vector<EventFailure> OrderBookServer::apply_events(const journal::EventsRecord& rec) {
+  std::vector<EventFailure> failures =
+      state_.apply_events(rec.events, rec.receipt_ns, rec.max_orders_per_book);
+  const bool refused_add = std::any_of(failures.begin(), failures.end(), [](const EventFailure& f) {
+    return f.code == feeds::EventError::limit_exceeded;
+  });
+  // Counted per line by the caller; logged at most once a second per book.
+  if (refused_add) {
+    if (const std::int64_t now = rt::coarse_monotonic_ms(); now - last_limit_log_ms_ >= 1000) {
+      last_limit_log_ms_ = now;
+      spdlog::warn("book {}: an ingested add refused: {} resting orders (--max-orders-per-book)",
+                   info_->symbol, book_.order_count());
     }
   }
   return failures;
@@ -297,8 +126,7 @@ OrderBookServer::Action OrderBookServer::handle_cast(Apply&& a) {
       return noreply();
     }
   }
-  const std::vector<EventFailure> failures =
-      apply_events(rec.events, rec.receipt_ns, rec.max_orders_per_book);
+  const std::vector<EventFailure> failures = apply_events(rec);
   for (const EventFailure& f : failures) {
     ctx_->metrics->ingest_rejects(feeds::to_string(f.code)).Increment();
   }
@@ -324,8 +152,7 @@ OrderBookServer::CallAction<std::vector<EventFailure>> OrderBookServer::handle_c
     }
   }
   return durably(from, rec, std::move(unavailable), [&] {
-    std::vector<EventFailure> failures =
-        apply_events(rec.events, rec.receipt_ns, rec.max_orders_per_book);
+    std::vector<EventFailure> failures = apply_events(rec);
     flush();
     return failures;
   });
@@ -333,17 +160,7 @@ OrderBookServer::CallAction<std::vector<EventFailure>> OrderBookServer::handle_c
 
 // ---- what every change does ------------------------------------------------------
 
-void OrderBookServer::after_change(std::int64_t ts_ns) {
-  const ob::ChangeSet& c = book_.last_change();
-  if (!c.changed) return;
-  book_ts_ns_ = ts_ns;
-  if (c.top_changed) top_ts_ns_ = ts_ns;
-  pending_.trades += c.trades.size();
-  for (const ob::Trade& t : c.trades) {
-    pending_.ticks.push_back(PriceFeedHandler::Tick{t.price, t.qty, t.aggressor, ts_ns});
-    if (!t.maker.external() && !book_.order(t.maker)) forget_api_order(t.maker.value());
-  }
-  pending_.touched = true;
+void OrderBookServer::on_change(const ob::ChangeSet& c) {
   if (subscribers_.count(Channel::book) > 0) publish_book(c);
   if (c.top_changed && subscribers_.count(Channel::top) > 0) {
     subscribers_.publish(frame(Channel::top, Frame::Kind::update, c.seq, wire::top(*info_, top())));
@@ -375,20 +192,18 @@ void OrderBookServer::to_feed(M msg) {
 template void OrderBookServer::to_feed(PriceFeedHandler::JournalDamaged);
 
 void OrderBookServer::flush() {
-  if (replaying_) {  // told the first time
-    pending_ = {};
-    return;
-  }
+  BookState::Effects e = state_.take_effects();
+  if (replaying_) return;  // told the first time
   if (journals_ != nullptr) maybe_snapshot();
-  metrics_.orders.Increment(static_cast<double>(pending_.orders));
-  metrics_.cancels.Increment(static_cast<double>(pending_.cancels));
-  metrics_.trades.Increment(static_cast<double>(pending_.trades));
-  pending_.orders = pending_.cancels = pending_.trades = 0;
-  if (!pending_.ticks.empty()) {
-    to_feed(PriceFeedHandler::Ticks{std::move(pending_.ticks)});
-    pending_.ticks = {};
+  metrics_.orders.Increment(static_cast<double>(e.orders));
+  metrics_.cancels.Increment(static_cast<double>(e.cancels));
+  metrics_.trades.Increment(static_cast<double>(e.trades));
+  if (e.seq_rejects > 0) metrics_.seq_rejects.Increment(static_cast<double>(e.seq_rejects));
+  if (e.seq_gaps > 0) metrics_.seq_gaps.Increment(static_cast<double>(e.seq_gaps));
+  if (!e.ticks.empty()) {
+    to_feed(PriceFeedHandler::Ticks{std::move(e.ticks)});
     last_touch_ms_ = rt::coarse_monotonic_ms();
-  } else if (pending_.touched) {
+  } else if (e.touched) {
     // Trades already count as updates; other changes at most every touch_interval.
     const std::int64_t now = rt::coarse_monotonic_ms();
     if (now - last_touch_ms_ >= ctx_->timing.touch_interval.count()) {
@@ -396,7 +211,6 @@ void OrderBookServer::flush() {
       to_feed(PriceFeedHandler::Touch{});
     }
   }
-  pending_.touched = false;
   refresh_gauges();
 }
 
@@ -455,31 +269,11 @@ void OrderBookServer::prune_book_groups() {
 }
 
 wire::Top OrderBookServer::top() const {
-  return wire::Top{book_.seq(), book_.best(ob::Side::buy), book_.best(ob::Side::sell), top_ts_ns_};
+  return wire::Top{book_.seq(), book_.best(ob::Side::buy), book_.best(ob::Side::sell),
+                   state_.top_ts_ns()};
 }
 
 // ---- API orders --------------------------------------------------------------------
-
-std::optional<ob::OrderId> OrderBookServer::find_api_order(std::string_view id,
-                                                           std::string_view owner) const {
-  // Only ids marketd assigned: an ingested order's upstream id is another id
-  // space and never reachable here (finding 5 of issue 15).
-  std::uint64_t v = 0;
-  auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), v);
-  if (ec != std::errc{} || end != id.data() + id.size() || v == 0) return std::nullopt;
-  const ob::OrderId internal(v);
-  if (internal.external()) return std::nullopt;
-  auto it = api_orders_.find(v);
-  if (it == api_orders_.end() || it->second.owner != owner || !book_.order(internal)) {
-    return std::nullopt;  // someone else's order looks exactly like no order
-  }
-  return internal;
-}
-
-std::string OrderBookServer::id_string(ob::OrderId id) const {
-  if (id.external()) return std::string(book_.external_id(id));
-  return std::to_string(id.value());
-}
 
 OrderBookServer::CallAction<ob::Result<OrderReport>> OrderBookServer::handle_call(
     const PlaceOrder& p, From<ob::Result<OrderReport>>& from) {
@@ -487,12 +281,12 @@ OrderBookServer::CallAction<ob::Result<OrderReport>> OrderBookServer::handle_cal
   if (book_.mode() != ob::Mode::venue) return reply(R(ob::ErrorCode::mode_mismatch));
   const OrderRequest& o = p.order;
   // A repeat after a timeout (API.md "Timeouts"): the first order, not a second.
-  if (const ClientOrder* first = remembered_order(o.owner, o.client_order_id)) {
+  if (const BookState::ClientOrder* first = state_.remembered_order(o.owner, o.client_order_id)) {
     if (!first->fields.same_order(o)) return reply(R(ob::ErrorCode::duplicate_order));
     OrderReport again = first->last;
     // Still resting: its fills since then show in the book's current view.
-    if (std::optional<ob::OrderId> id = find_api_order(again.order_id, o.owner)) {
-      const R now = report(*id);
+    if (std::optional<ob::OrderId> id = state_.find_api_order(again.order_id, o.owner)) {
+      const R now = state_.report(*id);
       again.status = now->status;
       again.filled = now->filled;
       again.remaining = now->remaining;
@@ -516,66 +310,19 @@ OrderBookServer::CallAction<ob::Result<OrderReport>> OrderBookServer::handle_cal
   bool placed = false;
   auto answer = durably(from, rec, R(ob::ErrorCode::unavailable), [&] {
     placed = true;
-    return place(rec.order, rec.ts_ns);
+    R r = state_.place(rec.order, rec.ts_ns);
+    flush();
+    return r;
   });
   if (!placed && may_rest) ctx_->resting_orders->release(o.owner);  // refused by the journal
   return answer;
 }
 
-ob::Result<OrderReport> OrderBookServer::place(const OrderRequest& o, std::int64_t ts_ns) {
-  const bool may_rest = o.type == ob::OrderType::limit && o.tif == ob::TimeInForce::gtc;
-  auto r = book_.add(ob::NewOrder{o.side, o.price, o.qty, o.type, o.tif});
-  if (may_rest && (!r || !r->remaining.positive())) ctx_->resting_orders->release(o.owner);
-  if (!r) return ob::Result<OrderReport>(r.error());
-  OrderReport rep;
-  rep.order_id = std::to_string(r->id.value());
-  rep.client_order_id = o.client_order_id;
-  rep.side = o.side;
-  rep.type = o.type;
-  rep.tif = o.type == ob::OrderType::market ? ob::TimeInForce::ioc : o.tif;
-  if (o.type == ob::OrderType::limit) rep.price = o.price;
-  rep.qty = o.qty;
-  rep.status = r->status;
-  rep.filled = r->filled;
-  rep.remaining = r->remaining;
-  for (const ob::Trade& t : book_.last_change().trades) {
-    rep.trades.push_back(OrderFill{t.id, t.price, t.qty, id_string(t.maker)});
-  }
-  if (r->remaining.positive()) {
-    api_orders_.emplace(r->id.value(),
-                        ApiOrder{o.owner, o.client_order_id, o.type, rep.tif, o.qty});
-  }
-  remember_order(o.owner, o, rep);
-  ++pending_.orders;
-  after_change(ts_ns);
-  flush();
-  return ob::Result<OrderReport>(std::move(rep));
-}
-
-ob::Result<OrderReport> OrderBookServer::report(ob::OrderId id) const {
-  const ob::OrderView v = *book_.order(id);
-  OrderReport rep;
-  rep.order_id = id_string(id);
-  rep.side = v.side;
-  rep.price = v.price;
-  rep.qty = v.qty;
-  rep.remaining = v.qty;
-  if (auto it = api_orders_.find(id.value()); it != api_orders_.end()) {
-    rep.client_order_id = it->second.client_order_id;
-    rep.type = it->second.type;
-    rep.tif = it->second.tif;
-    rep.qty = it->second.qty;
-    rep.filled = it->second.qty - v.qty;
-  }
-  rep.status = rep.filled.positive() ? ob::OrderStatus::partially_filled : ob::OrderStatus::resting;
-  return rep;
-}
-
 OrderBookServer::CallAction<ob::Result<OrderReport>> OrderBookServer::handle_call(
     const GetOrder& g, From<ob::Result<OrderReport>>&) {
-  std::optional<ob::OrderId> id = find_api_order(g.order_id, g.owner);
+  std::optional<ob::OrderId> id = state_.find_api_order(g.order_id, g.owner);
   if (!id) return reply(ob::Result<OrderReport>(ob::ErrorCode::unknown_order));
-  return reply(report(*id));
+  return reply(state_.report(*id));
 }
 
 OrderBookServer::CallAction<ob::Result<OrderReport>> OrderBookServer::handle_call(
@@ -584,23 +331,14 @@ OrderBookServer::CallAction<ob::Result<OrderReport>> OrderBookServer::handle_cal
   // The mode first: a mirror's orders are the venue's, and a DELETE must not
   // make the mirror diverge (a later execute would be rejected).
   if (book_.mode() != ob::Mode::venue) return reply(R(ob::ErrorCode::mode_mismatch));
-  std::optional<ob::OrderId> id = find_api_order(c.order_id, c.owner);
+  std::optional<ob::OrderId> id = state_.find_api_order(c.order_id, c.owner);
   if (!id) return reply(R(ob::ErrorCode::unknown_order));
   const journal::CancelRecord rec{c.order_id, c.owner, wall_clock_ns()};
-  return durably(from, rec, R(ob::ErrorCode::unavailable),
-                 [&] { return R(cancel(*id, rec.ts_ns)); });
-}
-
-OrderReport OrderBookServer::cancel(ob::OrderId id, std::int64_t ts_ns) {
-  OrderReport rep = *report(id);
-  (void)book_.cancel(id);  // it rests (find_api_order): cannot fail
-  ++pending_.cancels;
-  rep.status = ob::OrderStatus::cancelled;
-  rep.remaining = ob::Qty(0);
-  forget_api_order(id.value(), &rep);
-  after_change(ts_ns);
-  flush();
-  return rep;
+  return durably(from, rec, R(ob::ErrorCode::unavailable), [&] {
+    R r(state_.cancel(*id, rec.ts_ns));
+    flush();
+    return r;
+  });
 }
 
 // ---- queries and subscriptions ------------------------------------------------------
@@ -612,16 +350,11 @@ OrderBookServer::CallAction<wire::Top> OrderBookServer::handle_call(const GetTop
 
 OrderBookServer::CallAction<std::string> OrderBookServer::handle_call(const Dump&,
                                                                       From<std::string>&) {
-  return reply(encode(snapshot()));
+  return reply(encode(state_.snapshot()));
 }
 
 OrderBookServer::CallAction<Depth> OrderBookServer::handle_call(const GetDepth& g, From<Depth>&) {
-  Depth d;
-  d.seq = book_.seq();
-  d.ts_ns = book_ts_ns_;
-  book_.depth(ob::Side::buy, g.levels, d.bids);
-  book_.depth(ob::Side::sell, g.levels, d.asks);
-  return reply(std::move(d));
+  return reply(state_.depth(g.levels));
 }
 
 OrderBookServer::CallAction<Subscribed> OrderBookServer::handle_call(const Subscribe& s,

@@ -1,6 +1,8 @@
 #pragma once
 // OrderBookServer(symbol): owns the symbol's order book in its mode (venue,
-// mirror or l2; API.md "Book modes") and is the only way to change it.
+// mirror or l2; API.md "Book modes") and is the only way to change it. The
+// book and the code that changes it are a BookState (services/book_state.hpp);
+// this is its process: journal first, answer, publish, forward, count.
 //
 // - Applies normalized events in batches (Apply: fire-and-forget, failures
 //   counted; ApplyReport: a call answering every failure with its index) and
@@ -36,38 +38,24 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "feeds/event.hpp"
 #include "orderbook/order_book.hpp"
 #include "runtime/gen_server.hpp"
+#include "services/api_order.hpp"
+#include "services/book_snapshot.hpp"
+#include "services/book_state.hpp"
 #include "services/book_window.hpp"
 #include "services/context.hpp"
 #include "services/journal_record.hpp"
-#include "services/api_order.hpp"
-#include "services/book_snapshot.hpp"
 #include "services/price_feed_handler.hpp"
 #include "services/subscriber_set.hpp"
 #include "services/wire.hpp"
 
 namespace services {
 
-/// One rejected event of a batch: its index in the batch, why, and a message.
-struct EventFailure {
-  std::uint32_t index = 0;
-  feeds::EventError code = feeds::EventError::invalid_field;
-  std::string message;
-};
-
-/// The top `levels` of each side with the book seq they reflect.
-struct Depth {
-  std::uint64_t seq = 0;
-  std::vector<ob::LevelView> bids, asks;
-  std::int64_t ts_ns = 0;
-};
-
-class OrderBookServer : public rt::GenServer<OrderBookServer> {
+class OrderBookServer : public rt::GenServer<OrderBookServer>, private BookState::ChangeListener {
  public:
   /// Normalized events for this symbol, in order (cast). `receipt_ns` stamps
   /// events without ts_ns.
@@ -155,39 +143,13 @@ class OrderBookServer : public rt::GenServer<OrderBookServer> {
   Action handle_info(const ProbeTick&);
 
  private:
-  // What the API needs to report an order of its own while it rests.
-  struct ApiOrder {
-    std::string owner;
-    std::string client_order_id;
-    ob::OrderType type;
-    ob::TimeInForce tif;
-    ob::Qty qty;  // as entered
-  };
-
-  /// Drops a resting API order's record and its owner's count; its
-  /// remembered client order (if any) takes its last state from `last`.
-  void forget_api_order(std::uint64_t id, const OrderReport* last = nullptr);
-  struct ClientOrder;
-  /// The remembered order of (owner, client_order_id), or null.
-  ClientOrder* remembered_order(std::string_view owner, std::string_view client_order_id);
-  void remember_order(const std::string& owner, const OrderRequest& o, const OrderReport& rep);
-  /// Applies one event; nullopt on success. Adds past `max_orders` are refused.
-  std::optional<EventFailure> apply_one(const feeds::Event& e, std::int64_t receipt_ns,
-                                        std::size_t max_orders);
-  /// Applies a batch in order; the failures with their index.
-  std::vector<EventFailure> apply_events(const std::vector<feeds::Event>& events,
-                                         std::int64_t receipt_ns, std::size_t max_orders);
-  /// Places an order that passed the checks a replay does not repeat (mode,
-  /// idempotent repeat, resting limits: the owner's count is reserved if it may rest).
-  ob::Result<OrderReport> place(const OrderRequest& o, std::int64_t ts_ns);
-  /// Cancels a resting API order found by find_api_order.
-  OrderReport cancel(ob::OrderId id, std::int64_t ts_ns);
+  /// Applies a batch through the state; logs (at most once a second) adds
+  /// refused by --max-orders-per-book.
+  std::vector<EventFailure> apply_events(const journal::EventsRecord& rec);
 
   // ---- durability (order_book_recovery.cpp) ----
   /// Rebuilds the book from the journal; the error says why it cannot.
   std::optional<std::string> recover();
-  /// Applies one journal record as when it was first applied (nothing published).
-  std::optional<std::string> replay(const journal::Record& r);
   /// Why a write must be refused now (journal refusing), or nullopt.
   std::optional<std::string> refusing() const { return refusing_; }
   /// Appends a request's record (journal::encode'd) before it is applied; the
@@ -198,10 +160,6 @@ class OrderBookServer : public rt::GenServer<OrderBookServer> {
   /// refuses it (then `apply` does not run). Without journals: applies, answers.
   template <class R, class Rec, class F>
   CallAction<R> durably(From<R>& from, const Rec& record, R refused, F&& apply);
-  /// The state a replay up to journal_seq_ would rebuild, as a snapshot.
-  BookSnapshot snapshot() const;
-  /// Takes the state of a snapshot (at init, before any other change).
-  std::optional<std::string> restore(BookSnapshot&& s);
   /// After a change: snapshots when the policy says it is time.
   void maybe_snapshot();
   /// Starts refusing writes and probing the journal once a second with `probe`
@@ -209,14 +167,9 @@ class OrderBookServer : public rt::GenServer<OrderBookServer> {
   void start_refusing(std::string reason, std::string probe);
   /// A callback that tells this server when a record applied in memory failed.
   storage::JournalWriter::OnDurable report_failure();
-  /// After a successful operation: publish, forward trades, touch, count.
-  void after_change(std::int64_t ts_ns);
+  /// Publishes a change of the book to its top and book subscribers.
+  void on_change(const ob::ChangeSet& c) override;
   void refresh_gauges();
-  /// A resting API order of `owner` by its id string; upstream ids never match.
-  std::optional<ob::OrderId> find_api_order(std::string_view id, std::string_view owner) const;
-  /// A resting order as API.md's Order.
-  ob::Result<OrderReport> report(ob::OrderId id) const;
-  std::string id_string(ob::OrderId id) const;
   wire::Top top() const;
   FramePtr frame(Channel c, Frame::Kind k, std::uint64_t seq, std::string json,
                  std::uint64_t merged = 1) const;
@@ -235,7 +188,8 @@ class OrderBookServer : public rt::GenServer<OrderBookServer> {
   /// Drops the groups no subscriber uses any more.
   void prune_book_groups();
   /// Sends the feed handler what the last handler's operations produced: the
-  /// trades as one Ticks message, else a Touch; and adds up the counters.
+  /// trades as one Ticks message, else a Touch; adds up the counters; and
+  /// snapshots when it is time.
   void flush();
   template <class M>
   void to_feed(M msg);
@@ -255,39 +209,21 @@ class OrderBookServer : public rt::GenServer<OrderBookServer> {
   ContextPtr ctx_;
   ReleaseOnExit release_on_exit_{*this};
   SymbolMetrics metrics_;
-  ob::OrderBook book_;
-  std::unordered_map<std::uint64_t, ApiOrder> api_orders_;  // resting API orders
-  // Orders placed with a client_order_id, by owner + '\n' + id, for API.md's
-  // idempotent repeat after a timeout; the oldest are forgotten past a bound.
-  struct ClientOrder {
-    OrderRequest fields;
-    OrderReport last;
-  };
-  static constexpr std::size_t kClientOrdersRemembered = 10'000;
-  std::unordered_map<std::string, ClientOrder> client_orders_;
-  std::deque<std::string> client_order_age_;  // keys, oldest first
+  BookState state_;
+  const ob::OrderBook& book_ = state_.book();
   SubscriberSet subscribers_;
   std::optional<rt::Ref<PriceFeedHandler>> feed_;  // cached registry lookup
-  std::int64_t top_ts_ns_ = 0;
-  std::int64_t book_ts_ns_ = 0;
   std::int64_t last_touch_ms_ = -1'000'000;
   std::int64_t last_limit_log_ms_ = -1'000'000;
-  std::uint64_t last_upstream_seq_ = 0;  // of the last applied tick that had one
-  // What the operations of the current message produced, sent by flush().
-  struct Pending {
-    std::vector<PriceFeedHandler::Tick> ticks;
-    bool touched = false;
-    std::uint64_t orders = 0, cancels = 0, trades = 0;
-  } pending_;
   std::vector<BookGroup> book_groups_;  // one per depth in use: few
   std::vector<ob::LevelDelta> scratch_changes_;
   // Durability: the journals (null: none), the last record appended, and why
   // writes are refused while the journal does not take them.
   Journals* journals_ = nullptr;
   std::uint64_t journal_seq_ = 0;
-  bool replaying_ = false;  // in recover(): nothing is published, forwarded or counted
+  bool replaying_ = false;  // in recover(): nothing is forwarded or counted
   std::optional<std::string> refusing_;
-  std::string probe_;  // the record written to probe a refusing journal
+  std::string probe_;               // the record written to probe a refusing journal
   std::uint64_t snapshot_seq_ = 0;  // the journal seq of the last snapshot taken (or loaded)
   std::int64_t last_snapshot_ms_ = 0;
   std::int64_t last_refusal_log_ms_ = -1'000'000;

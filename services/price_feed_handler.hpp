@@ -30,6 +30,7 @@
 #include "services/context.hpp"
 #include "services/publication.hpp"
 #include "services/subscriber_set.hpp"
+#include "services/tick.hpp"
 #include "services/wire.hpp"
 
 namespace services {
@@ -37,12 +38,7 @@ namespace services {
 class PriceFeedHandler : public rt::GenServer<PriceFeedHandler> {
  public:
   /// A trade (cast): from the feed, or from the symbol's book when orders match.
-  struct Tick {
-    ob::Price price;
-    ob::Qty size;
-    ob::Side side = ob::Side::buy;  ///< the aggressor's side
-    std::int64_t ts_ns = 0;         ///< event time; 0 = now
-  };
+  using Tick = services::Tick;
   /// Several trades in order (cast): what one batch of a book's events made.
   struct Ticks {
     std::vector<Tick> ticks;

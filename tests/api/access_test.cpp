@@ -108,6 +108,17 @@ TEST(AccessKeys, KeysNeverReachALogTarget) {
   EXPECT_EQ(redact_target("/api/v1/symbols"), "/api/v1/symbols");
 }
 
+TEST(AccessQuery, AQueryValueIsPercentDecodedAndAPlusStaysAPlus) {
+  EXPECT_EQ(query_value("/ws?key=a%2Bb%2Fc&x=1", "key"), "a+b/c");
+  EXPECT_EQ(query_value("/ws?x=1&key=a+b", "key"), "a+b");
+  EXPECT_EQ(query_value("/ws?key", "key"), "");
+  EXPECT_EQ(query_value("/ws?x=1", "key"), std::nullopt);
+  EXPECT_EQ(query_value("/ws", "key"), std::nullopt);
+  EXPECT_EQ(query_value("/ws?k%65y=v", "key"), "v");
+  // Not a valid target: the value as it stands, for its own parser to judge.
+  EXPECT_EQ(query_value("/ws?key=a|b%zz", "key"), "a|b%zz");
+}
+
 TEST(AccessBrowser, ForeignOriginsMayReadButNotWriteAndHostMustNameThisMachine) {
   const BrowserRules rules{{"https://app.example"}, {"marketd.internal"}, "127.0.0.1"};
   auto refused = [&](verb m, Headers h, bool keys_on = false, bool ws = false) {

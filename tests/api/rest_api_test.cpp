@@ -1,11 +1,13 @@
 // The REST contract of API.md, through a real server on an ephemeral port.
 
+#include <fmt/chrono.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdio>
 
 #include "tests/api/api_fixture.hpp"
+#include "tests/storage/storage_fixture.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/wire_shapes.hpp"
 
@@ -553,6 +555,85 @@ TEST_F(SlowClientTest, AClientThatNeverFinishesItsHeadersIsCutOff) {
                                 ec);  // returns when the server closes
   EXPECT_EQ(ec, boost::asio::error::eof);
   EXPECT_TRUE(eventually([&] { return server->connections() == 0; }));
+}
+
+// ---- GET .../depth?at=T: the past, from the journal ----
+
+struct DataDir {
+  storage_test::TempDir dir;
+};
+
+class PastDepthTest : private DataDir, public ApiTest {
+ protected:
+  PastDepthTest() : ApiTest(config(dir.path())) {}
+  static services::ApplicationConfig config(const std::filesystem::path& data_dir) {
+    services::ApplicationConfig cfg;
+    cfg.rate_limit.limit = 0;
+    cfg.symbols = {{"BTC-USD", *services::SymbolSpec::parse("0.01", "0.0001")}};
+    services::JournalConfig j;
+    j.data_dir = data_dir;
+    j.writer.window = std::chrono::milliseconds(1);
+    cfg.journal = j;
+    return cfg;
+  }
+  Response order(std::string body) {
+    return c.request(verb::post, "/api/v1/symbols/BTC-USD/orders", std::move(body));
+  }
+  /// Now, once the clock has moved past every record so far.
+  static std::int64_t moment() {
+    const std::int64_t t = services::wall_clock_ns();
+    while (services::wall_clock_ns() <= t) {
+    }
+    return t;
+  }
+  Client c = client();
+};
+
+/// `ns` as RFC 3339 with nanoseconds and the given offset (a `+` percent-encoded).
+std::string rfc3339(std::int64_t ns, std::string_view offset = "Z") {
+  const auto tp = std::chrono::sys_time<std::chrono::nanoseconds>(std::chrono::nanoseconds(ns));
+  const auto secs = std::chrono::floor<std::chrono::seconds>(tp);
+  if (offset == "Z") return fmt::format("{:%FT%T}.{:09}Z", secs, (tp - secs).count());
+  // +01:00: the same instant an hour later on the wall clock.
+  return fmt::format("{:%FT%T}.{:09}%2B01:00", secs + std::chrono::hours(1), (tp - secs).count());
+}
+
+TEST_F(PastDepthTest, DepthAtATimeAnswersTheBookAsItWasInNsOrRfc3339) {
+  const std::string depth = "/api/v1/symbols/BTC-USD/depth";
+  const std::int64_t empty = moment();
+  ASSERT_EQ(order(R"({"side":"buy","qty":"1","price":"99.99"})").result(), http::status::created);
+  const std::int64_t one = moment();
+  ASSERT_EQ(order(R"({"side":"sell","qty":"2","price":"100.01"})").result(), http::status::created);
+  const std::string now_body = c.get(depth).body();
+
+  const std::string at_one =
+      R"({"symbol":"BTC-USD","seq":1,"bids":[["99.99","1.0000"]],"asks":[]})";
+  for (const std::string& t : {std::to_string(one), rfc3339(one), rfc3339(one, "+01:00")}) {
+    auto r = c.get(depth + "?at=" + t);
+    EXPECT_EQ(r.result(), http::status::ok) << t << " " << r.body();
+    EXPECT_EQ(r.body(), at_one) << t;
+  }
+  EXPECT_EQ(c.get(depth + "?levels=5&at=" + std::to_string(moment())).body(), now_body);
+
+  auto before = c.get(depth + "?at=" + std::to_string(empty));
+  EXPECT_EQ(before.result(), http::status::not_found) << before.body();
+  EXPECT_EQ(error_code_of(before), "not_found");
+  auto future = c.get(depth + "?at=" + std::to_string(moment() + 3'600'000'000'000));
+  EXPECT_EQ(future.result(), http::status::not_found);
+  for (const char* bad : {"", "x", "-5", "2026-13-01T00:00:00Z", "2026-12-07", "1e9",
+                          "2026-12-07T10:00:00", "9999-01-01T00:00:00Z", "99999999999999999999"}) {
+    auto r = c.get(depth + "?at=" + bad);
+    EXPECT_EQ(r.result(), http::status::bad_request) << bad;
+    EXPECT_EQ(error_code_of(r), "bad_request") << bad;
+  }
+}
+
+TEST_F(ApiTest, DepthAtATimeWithoutAJournalIsNotFound) {
+  ASSERT_TRUE(app->ensure_symbol("BTC-USD", *services::SymbolSpec::parse("0.01", "0.0001")).ok());
+  Client c = client();
+  auto r = c.get("/api/v1/symbols/BTC-USD/depth?at=1");
+  EXPECT_EQ(r.result(), http::status::not_found) << r.body();
+  EXPECT_EQ(error_code_of(r), "not_found");
 }
 
 }  // namespace

@@ -328,5 +328,30 @@ TEST(RestRequest, DepthLevelsAreOneTo1000AndTenByDefault) {
   }
 }
 
+TEST(RestRequest, ATimeParameterIsRfc3339OrNanosecondsSinceTheEpoch) {
+  constexpr std::int64_t kT = 1'765'101'600'123'456'789;  // 2025-12-07T10:00:00.123456789Z
+  auto at = [](std::string target) { return parse_time_param(target, "at"); };
+  EXPECT_EQ(*at("/d"), std::nullopt);
+  EXPECT_EQ(*at("/d?at=1765101600123456789"), kT);
+  EXPECT_EQ(*at("/d?at=0"), 0);
+  EXPECT_EQ(*at("/d?at=2025-12-07T10:00:00.123456789Z"), kT);
+  EXPECT_EQ(*at("/d?levels=5&at=2025-12-07T10:00:00Z"), kT - 123'456'789);
+  EXPECT_EQ(*at("/d?at=2025-12-07T10:00:00.5Z"), kT - 123'456'789 + 500'000'000);
+  EXPECT_EQ(*at("/d?at=2025-12-07T11:00:00.123456789%2B01:00"), kT);  // '+' percent-encoded
+  EXPECT_EQ(*at("/d?at=2025-12-07T11:00:00.123456789+01:00"), kT);    // and as sent
+  EXPECT_EQ(*at("/d?at=2025-12-07T09:30:00.123456789-00:30"), kT);
+  EXPECT_EQ(*at("/d?at=2025-12-07T10%3A00%3A00.123456789Z"), kT);
+  for (const char* bad :
+       {"/d?at=", "/d?at", "/d?at=x", "/d?at=-1", "/d?at=1.5", "/d?at=99999999999999999999",
+        "/d?at=2025-12-07", "/d?at=2025-12-07T10:00:00", "/d?at=2025-12-07T10:00:00ZZ",
+        "/d?at=2025-13-07T10:00:00Z", "/d?at=2025-12-07 10:00:00Z", "/d?at=1969-12-31T23:59:59Z",
+        "/d?at=2300-01-01T00:00:00Z"}) {
+    auto r = at(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, "bad_request") << bad;
+    EXPECT_NE(r.error().message.find("RFC 3339"), std::string::npos) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace api

@@ -17,8 +17,8 @@ BookSnapshot sample() {
   s.book.next_trade = 3;
   s.book.orders.push_back({ob::OrderId(2), ob::Side::buy, ob::Price(100), ob::Qty(5), ""});
   s.book.orders.push_back({ob::OrderId(3), ob::Side::sell, ob::Price(105), ob::Qty(1), ""});
-  s.api_orders.push_back({2, "key-a", "c-1", ob::OrderType::limit, ob::TimeInForce::gtc,
-                          ob::Qty(7)});
+  s.api_orders.push_back(
+      {2, "key-a", "c-1", ob::OrderType::limit, ob::TimeInForce::gtc, ob::Qty(7)});
   OrderReport last;
   last.order_id = "2";
   last.client_order_id = "c-1";
@@ -28,13 +28,13 @@ BookSnapshot sample() {
   last.filled = ob::Qty(2);
   last.remaining = ob::Qty(5);
   last.trades.push_back({1, ob::Price(100), ob::Qty(2), "1"});
-  s.client_orders.push_back(
-      {{ob::Side::buy, ob::OrderType::limit, ob::TimeInForce::gtc, ob::Price(100), ob::Qty(7),
-        "c-1", "key-a"},
-       last});
+  s.client_orders.push_back({{ob::Side::buy, ob::OrderType::limit, ob::TimeInForce::gtc,
+                              ob::Price(100), ob::Qty(7), "c-1", "key-a"},
+                             last});
   s.last_upstream_seq = 77;
   s.top_ts_ns = 1;
   s.book_ts_ns = 2;
+  s.last_record_ns = 3;
   return s;
 }
 
@@ -56,10 +56,33 @@ TEST(BookSnapshotCodec, EveryTruncationAndTrailingBytesAreRefused) {
 
 TEST(BookSnapshotCodec, AnotherVersionIsRefusedWithWhatItIs) {
   std::string bytes = encode(sample());
-  bytes[0] = 2;
+  bytes[0] = 3;
   auto r = decode_book_snapshot(bytes);
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().find("version 2"), std::string::npos) << r.error();
+  EXPECT_NE(r.error().find("version 3"), std::string::npos) << r.error();
+  EXPECT_FALSE(snapshot_record_time(bytes));
+}
+
+TEST(BookSnapshotCodec, ItsRecordTimeReadsWithoutDecodingTheRest) {
+  BookSnapshot s = sample();
+  s.last_record_ns = 1'765'000'000'123'456'789;
+  const std::string bytes = encode(s);
+  EXPECT_EQ(snapshot_record_time(bytes), s.last_record_ns);
+  EXPECT_EQ(snapshot_record_time(std::string_view(bytes).substr(0, 9)), s.last_record_ns);
+  EXPECT_FALSE(snapshot_record_time(std::string_view(bytes).substr(0, 8)));
+}
+
+TEST(BookSnapshotCodec, AVersion1SnapshotStillLoadsWithNoRecordTime) {
+  BookSnapshot s = sample();
+  s.last_record_ns = 42;
+  // Version 1 is version 2 without the record time after the version byte.
+  std::string v1 = encode(s).erase(1, 8);
+  v1[0] = 1;
+  auto r = decode_book_snapshot(v1);
+  ASSERT_TRUE(r.ok()) << r.error();
+  s.last_record_ns = 0;
+  EXPECT_EQ(*r, s);
+  EXPECT_FALSE(snapshot_record_time(v1));
 }
 
 TEST(BookSnapshotCodec, EveryByteFlippedDecodesOrFailsCleanly) {

@@ -12,6 +12,7 @@
 
 #include "orderbook/decimal.hpp"
 #include "services/application.hpp"
+#include "services/book_history.hpp"
 #include "services/journal_replay.hpp"
 #include "services/symbol_directory.hpp"
 #include "tests/services/service_fixture.hpp"
@@ -427,6 +428,91 @@ TEST_F(DurabilityTest, RetentionDeletesOldSegmentsAndRecoveryStillHasEverything)
   EXPECT_EQ(rt::call(*app->directory(), SymbolDirectory::List{})->size(), 1u);
 }
 
+// ---- depth?at=T: the past, rebuilt from snapshots and journal ----
+
+/// Now, once the clock has moved past every record so far.
+std::int64_t moment() {
+  const std::int64_t t = wall_clock_ns();
+  while (wall_clock_ns() <= t) {
+  }
+  return t;
+}
+
+rt::Result<Depth, PastError> past(const Application& app, std::string_view symbol, std::int64_t t) {
+  return depth_at(app.context()->journals->store, symbol,
+                  *SymbolSpec::parse("0.01", "0.0001", ob::Mode::venue), t, 50, wall_clock_ns());
+}
+
+TEST_F(DurabilityTest, TheBookAtATimeIsTheBookAsItWasThenFromASnapshotOrTheJournalStart) {
+  snapshot_every(7);
+  create("BTC-USD");
+  std::vector<std::pair<std::int64_t, Depth>> then;
+  for (unsigned round = 0; round < 6; ++round) {
+    trade_randomly("BTC-USD", 15, round);
+    then.emplace_back(moment(), depth("BTC-USD"));
+  }
+  ASSERT_GE(storage::Store::open(dir.path())->snapshots("BTC-USD")->size(), 4u);
+  auto check = [&](std::string_view from) {
+    for (const auto& [t, d] : then) {
+      auto p = past(*app, "BTC-USD", t);
+      ASSERT_TRUE(p.ok()) << from << ": " << p.error().message;
+      EXPECT_TRUE(same_depth(*p, d)) << from << " seq " << p->seq << " vs " << d.seq;
+      EXPECT_EQ(p->ts_ns, d.ts_ns) << from;
+    }
+  };
+  check("snapshots");
+  const auto snapshots = *storage::Store::open(dir.path())->snapshots("BTC-USD");
+  for (const auto& s : snapshots) std::filesystem::remove(s.path);
+  check("the journal's start");
+}
+
+TEST_F(DurabilityTest, ATimeOutsideTheRecordedPastIsOutOfRange) {
+  create("BTC-USD");
+  const std::int64_t before = moment();
+  ASSERT_TRUE(place("BTC-USD", ob::Side::buy, "100", "1").ok());
+  auto early = past(*app, "BTC-USD", before);
+  ASSERT_FALSE(early.ok());
+  EXPECT_EQ(early.error().code, PastError::Code::out_of_range);
+  EXPECT_NE(early.error().message.find("first recorded change"), std::string::npos);
+  auto future = past(*app, "BTC-USD", wall_clock_ns() + 1'000'000'000);
+  ASSERT_FALSE(future.ok());
+  EXPECT_EQ(future.error().code, PastError::Code::out_of_range);
+  auto unknown = past(*app, "NOPE", moment());
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, PastError::Code::out_of_range);
+  EXPECT_TRUE(past(*app, "BTC-USD", moment()).ok());
+}
+
+TEST_F(DurabilityTest, ATimeWhoseRecordsRetentionDeletedIsOutOfRangeAndLaterOnesAnswer) {
+  snapshot_every(5, storage::RetentionPolicy{.max_bytes = 1, .keep_snapshots = 1});
+  create("BTC-USD");
+  ASSERT_TRUE(place("BTC-USD", ob::Side::buy, "90", "1").ok());
+  const std::int64_t early = moment();
+  trade_randomly("BTC-USD", 120, 3);
+  const Depth now = depth("BTC-USD");
+  ASSERT_GT(storage::Store::open(dir.path())->segments("BTC-USD")->front().first_seq, 1u);
+  auto gone = past(*app, "BTC-USD", early);
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code, PastError::Code::out_of_range);
+  EXPECT_NE(gone.error().message.find("oldest retained"), std::string::npos)
+      << gone.error().message;
+  auto latest = past(*app, "BTC-USD", moment());
+  ASSERT_TRUE(latest.ok()) << latest.error().message;
+  EXPECT_TRUE(same_depth(*latest, now));
+}
+
+TEST(BookHistory, AtMostItsLimitOfQueriesRunAtOnce) {
+  BookHistory history(2);
+  std::optional<BookHistory::Slot> a = history.try_begin();
+  std::optional<BookHistory::Slot> b = history.try_begin();
+  ASSERT_TRUE(a && b);
+  EXPECT_FALSE(history.try_begin());
+  a.reset();
+  std::optional<BookHistory::Slot> c = history.try_begin();
+  EXPECT_TRUE(c);
+  EXPECT_FALSE(history.try_begin());
+}
+
 // ---- --replay-journal: a recording made by one marketd feeds another ----
 
 /// A second service, on its own runtime, with no journal: where a recording is replayed.
@@ -449,7 +535,7 @@ struct Target {
 std::string replayable(const std::string& dump) {
   return dump_without(dump, [](BookSnapshot& s) {
     s.book.next_id = 0;
-    s.top_ts_ns = s.book_ts_ns = 0;
+    s.top_ts_ns = s.book_ts_ns = s.last_record_ns = 0;
   });
 }
 
