@@ -117,6 +117,14 @@ std::string encode(const BookSnapshot& s) {
   put_u64(out, s.last_upstream_seq);
   put_i64(out, s.top_ts_ns);
   put_i64(out, s.book_ts_ns);
+  const wire::Ticker& k = s.ticker;
+  put_u64(out, k.seq);
+  for (ob::Price p : {k.last_price, k.high, k.low, k.open}) put_i64(out, p.ticks());
+  put_i64(out, k.last_size.lots());
+  put_i64(out, k.volume.lots());
+  put_enum(out, k.last_side);
+  put_i64(out, k.ts_ns);
+  put_u64(out, k.tick_count);
   return out;
 }
 
@@ -154,6 +162,16 @@ rt::Result<BookSnapshot, std::string> decode_book_snapshot(std::string_view byte
   s.last_upstream_seq = in.u64();
   s.top_ts_ns = in.i64();
   s.book_ts_ns = in.i64();
+  if (version >= 2) {
+    wire::Ticker& k = s.ticker;
+    k.seq = in.u64();
+    for (ob::Price* p : {&k.last_price, &k.high, &k.low, &k.open}) *p = ob::Price(in.i64());
+    k.last_size = ob::Qty(in.i64());
+    k.volume = ob::Qty(in.i64());
+    k.last_side = in.enumerated(ob::Side::sell);
+    k.ts_ns = in.i64();
+    k.tick_count = in.u64();
+  }
   if (auto e = in.error()) return rt::Err{std::move(*e)};
   auto spec = SymbolSpec::parse(tick, lot, mode);
   if (!spec) return rt::Err{fmt::format("spec: tick '{}' or lot '{}' is not valid", tick, lot)};

@@ -11,7 +11,9 @@
 //   snapshot_record_time() reads it without decoding the rest),
 //   spec (str tick, str lot, u8 mode), str book image
 //   (ob::encode), u64 N api orders, u64 M client orders (oldest first),
-//   u64 last upstream seq, i64 top ts, i64 book ts; nothing after.
+//   u64 last upstream seq, i64 top ts, i64 book ts, then (version 2 on) the
+//   ticker: u64 seq, i64 last price, high, low, open (ticks), i64 last size,
+//   volume (lots), u8 last side, i64 ts, u64 tick count; nothing after.
 // Thread-safety: value types and pure functions.
 
 #include <cstdint>
@@ -24,6 +26,7 @@
 #include "runtime/result.hpp"
 #include "services/api_order.hpp"
 #include "services/symbol_spec.hpp"
+#include "services/wire.hpp"
 
 namespace services {
 
@@ -58,6 +61,8 @@ struct BookSnapshot {
   std::int64_t book_ts_ns = 0;
   /// The time of the last timed record it includes (0: none, or a version 1 snapshot).
   std::int64_t last_record_ns = 0;
+  /// The trade stream's ticker (version 2 on; empty in a version 1 snapshot).
+  wire::Ticker ticker;
   friend bool operator==(const BookSnapshot&, const BookSnapshot&) = default;
 };
 

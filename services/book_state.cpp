@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "services/context.hpp"
+#include "services/ticker.hpp"
 
 namespace services {
 
@@ -124,7 +125,7 @@ std::optional<EventFailure> BookState::apply_one(const feeds::Event& e, std::int
       }
       last_upstream_seq_ = e.upstream_seq;
     }
-    effects_.ticks.push_back(Tick{e.price, e.qty, e.side, ts});
+    trade(Tick{e.price, e.qty, e.side, ts});
     return std::nullopt;
   }
   const bool l2 = book_.mode() == ob::Mode::l2;
@@ -183,6 +184,11 @@ std::vector<EventFailure> BookState::apply_events(const std::vector<feeds::Event
   return failures;
 }
 
+void BookState::trade(const Tick& t) {
+  add_trade(ticker_, t, t.ts_ns);
+  effects_.ticks.push_back(t);
+}
+
 void BookState::after_change(std::int64_t ts_ns) {
   const ob::ChangeSet& c = book_.last_change();
   if (!c.changed) return;
@@ -190,7 +196,7 @@ void BookState::after_change(std::int64_t ts_ns) {
   if (c.top_changed) top_ts_ns_ = ts_ns;
   effects_.trades += c.trades.size();
   for (const ob::Trade& t : c.trades) {
-    effects_.ticks.push_back(Tick{t.price, t.qty, t.aggressor, ts_ns});
+    trade(Tick{t.price, t.qty, t.aggressor, ts_ns});
     if (!t.maker.external() && !book_.order(t.maker)) forget_api_order(t.maker.value());
   }
   effects_.touched = true;
@@ -376,6 +382,7 @@ BookSnapshot BookState::snapshot() const {
   s.top_ts_ns = top_ts_ns_;
   s.book_ts_ns = book_ts_ns_;
   s.last_record_ns = last_record_ns_;
+  s.ticker = ticker_;
   return s;
 }
 
@@ -399,6 +406,7 @@ std::optional<std::string> BookState::restore(BookSnapshot&& s) {
   top_ts_ns_ = s.top_ts_ns;
   book_ts_ns_ = s.book_ts_ns;
   last_record_ns_ = s.last_record_ns;
+  ticker_ = s.ticker;
   return std::nullopt;
 }
 

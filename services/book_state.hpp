@@ -2,7 +2,8 @@
 // BookState: a symbol's book and what the API keeps beside it — the resting
 // API orders and their owners, the remembered client orders (idempotent
 // repeats), the upstream tick seq, the times of the last changes — with the
-// code that changes them, apart from any process (docs/decisions/025).
+// code that changes them, apart from any process (docs/decisions/025); and
+// the ticker of its trade stream, so that it survives restarts too.
 //
 // The live OrderBookServer owns one; recovery and `depth?at=T`
 // (services/book_history.hpp) run journal records through apply(), the same
@@ -33,6 +34,7 @@
 #include "services/journal_record.hpp"
 #include "services/symbol_spec.hpp"
 #include "services/tick.hpp"
+#include "services/wire.hpp"
 
 namespace services {
 
@@ -88,6 +90,8 @@ class BookState {
   std::int64_t top_ts_ns() const noexcept { return top_ts_ns_; }
   std::int64_t book_ts_ns() const noexcept { return book_ts_ns_; }
   std::int64_t last_record_ns() const noexcept { return last_record_ns_; }
+  /// The trade stream's ticker: every trade and ingested tick so far.
+  const wire::Ticker& ticker() const noexcept { return ticker_; }
 
   /// Applies a batch of events in order; the failures with their index. Adds
   /// past `max_orders` resting orders are refused (limit_exceeded).
@@ -135,6 +139,8 @@ class BookState {
     ob::Qty qty;  // as entered
   };
 
+  /// A trade or ingested tick: into the ticker and the effects.
+  void trade(const Tick& t);
   std::optional<EventFailure> apply_one(const feeds::Event& e, std::int64_t receipt_ns,
                                         std::size_t max_orders);
   /// After a book operation: times, trades, filled API orders, the listener.
@@ -160,6 +166,7 @@ class BookState {
   std::int64_t top_ts_ns_ = 0;
   std::int64_t book_ts_ns_ = 0;
   std::int64_t last_record_ns_ = 0;
+  wire::Ticker ticker_;
   Effects effects_;
 };
 

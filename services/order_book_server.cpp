@@ -88,6 +88,9 @@ OrderBookServer::Action OrderBookServer::init() {
       return stop(rt::ExitReason::error("journal recovery: " + *failed));
     }
   }
+  // The trade stream goes on from the recovered ticker (a handler started
+  // after this asks for it).
+  if (state_.ticker().seq > 0) to_feed(PriceFeedHandler::Resume{state_.ticker()});
   refresh_gauges();
   return ok();
 }
@@ -372,6 +375,11 @@ OrderBookServer::CallAction<Subscribed> OrderBookServer::handle_call(const Subsc
   }
   if (snapshot) answer.current.push_back(std::move(snapshot));
   return reply(std::move(answer));
+}
+
+OrderBookServer::Action OrderBookServer::handle_cast(const SendTicker&) {
+  to_feed(PriceFeedHandler::Resume{state_.ticker()});
+  return noreply();
 }
 
 OrderBookServer::Action OrderBookServer::handle_cast(const Unsubscribe& u) {

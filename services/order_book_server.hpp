@@ -106,6 +106,9 @@ class OrderBookServer : public rt::GenServer<OrderBookServer>, private BookState
   /// a conflated session resyncs) and may change the depth.
   using Subscribe = SubscribeRequest;
   using Unsubscribe = UnsubscribeRequest;
+  /// Sends the symbol's PriceFeedHandler the ticker this book keeps (cast;
+  /// a restarted handler asks for it).
+  struct SendTicker {};
 
   OrderBookServer(SymbolInfoPtr info, ContextPtr ctx);
 
@@ -124,6 +127,7 @@ class OrderBookServer : public rt::GenServer<OrderBookServer>, private BookState
   CallAction<Depth> handle_call(const GetDepth& g, From<Depth>&);
   CallAction<Subscribed> handle_call(const Subscribe& s, From<Subscribed>&);
   Action handle_cast(const Unsubscribe& u);
+  Action handle_cast(const SendTicker&);
   Action handle_info(const rt::Down& d);
 
   /// From the journal's I/O thread: a record applied in memory is not durable.

@@ -6,6 +6,9 @@
 #include <chrono>
 
 #include "runtime/clock.hpp"
+#include "services/order_book_server.hpp"
+#include "services/symbol_directory.hpp"
+#include "services/ticker.hpp"
 
 namespace services {
 
@@ -32,8 +35,23 @@ PriceFeedHandler::Action PriceFeedHandler::init() {
   if (ctx_->journals && ctx_->journals->damage.has(info_->symbol)) {
     transition(wire::FeedState::stale, 0);
   }
+  // The ticker and trade seq a predecessor had: the book keeps them too.
+  if (std::optional<BookHandle> book = find_book(*ctx_, info_->symbol)) {
+    (void)rt::cast(book->server, OrderBookServer::SendTicker{});
+  }
   rt::send_after(ref(), Heartbeat{}, ctx_->timing.heartbeat);
   return ok();
+}
+
+PriceFeedHandler::Action PriceFeedHandler::handle_cast(const Resume& r) {
+  // Behind the book's ticker: this handler is new, or missed ticks while it
+  // restarted. Never backwards: subscribers have seen this handler's seqs.
+  if (r.ticker.seq <= ticker_.seq) return noreply();
+  ticker_ = r.ticker;
+  if (subscribers_.count(Channel::ticker) > 0) {
+    subscribers_.publish(frame(Channel::ticker, ticker_.seq, wire::ticker(*info_, ticker_)));
+  }
+  return noreply();
 }
 
 PriceFeedHandler::Action PriceFeedHandler::handle_cast(const JournalDamaged&) {
@@ -63,19 +81,7 @@ PriceFeedHandler::Action PriceFeedHandler::handle_cast(const Ticks& t) {
 void PriceFeedHandler::on_tick(const Tick& t) {
   const std::int64_t ts = t.ts_ns != 0 ? t.ts_ns : wall_clock_ns();
   wire::Ticker& k = ticker_;
-  if (k.tick_count == 0) {
-    k.open = k.high = k.low = t.price;
-  } else {
-    k.high = std::max(k.high, t.price);
-    k.low = std::min(k.low, t.price);
-  }
-  k.last_price = t.price;
-  k.last_size = t.size;
-  k.last_side = t.side;
-  k.volume = ob::saturating_add(k.volume, t.size);  // saturates: never wraps or decreases
-  k.ts_ns = ts;
-  ++k.tick_count;
-  ++k.seq;
+  add_trade(k, t, ts);
   metrics_.ticks.Increment();
   metrics_.last_update.Set(static_cast<double>(ts) / 1e9);
   if (subscribers_.count(Channel::trades) > 0) {

@@ -16,8 +16,10 @@
 // tells every subscriber that the symbol is gone (a `removed` frame) and
 // answers any later Subscribe with that frame alone.
 //
-// On a crash the supervisor restarts it with empty state (no trades, seq 0,
-// idle) and it re-registers; subscribers monitor it and resubscribe.
+// On a crash the supervisor restarts it idle and it re-registers; it asks
+// the symbol's book for the ticker (the book keeps it too, in its snapshots,
+// so it also survives a restart of marketd) and the trade seq continues;
+// subscribers monitor it and resubscribe.
 // Thread-safety: a process; talk to it with the messages below.
 
 #include <cstdint>
@@ -47,6 +49,11 @@ class PriceFeedHandler : public rt::GenServer<PriceFeedHandler> {
   struct Touch {};
   /// The book recovered from a damaged journal (cast): stale until the next update.
   struct JournalDamaged {};
+  /// The ticker the symbol's book keeps (cast, from the book: after it
+  /// recovers, or when asked at this handler's start); taken when ahead.
+  struct Resume {
+    wire::Ticker ticker;
+  };
   /// Adds channels (trades, ticker, status) for a subscriber (call); the
   /// answer holds the current ticker when `ticker` is asked for.
   using Subscribe = SubscribeRequest;
@@ -74,6 +81,7 @@ class PriceFeedHandler : public rt::GenServer<PriceFeedHandler> {
   Action handle_cast(const Ticks& t);
   Action handle_cast(const Touch&);
   Action handle_cast(const JournalDamaged&);
+  Action handle_cast(const Resume& r);
   Action handle_cast(const Unsubscribe& u);
   CallAction<Subscribed> handle_call(const Subscribe& s, From<Subscribed>&);
   CallAction<Report> handle_call(const GetTicker&, From<Report>&);

@@ -23,7 +23,8 @@ namespace services::wire {
 std::string tick(const SymbolInfo& s, std::uint64_t seq, ob::Price price, ob::Qty size,
                  ob::Side side, std::int64_t ts_ns);
 
-/// The ticker state a PriceFeedHandler keeps (REST adds counts and state).
+/// The ticker state a PriceFeedHandler keeps (REST adds counts and state);
+/// services/ticker.hpp adds a trade to it.
 struct Ticker {
   std::uint64_t seq = 0;  ///< the last tick's seq (0: no tick yet)
   ob::Price last_price, high, low, open;
@@ -31,6 +32,7 @@ struct Ticker {
   ob::Side last_side = ob::Side::buy;
   std::int64_t ts_ns = 0;  ///< the last tick's event time
   std::uint64_t tick_count = 0;
+  friend bool operator==(const Ticker&, const Ticker&) = default;
 };
 /// The ticker channel's message.
 std::string ticker(const SymbolInfo& s, const Ticker& t);

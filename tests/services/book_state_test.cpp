@@ -96,6 +96,34 @@ TEST(BookState, EffectsHoldTheTradesAndCountsUntilTakenOnce) {
   EXPECT_FALSE(none.touched);
 }
 
+TEST(BookState, ItsTickerCountsEveryTradeAndIngestedTickAndSurvivesASnapshot) {
+  BookState s(kVenue, 1);
+  ASSERT_TRUE(s.place(limit(ob::Side::sell, 100, 3, "m"), 10).ok());
+  ASSERT_TRUE(s.place(limit(ob::Side::sell, 102, 3, "m"), 11).ok());
+  ASSERT_TRUE(s.place(limit(ob::Side::buy, 102, 4, "t"), 20).ok());  // two trades
+  feeds::Event tick;
+  tick.type = feeds::EventType::tick;
+  tick.price = ob::Price(99);
+  tick.qty = ob::Qty(5);
+  tick.side = ob::Side::sell;
+  ASSERT_TRUE(s.apply_events({tick}, 30, 100).empty());
+
+  const wire::Ticker& k = s.ticker();
+  EXPECT_EQ(k.seq, 3u);
+  EXPECT_EQ(k.tick_count, 3u);
+  EXPECT_EQ(k.open, ob::Price(100));
+  EXPECT_EQ(k.high, ob::Price(102));
+  EXPECT_EQ(k.low, ob::Price(99));
+  EXPECT_EQ(k.last_price, ob::Price(99));
+  EXPECT_EQ(k.last_size, ob::Qty(5));
+  EXPECT_EQ(k.last_side, ob::Side::sell);
+  EXPECT_EQ(k.volume, ob::Qty(9));
+  EXPECT_EQ(k.ts_ns, 30);
+  BookState restored(kVenue, 1);
+  ASSERT_FALSE(restored.restore(s.snapshot()));
+  EXPECT_EQ(restored.ticker(), k);
+}
+
 TEST(BookState, IngestedTicksAreJudgedByTheirUpstreamSeq) {
   BookState s(kMirror, 1);
   auto tick = [](std::uint64_t seq) {

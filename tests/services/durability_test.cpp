@@ -117,6 +117,13 @@ class DurabilityTest : public ::testing::Test {
     return c;
   }
 
+  /// The ticker the symbol's PriceFeedHandler reports (empty while it restarts).
+  wire::Ticker ticker(std::string_view symbol) {
+    auto f = find_feed(*app->context(), symbol);
+    if (!f) return {};
+    auto r = rt::call(f->server, PriceFeedHandler::GetTicker{});
+    return r.ok() ? r->ticker : wire::Ticker{};
+  }
   std::string dump(std::string_view symbol) {
     return *rt::call(book(symbol).server, OrderBookServer::Dump{});
   }
@@ -196,8 +203,14 @@ TEST_F(DurabilityTest, ARestartedServiceHasEveryBookWithItsSeqOrdersAndIds) {
   ASSERT_TRUE(resting.ok());
   const Depth before = depth("BTC-USD");
   const std::uint64_t highest_id = std::stoull(resting->order_id);
+  ASSERT_TRUE(eventually([&] { return ticker("BTC-USD").seq == 1; }));
+  const wire::Ticker ticker_before = ticker("BTC-USD");
 
   restart();
+
+  // The trade stream's ticker came back with its seq.
+  ASSERT_TRUE(eventually([&] { return ticker("BTC-USD").seq == 1; }));
+  EXPECT_EQ(ticker("BTC-USD"), ticker_before);
 
   // Listed again, without being configured, with the spec it had.
   auto listed = rt::call(*app->directory(), SymbolDirectory::List{});
@@ -221,6 +234,26 @@ TEST_F(DurabilityTest, ARestartedServiceHasEveryBookWithItsSeqOrdersAndIds) {
   ASSERT_EQ(next->trades.size(), 1u);
   EXPECT_EQ(next->trades[0].trade_id, last_trade + 1);
   EXPECT_EQ(depth("BTC-USD").seq, before.seq + 1);
+  ASSERT_TRUE(eventually([&] { return ticker("BTC-USD").seq == 2; }));
+  EXPECT_EQ(ticker("BTC-USD").volume,
+            ob::saturating_add(ticker_before.volume, next->trades[0].qty));
+}
+
+TEST_F(DurabilityTest, ACrashedFeedHandlerGetsItsTickerBackFromTheBook) {
+  create("BTC-USD");
+  ASSERT_TRUE(place("BTC-USD", ob::Side::sell, "100", "2").ok());
+  ASSERT_TRUE(place("BTC-USD", ob::Side::buy, "100", "1").ok());
+  ASSERT_TRUE(eventually([&] { return ticker("BTC-USD").seq == 1; }));
+  const wire::Ticker before = ticker("BTC-USD");
+  const rt::Pid old = find_feed(*app->context(), "BTC-USD")->server.pid();
+  rt::exit(old, rt::ExitReason::kill());
+  ASSERT_TRUE(eventually([&] {
+    auto f = find_feed(*app->context(), "BTC-USD");
+    return f && f->server.pid() != old && ticker("BTC-USD").seq == 1;
+  }));
+  EXPECT_EQ(ticker("BTC-USD"), before);
+  ASSERT_TRUE(place("BTC-USD", ob::Side::buy, "100", "1").ok());
+  ASSERT_TRUE(eventually([&] { return ticker("BTC-USD").seq == 2; }));
 }
 
 /// The book frames among what a collector received, once there are `n` of them.
@@ -535,7 +568,7 @@ struct Target {
 std::string replayable(const std::string& dump) {
   return dump_without(dump, [](BookSnapshot& s) {
     s.book.next_id = 0;
-    s.top_ts_ns = s.book_ts_ns = s.last_record_ns = 0;
+    s.top_ts_ns = s.book_ts_ns = s.last_record_ns = s.ticker.ts_ns = 0;
   });
 }
 
