@@ -124,6 +124,10 @@ class EventSink {
   /// keep the batch (its views live as long as it does); memory it keeps is
   /// outside the pipeline's bound. An exception ends the replay (sink_failed).
   virtual void submit(ParsedBatch&& batch) = 0;
+  /// The input ended: called once after the last submit (not when the replay
+  /// fails or is cancelled). A sink that keeps batches in flight completes
+  /// them here, so the replay ends once they are. An exception is sink_failed.
+  virtual void finish() {}
 };
 
 namespace detail {

@@ -322,6 +322,13 @@ class Router : public rt::stage::Consumer<Parsed> {
       Parsed& p = pending_.front();
       if (p.end) {
         pending_.clear();
+        try {
+          sink_->finish();
+        } catch (const std::exception& e) {
+          state_->fail(ReplayError{ReplayError::Code::sink_failed,
+                                   std::string("replay: the sink failed: ") + e.what()});
+          throw;
+        }
         stop(rt::ExitReason::normal());
         return;
       }

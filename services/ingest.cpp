@@ -163,20 +163,36 @@ IngestReport Ingest::apply_front(feeds::ParsedBatch& rest, NewSymbolBudget& budg
 
 IngestReport Ingest::apply(const feeds::ParsedBatch& batch,
                            std::optional<feeds::FieldError>& full) const {
-  IngestReport report;
-  Routed routed = route(batch, report, full);
+  return collect(dispatch(batch, full));
+}
+
+Ingest::InFlight Ingest::dispatch(const feeds::ParsedBatch& batch) const {
+  std::optional<feeds::FieldError> full;
+  return dispatch(batch, full);
+}
+
+Ingest::InFlight Ingest::dispatch(const feeds::ParsedBatch& batch,
+                                  std::optional<feeds::FieldError>& full) const {
+  InFlight f;
+  auto routed = std::make_shared<Routed>(route(batch, f.report, full));
   const std::int64_t receipt = wall_clock_ns();
-  // Every book works on its share at once; then the verdicts are collected.
-  std::vector<rt::PendingCall<std::vector<EventFailure>>> pending;
-  pending.reserve(routed.symbols.size());
-  for (Routed::PerSymbol& s : routed.symbols) {
-    pending.push_back(rt::send_request(s.book.server,
-                                       OrderBookServer::ApplyReport{std::move(s.events), receipt}));
+  // Every book works on its share at once; collect() gathers the verdicts.
+  f.verdicts.reserve(routed->symbols.size());
+  for (Routed::PerSymbol& s : routed->symbols) {
+    f.verdicts.push_back(rt::send_request(
+        s.book.server, OrderBookServer::ApplyReport{std::move(s.events), receipt}));
   }
-  report.accepted = routed.events;
-  for (std::size_t k = 0; k < pending.size(); ++k) {
+  f.report.accepted = routed->events;
+  f.routed = std::move(routed);
+  return f;
+}
+
+IngestReport Ingest::collect(InFlight&& batch) const {
+  IngestReport report = std::move(batch.report);
+  const auto& routed = *static_cast<const Routed*>(batch.routed.get());
+  for (std::size_t k = 0; k < batch.verdicts.size(); ++k) {
     const Routed::PerSymbol& s = routed.symbols[k];
-    auto failures = pending[k].wait();
+    auto failures = batch.verdicts[k].wait();
     if (!failures) {
       // The book died or did not answer: its whole share is unaccounted for.
       for (std::size_t line : s.lines) {
@@ -298,7 +314,18 @@ void IngestServer::terminate(const rt::ExitReason& reason) {
 }
 
 void IngestSink::submit(feeds::ParsedBatch&& batch) {
-  IngestReport r = ingest_.apply(batch);
+  Ingest::InFlight next = ingest_.dispatch(batch);
+  if (in_flight_) count(ingest_.collect(std::move(*in_flight_)));
+  in_flight_ = std::move(next);
+}
+
+void IngestSink::finish() {
+  if (!in_flight_) return;
+  count(ingest_.collect(std::move(*in_flight_)));
+  in_flight_.reset();
+}
+
+void IngestSink::count(const IngestReport& r) {
   accepted_.fetch_add(r.accepted, std::memory_order_relaxed);
   rejected_.fetch_add(r.rejected, std::memory_order_relaxed);
 }

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <deque>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -25,6 +26,7 @@
 #include "feeds/ndjson.hpp"
 #include "feeds/replay.hpp"
 #include "runtime/gen_server.hpp"
+#include "services/book_state.hpp"
 #include "services/context.hpp"
 #include "services/symbol_directory.hpp"
 
@@ -75,11 +77,24 @@ class Ingest {
   /// (parse and symbol errors are counted as rejected).
   IngestReport submit(const feeds::ParsedBatch& batch) const;
 
+  /// A batch sent to its books whose verdicts are not yet collected.
+  struct InFlight {
+    IngestReport report;                 ///< so far: parse and routing errors
+    std::shared_ptr<const void> routed;  ///< what went to which book, by line
+    std::vector<rt::PendingCall<std::vector<EventFailure>>> verdicts;
+  };
+  /// apply() in two halves, so that several batches can be in flight: sends
+  /// the batch's events to their books (creating symbols as apply does)...
+  InFlight dispatch(const feeds::ParsedBatch& batch) const;
+  /// ...and waits for the verdicts (blocking, as apply).
+  IngestReport collect(InFlight&& batch) const;
+
  private:
   struct Routed;
   Routed route(const feeds::ParsedBatch& batch, IngestReport& report,
                std::optional<feeds::FieldError>& full) const;
   IngestReport apply(const feeds::ParsedBatch& batch, std::optional<feeds::FieldError>& full) const;
+  InFlight dispatch(const feeds::ParsedBatch& batch, std::optional<feeds::FieldError>& full) const;
   /// The symbol's book, created if new; else why its lines are rejected.
   rt::Result<BookHandle, feeds::FieldError> book_for(std::string_view symbol,
                                                      feeds::EventType first) const;
@@ -153,18 +168,26 @@ class IngestServer : public rt::GenServer<IngestServer> {
   bool in_slice_ = false;  // a slice is being applied: the front job's report is not exact
 };
 
-/// Hands replayed (or other NDJSON-source) batches to Ingest::apply, which
-/// waits for the books: the replay pipeline's back-pressure reaches them.
+/// Hands replayed (or other NDJSON-source) batches to their books and waits
+/// for their verdicts, one batch behind: while the books answer a batch once
+/// its journal records are durable (a sync), they already work on the next.
+/// The replay pipeline's back-pressure still reaches them: at most two
+/// batches are in the books at once.
 class IngestSink final : public feeds::EventSink {
  public:
   explicit IngestSink(const Ingest& ingest) : ingest_(ingest) {}
   void submit(feeds::ParsedBatch&& batch) override;
+  /// Waits for the last batch's verdicts.
+  void finish() override;
   /// Events the books accepted / lines rejected anywhere, so far.
   std::uint64_t accepted() const { return accepted_.load(std::memory_order_relaxed); }
   std::uint64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
 
  private:
+  void count(const IngestReport& r);
+
   const Ingest& ingest_;
+  std::optional<Ingest::InFlight> in_flight_;  // the batch whose verdicts come next
   std::atomic<std::uint64_t> accepted_{0};
   std::atomic<std::uint64_t> rejected_{0};
 };

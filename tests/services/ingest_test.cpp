@@ -1,5 +1,6 @@
 // Ingest: NDJSON batches routed to the symbol servers, with per-line verdicts.
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -40,6 +41,30 @@ TEST_F(IngestTest, UnknownSymbolsAreCreatedMirrorForL3AndL2ForLevels) {
   auto top = rt::call(a->server, OrderBookServer::GetTop{});
   ASSERT_TRUE(top->ask);
   EXPECT_EQ(top->ask->price.ticks(), 1'050'000'000);
+}
+
+TEST_F(IngestTest, TheReplaySinkCollectsEachBatchsVerdictsOneBatchBehindAndFinishCollectsTheLast) {
+  IngestSink sink(app->ingest());
+  auto batch = [](std::string_view id, bool bad) {
+    return feeds::parse_ndjson(fmt::format(
+        R"({{"type":"add","symbol":"AAA","order_id":"{}","side":"sell","price":"10","qty":"1"}})"
+        "\n{}",
+        id, bad ? "{\"type\":\"bogus\"}\n" : ""));
+  };
+  sink.submit(batch("A1", true));
+  EXPECT_EQ(sink.accepted() + sink.rejected(), 0u) << "in flight: not yet collected";
+  sink.submit(batch("A1", false));  // a duplicate id: the book rejects it
+  EXPECT_EQ(sink.accepted(), 1u);
+  EXPECT_EQ(sink.rejected(), 1u);
+  sink.finish();
+  EXPECT_EQ(sink.accepted(), 1u);
+  EXPECT_EQ(sink.rejected(), 2u);
+  sink.finish();  // nothing left: idempotent
+  EXPECT_EQ(sink.rejected(), 2u);
+  // In order: the second batch's add came after the first's.
+  auto top = rt::call(find_book(*app->context(), "AAA")->server, OrderBookServer::GetTop{});
+  ASSERT_TRUE(top->ask);
+  EXPECT_EQ(top->ask->orders, 1u);
 }
 
 TEST_F(IngestTest, ABadLineIsRejectedAloneWithItsLineNumberAndTheRestApplies) {
