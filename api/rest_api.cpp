@@ -180,6 +180,43 @@ std::string depth_json(const services::SymbolInfo& s, const services::Depth& d) 
   return out;
 }
 
+std::string candles_json(const services::SymbolInfo& s, services::CandleInterval interval,
+                         const std::vector<services::Candle>& candles, std::int64_t now_ns) {
+  const auto& spec = s.spec.book;
+  std::string out;
+  out.reserve(64 + 200 * candles.size());
+  JsonWriter w(out);
+  w.begin_object().member("symbol", s.symbol).member("interval", services::to_string(interval));
+  w.key("candles").begin_array();
+  const std::int64_t len = services::length_ns(interval);
+  for (const services::Candle& c : candles) {
+    w.begin_object().time_members(c.start_ns, "start", "start_ns");
+    w.key("open").price(c.open, spec).key("high").price(c.high, spec);
+    w.key("low").price(c.low, spec).key("close").price(c.close, spec);
+    w.key("volume").qty(c.volume, spec).member("trades", c.trades);
+    w.key("vwap").plain_string(services::format_vwap(c, spec));
+    w.member("closed", c.start_ns + len <= now_ns).end_object();
+  }
+  w.end_array().end_object();
+  return out;
+}
+
+std::string trades_json(const services::SymbolInfo& s,
+                        const std::vector<services::TradeRecord>& trades) {
+  const auto& spec = s.spec.book;
+  std::string out;
+  out.reserve(64 + 128 * trades.size());
+  JsonWriter w(out);
+  w.begin_object().member("symbol", s.symbol).key("trades").begin_array();
+  for (const services::TradeRecord& t : trades) {
+    w.begin_object().member("seq", t.seq).key("price").price(t.price, spec);
+    w.key("size").qty(t.size, spec).member("side", ob::to_string(t.side));
+    w.time_members(t.ts_ns).end_object();
+  }
+  w.end_array().end_object();
+  return out;
+}
+
 std::string order_json(const services::SymbolInfo& s, const services::OrderReport& o) {
   const auto& spec = s.spec.book;
   std::string out;
@@ -436,6 +473,13 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
                                          : "this needs a key with the trade role");
   }
 
+  if (r == R::time) {
+    if (method != http::verb::get) co_return counted(method_not_allowed("GET"));
+    std::string out;
+    JsonWriter(out).begin_object().time_members(services::wall_clock_ns()).end_object();
+    co_return counted(json_response(req, http::status::ok, out));
+  }
+
   // ---- /symbols ----
   if (r == R::symbols) {
     if (method != http::verb::get) co_return counted(method_not_allowed("GET"));
@@ -581,6 +625,31 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
     auto d = co_await std::move(d_op);
     if (!d) co_return counted(call_failed(req, d.error()));
     co_return counted(json_response(req, http::status::ok, depth_json(info, *d)));
+  }
+
+  if (r == R::candles) {
+    if (method != http::verb::get) co_return counted(method_not_allowed("GET"));
+    auto q = parse_candles_query(target);
+    if (!q) co_return refuse(q.error());
+    auto c_op = rt::async_call(
+        ex, book->server,
+        services::OrderBookServer::GetCandles{q->interval, q->from_ns, q->to_ns, q->limit},
+        options_.call_timeout, net::use_awaitable);
+    auto c = co_await std::move(c_op);
+    if (!c) co_return counted(call_failed(req, c.error()));
+    co_return counted(json_response(
+        req, http::status::ok, candles_json(info, q->interval, *c, services::wall_clock_ns())));
+  }
+
+  if (r == R::trades) {
+    if (method != http::verb::get) co_return counted(method_not_allowed("GET"));
+    auto limit = parse_trades_limit(target);
+    if (!limit) co_return refuse(limit.error());
+    auto t_op = rt::async_call(ex, book->server, services::OrderBookServer::GetTrades{*limit},
+                               options_.call_timeout, net::use_awaitable);
+    auto t = co_await std::move(t_op);
+    if (!t) co_return counted(call_failed(req, t.error()));
+    co_return counted(json_response(req, http::status::ok, trades_json(info, *t)));
   }
 
   auto order_failed = [&](ob::ErrorCode e) {

@@ -28,7 +28,10 @@ constexpr std::string_view kRouteNames[] = {"/api/v1/symbols",
                                             "/api/v1/symbols/{symbol}/depth",
                                             "/api/v1/symbols/{symbol}/orders",
                                             "/api/v1/symbols/{symbol}/orders/{id}",
-                                            "/api/v1/ingest"};
+                                            "/api/v1/ingest",
+                                            "/api/v1/symbols/{symbol}/candles",
+                                            "/api/v1/symbols/{symbol}/trades",
+                                            "/api/v1/time"};
 
 /// The role `method` needs on `kind` (read: GET; trade: orders; admin:
 /// PUT/DELETE symbols, ingest). A method the route refuses needs read, so
@@ -77,12 +80,15 @@ std::optional<Route> route_of(http::verb method, std::string_view target) {
   std::optional<RouteKind> kind;
   if (s.size() == 3 && s[2] == "symbols") kind = RouteKind::symbols;
   if (s.size() == 3 && s[2] == "ingest") kind = RouteKind::ingest;
+  if (s.size() == 3 && s[2] == "time") kind = RouteKind::time;
   if (s.size() == 4 && s[2] == "symbols") kind = RouteKind::symbol;
   if (s.size() == 5 && s[2] == "symbols") {
     if (s[4] == "ticker") kind = RouteKind::ticker;
     if (s[4] == "top") kind = RouteKind::top;
     if (s[4] == "depth") kind = RouteKind::depth;
     if (s[4] == "orders") kind = RouteKind::orders;
+    if (s[4] == "candles") kind = RouteKind::candles;
+    if (s[4] == "trades") kind = RouteKind::trades;
   }
   if (s.size() == 6 && s[2] == "symbols" && s[4] == "orders") kind = RouteKind::order;
   if (!kind) return std::nullopt;
@@ -193,6 +199,46 @@ rt::Result<services::OrderRequest, RequestError> parse_order(std::string_view bo
     o.client_order_id = client_id.text;
   }
   return o;
+}
+
+namespace {
+
+// An integer query parameter in [lo, hi], `fallback` when absent.
+rt::Result<std::size_t, RequestError> bounded_param(std::string_view target, std::string_view name,
+                                                    std::size_t lo, std::size_t hi,
+                                                    std::size_t fallback) {
+  const std::optional<std::string> v = query_value(target, name);
+  if (!v) return fallback;
+  std::size_t n = 0;
+  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc{} || end != v->data() + v->size() || n < lo || n > hi) {
+    return bad("bad_request", fmt::format("{}: an integer from {} to {}", name, lo, hi));
+  }
+  return n;
+}
+
+}  // namespace
+
+rt::Result<CandlesQuery, RequestError> parse_candles_query(std::string_view target) {
+  CandlesQuery q;
+  const std::optional<std::string> interval = query_value(target, "interval");
+  const auto parsed = interval ? services::parse_candle_interval(*interval) : std::nullopt;
+  if (!parsed) return bad("bad_request", "interval: one of 1s 1m 5m 15m 1h 1d");
+  q.interval = *parsed;
+  auto from = parse_time_param(target, "from");
+  if (!from) return rt::Err{from.error()};
+  auto to = parse_time_param(target, "to");
+  if (!to) return rt::Err{to.error()};
+  if (*from) q.from_ns = **from;
+  if (*to) q.to_ns = **to;
+  auto limit = bounded_param(target, "limit", 1, 1000, 500);
+  if (!limit) return rt::Err{limit.error()};
+  q.limit = *limit;
+  return q;
+}
+
+rt::Result<std::size_t, RequestError> parse_trades_limit(std::string_view target) {
+  return bounded_param(target, "limit", 1, 1000, 100);
 }
 
 rt::Result<std::size_t, RequestError> parse_depth_levels(std::string_view target) {

@@ -22,6 +22,7 @@
 
 #include <cstddef>
 #include <initializer_list>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -31,13 +32,26 @@
 
 #include "api/access.hpp"
 #include "runtime/result.hpp"
+#include "services/candles.hpp"
 #include "services/order_book_server.hpp"
 #include "services/symbol_spec.hpp"
 
 namespace api {
 
 /// The /api/v1 routes of API.md, in the order of route_labels().
-enum class RouteKind : unsigned char { symbols, symbol, ticker, top, depth, orders, order, ingest };
+enum class RouteKind : unsigned char {
+  symbols,
+  symbol,
+  ticker,
+  top,
+  depth,
+  orders,
+  order,
+  ingest,
+  candles,
+  trades,
+  time
+};
 
 /// One /api/v1 route a request names; the views point into its target.
 struct Route {
@@ -75,6 +89,20 @@ rt::Result<services::OrderRequest, RequestError> parse_order(std::string_view bo
 
 /// The `levels` query parameter of GET .../depth: 1..1000, 10 when absent.
 rt::Result<std::size_t, RequestError> parse_depth_levels(std::string_view target);
+
+/// What GET .../candles asks for (API.md): interval (required), from/to
+/// (RFC 3339 or ns; from inclusive, to exclusive, on a candle's start),
+/// limit 1..1000 (500).
+struct CandlesQuery {
+  services::CandleInterval interval = services::CandleInterval::m1;
+  std::int64_t from_ns = std::numeric_limits<std::int64_t>::min();
+  std::int64_t to_ns = std::numeric_limits<std::int64_t>::max();
+  std::size_t limit = 500;
+};
+rt::Result<CandlesQuery, RequestError> parse_candles_query(std::string_view target);
+
+/// The `limit` of GET .../trades: 1..1000, 100 when absent.
+rt::Result<std::size_t, RequestError> parse_trades_limit(std::string_view target);
 
 /// The instant in query parameter `name` (API.md: RFC 3339, e.g.
 /// "2026-12-07T10:00:00.123Z" or "…+02:00", or integer ns since the epoch),

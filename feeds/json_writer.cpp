@@ -181,17 +181,18 @@ JsonWriter& JsonWriter::qty(ob::LevelQty q, const ob::BookSpec& spec) {
   return *this;
 }
 
-JsonWriter& JsonWriter::time_members(std::int64_t ts_ns) {
+JsonWriter& JsonWriter::time_members(std::int64_t ts_ns, std::string_view name,
+                                     std::string_view ns_name) {
   if (ts_ns == 0) {
-    key("ts").null();
-    return key("ts_ns").null();
+    key(name).null();
+    return key(ns_name).null();
   }
-  key("ts");
+  key(name);
   before_value();
   out_ += '"';
   out_ += format_rfc3339(ts_ns);
   out_ += '"';
-  return member("ts_ns", ts_ns);
+  return member(ns_name, ts_ns);
 }
 
 std::string format_rfc3339(std::int64_t ts_ns) {

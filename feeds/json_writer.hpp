@@ -68,8 +68,10 @@ class JsonWriter {
     key(name);
     return q ? qty(*q, spec) : null();
   }
-  /// `"ts":"2026-11-21T10:00:00.123456Z","ts_ns":N` (both null when ts_ns == 0).
-  JsonWriter& time_members(std::int64_t ts_ns);
+  /// `"ts":"2026-11-21T10:00:00.123456Z","ts_ns":N` (both null when ts_ns == 0),
+  /// or under other names (`"start"`, `"start_ns"`).
+  JsonWriter& time_members(std::int64_t ts_ns, std::string_view name = "ts",
+                           std::string_view ns_name = "ts_ns");
 
   /// True once every container begun has ended.
   bool complete() const { return depth_ == 0 && wrote_value_; }

@@ -32,37 +32,6 @@ bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
-// Writes count * unit as a decimal with exactly `decimals` places. The
-// product may exceed 128 bits (a level total of ~2^95 lots times a unit up to
-// 2^63), so it is formed in base 10^18 limbs: hi * 10^18 + lo.
-void append_scaled(std::string& out, i128 count, std::int64_t unit, int decimals) {
-  if (count < 0) {
-    out.push_back('-');
-    count = -count;
-  }
-  constexpr u128 kE18 = static_cast<u128>(kPow10[18]);
-  const u128 c = static_cast<u128>(count);
-  const u128 u = static_cast<u128>(unit);
-  const u128 low = (c % kE18) * u;  // < 2^60 * 2^63
-  u128 hi = (c / kE18) * u + low / kE18;
-  u128 lo = low % kE18;
-  char digits[80];
-  int n = 0;
-  if (hi != 0) {
-    for (int k = 0; k < 18; ++k, lo /= 10) digits[n++] = static_cast<char>('0' + lo % 10);
-    lo = hi;
-  }
-  do {
-    digits[n++] = static_cast<char>('0' + static_cast<int>(lo % 10));
-    lo /= 10;
-  } while (lo != 0);
-  while (n <= decimals) digits[n++] = '0';  // at least one integer digit
-  for (int i = n - 1; i >= 0; --i) {
-    out.push_back(digits[i]);
-    if (i == decimals && decimals > 0) out.push_back('.');
-  }
-}
-
 // Parses a grid value: units must be a multiple of `unit`. Returns the count of units.
 bool parse_grid(std::string_view text, int decimals, std::int64_t unit, std::int64_t& count) {
   std::int64_t scaled = 0;
@@ -90,6 +59,37 @@ bool parse_size(std::string_view text, std::int64_t& units, std::uint8_t& decima
 }
 
 }  // namespace
+
+// Writes count * unit as a decimal with exactly `decimals` places. The
+// product may exceed 128 bits (a level total of ~2^95 lots times a unit up to
+// 2^63), so it is formed in base 10^18 limbs: hi * 10^18 + lo.
+void append_scaled(std::string& out, Wide count, std::int64_t unit, int decimals) {
+  if (count < 0) {
+    out.push_back('-');
+    count = -count;
+  }
+  constexpr u128 kE18 = static_cast<u128>(kPow10[18]);
+  const u128 c = static_cast<u128>(count);
+  const u128 u = static_cast<u128>(unit);
+  const u128 low = (c % kE18) * u;  // < 2^60 * 2^63
+  u128 hi = (c / kE18) * u + low / kE18;
+  u128 lo = low % kE18;
+  char digits[80];
+  int n = 0;
+  if (hi != 0) {
+    for (int k = 0; k < 18; ++k, lo /= 10) digits[n++] = static_cast<char>('0' + lo % 10);
+    lo = hi;
+  }
+  do {
+    digits[n++] = static_cast<char>('0' + static_cast<int>(lo % 10));
+    lo /= 10;
+  } while (lo != 0);
+  while (n <= decimals) digits[n++] = '0';  // at least one integer digit
+  for (int i = n - 1; i >= 0; --i) {
+    out.push_back(digits[i]);
+    if (i == decimals && decimals > 0) out.push_back('.');
+  }
+}
 
 bool parse_scaled(std::string_view text, int decimals, std::int64_t& out, bool& off_grid) {
   off_grid = false;

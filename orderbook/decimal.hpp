@@ -36,6 +36,12 @@ std::string format_mid(Price bid, Price ask, const BookSpec& spec);
 /// ask - bid at the tick's decimals; negative for a crossed (mirror) book.
 std::string format_spread(Price bid, Price ask, const BookSpec& spec);
 
+/// A signed 128-bit count (of ticks or lots), for sums beyond 64 bits.
+__extension__ using Wide = __int128;
+/// Appends count × unit as a decimal with exactly `decimals` places (exact
+/// for any 128-bit count and 64-bit unit).
+void append_scaled(std::string& out, Wide count, std::int64_t unit, int decimals);
+
 /// Appending forms of the above, for encoders that reuse one buffer.
 void append_price(std::string& out, Price p, const BookSpec& spec);
 void append_qty(std::string& out, LevelQty q, const BookSpec& spec);

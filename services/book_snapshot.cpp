@@ -18,6 +18,8 @@ constexpr std::size_t kMinApiOrderBytes = 8 + 4 + 4 + 1 + 1 + 8;
 constexpr std::size_t kMinRequestBytes = 3 + 8 + 8 + 4 + 4;
 constexpr std::size_t kMinReportBytes = 4 + 4 + 3 + 1 + 8 + 1 + 8 + 8 + 8 + 8 + 1;
 constexpr std::size_t kMinFillBytes = 8 + 8 + 8 + 4;
+constexpr std::size_t kCandleBytes = 8 * 11;
+constexpr std::size_t kTradeBytes = 8 + 8 + 8 + 1 + 8;
 
 void put(std::string& out, const OrderRequest& o) {
   put_enum(out, o.side);
@@ -125,6 +127,30 @@ std::string encode(const BookSnapshot& s) {
   put_enum(out, k.last_side);
   put_i64(out, k.ts_ns);
   put_u64(out, k.tick_count);
+  for (CandleInterval i : kCandleIntervals) {
+    const CandleSeries& series = s.candles.series(i);
+    put_i64(out, series.watermark());
+    put_u64(out, series.late());
+    put_u64(out, series.candles().size());
+    for (const Candle& c : series.candles()) {
+      put_i64(out, c.start_ns);
+      for (ob::Price p : {c.open, c.high, c.low, c.close}) put_i64(out, p.ticks());
+      put_i64(out, c.volume.lots());
+      put_u64(out, c.trades);
+      put_u64(out, static_cast<std::uint64_t>(c.notional >> 64));
+      put_u64(out, static_cast<std::uint64_t>(c.notional));
+      put_i64(out, c.open_ns);
+      put_i64(out, c.close_ns);
+    }
+  }
+  put_u64(out, s.recent_trades.all().size());
+  for (const TradeRecord& t : s.recent_trades.all()) {
+    put_u64(out, t.seq);
+    put_i64(out, t.price.ticks());
+    put_i64(out, t.size.lots());
+    put_enum(out, t.side);
+    put_i64(out, t.ts_ns);
+  }
   return out;
 }
 
@@ -171,6 +197,40 @@ rt::Result<BookSnapshot, std::string> decode_book_snapshot(std::string_view byte
     k.last_side = in.enumerated(ob::Side::sell);
     k.ts_ns = in.i64();
     k.tick_count = in.u64();
+    for (CandleInterval i : kCandleIntervals) {
+      const std::int64_t watermark = in.i64();
+      const std::uint64_t late = in.u64();
+      const std::uint64_t n = in.count(kCandleBytes, "candles");
+      std::deque<Candle> candles;
+      for (std::uint64_t j = 0; j < n && !in.failed(); ++j) {
+        Candle& c = candles.emplace_back();
+        c.start_ns = in.i64();
+        for (ob::Price* p : {&c.open, &c.high, &c.low, &c.close}) *p = ob::Price(in.i64());
+        c.volume = ob::Qty(in.i64());
+        c.trades = in.u64();
+        c.notional = static_cast<Notional>(in.u64()) << 64;
+        c.notional |= in.u64();
+        c.open_ns = in.i64();
+        c.close_ns = in.i64();
+      }
+      if (!in.failed() && !s.candles.series(i).restore(std::move(candles), watermark, late)) {
+        return rt::Err{
+            fmt::format("{} candles: out of order, off their grid or too many", to_string(i))};
+      }
+    }
+    const std::uint64_t m = in.count(kTradeBytes, "recent trades");
+    std::deque<TradeRecord> trades;
+    for (std::uint64_t j = 0; j < m && !in.failed(); ++j) {
+      TradeRecord& t = trades.emplace_back();
+      t.seq = in.u64();
+      t.price = ob::Price(in.i64());
+      t.size = ob::Qty(in.i64());
+      t.side = in.enumerated(ob::Side::sell);
+      t.ts_ns = in.i64();
+    }
+    if (!in.failed() && !s.recent_trades.restore(std::move(trades))) {
+      return rt::Err{std::string("recent trades: too many")};
+    }
   }
   if (auto e = in.error()) return rt::Err{std::move(*e)};
   auto spec = SymbolSpec::parse(tick, lot, mode);

@@ -13,7 +13,11 @@
 //   (ob::encode), u64 N api orders, u64 M client orders (oldest first),
 //   u64 last upstream seq, i64 top ts, i64 book ts, then (version 2 on) the
 //   ticker: u64 seq, i64 last price, high, low, open (ticks), i64 last size,
-//   volume (lots), u8 last side, i64 ts, u64 tick count; nothing after.
+//   volume (lots), u8 last side, i64 ts, u64 tick count; the candles, per
+//   interval (1s … 1d): i64 watermark, u64 late, u64 N, N × (i64 start,
+//   i64 open, high, low, close, i64 volume, u64 trades, u64 notional high,
+//   u64 notional low, i64 open time, i64 close time); u64 M recent trades,
+//   M × (u64 seq, i64 price, i64 size, u8 side, i64 ts); nothing after.
 // Thread-safety: value types and pure functions.
 
 #include <cstdint>
@@ -25,6 +29,8 @@
 #include "orderbook/book_image.hpp"
 #include "runtime/result.hpp"
 #include "services/api_order.hpp"
+#include "services/candles.hpp"
+#include "services/recent_trades.hpp"
 #include "services/symbol_spec.hpp"
 #include "services/wire.hpp"
 
@@ -61,8 +67,11 @@ struct BookSnapshot {
   std::int64_t book_ts_ns = 0;
   /// The time of the last timed record it includes (0: none, or a version 1 snapshot).
   std::int64_t last_record_ns = 0;
-  /// The trade stream's ticker (version 2 on; empty in a version 1 snapshot).
+  /// The trade stream's ticker, candles and last trades (version 2 on; empty
+  /// in a version 1 snapshot).
   wire::Ticker ticker;
+  Candles candles;
+  RecentTrades recent_trades;
   friend bool operator==(const BookSnapshot&, const BookSnapshot&) = default;
 };
 

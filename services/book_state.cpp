@@ -186,6 +186,8 @@ std::vector<EventFailure> BookState::apply_events(const std::vector<feeds::Event
 
 void BookState::trade(const Tick& t) {
   add_trade(ticker_, t, t.ts_ns);
+  candles_.add(t.price, t.size, t.ts_ns);
+  recent_trades_.add(TradeRecord{ticker_.seq, t.price, t.size, t.side, t.ts_ns});
   effects_.ticks.push_back(t);
 }
 
@@ -383,6 +385,8 @@ BookSnapshot BookState::snapshot() const {
   s.book_ts_ns = book_ts_ns_;
   s.last_record_ns = last_record_ns_;
   s.ticker = ticker_;
+  s.candles = candles_;
+  s.recent_trades = recent_trades_;
   return s;
 }
 
@@ -407,6 +411,8 @@ std::optional<std::string> BookState::restore(BookSnapshot&& s) {
   book_ts_ns_ = s.book_ts_ns;
   last_record_ns_ = s.last_record_ns;
   ticker_ = s.ticker;
+  candles_ = std::move(s.candles);
+  recent_trades_ = std::move(s.recent_trades);
   return std::nullopt;
 }
 

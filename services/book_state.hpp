@@ -3,7 +3,8 @@
 // API orders and their owners, the remembered client orders (idempotent
 // repeats), the upstream tick seq, the times of the last changes — with the
 // code that changes them, apart from any process (docs/decisions/025); and
-// the ticker of its trade stream, so that it survives restarts too.
+// its trade stream's ticker, candles and last trades, so that they survive
+// restarts too (docs/decisions/026).
 //
 // The live OrderBookServer owns one; recovery and `depth?at=T`
 // (services/book_history.hpp) run journal records through apply(), the same
@@ -31,7 +32,9 @@
 #include "orderbook/order_book.hpp"
 #include "services/api_order.hpp"
 #include "services/book_snapshot.hpp"
+#include "services/candles.hpp"
 #include "services/journal_record.hpp"
+#include "services/recent_trades.hpp"
 #include "services/symbol_spec.hpp"
 #include "services/tick.hpp"
 #include "services/wire.hpp"
@@ -92,6 +95,9 @@ class BookState {
   std::int64_t last_record_ns() const noexcept { return last_record_ns_; }
   /// The trade stream's ticker: every trade and ingested tick so far.
   const wire::Ticker& ticker() const noexcept { return ticker_; }
+  /// The trade stream's candles, and its last trades.
+  const Candles& candles() const noexcept { return candles_; }
+  const RecentTrades& recent_trades() const noexcept { return recent_trades_; }
 
   /// Applies a batch of events in order; the failures with their index. Adds
   /// past `max_orders` resting orders are refused (limit_exceeded).
@@ -167,6 +173,8 @@ class BookState {
   std::int64_t book_ts_ns_ = 0;
   std::int64_t last_record_ns_ = 0;
   wire::Ticker ticker_;
+  Candles candles_;
+  RecentTrades recent_trades_;
   Effects effects_;
 };
 

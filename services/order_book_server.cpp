@@ -360,6 +360,16 @@ OrderBookServer::CallAction<Depth> OrderBookServer::handle_call(const GetDepth& 
   return reply(state_.depth(g.levels));
 }
 
+OrderBookServer::CallAction<std::vector<Candle>> OrderBookServer::handle_call(
+    const GetCandles& g, From<std::vector<Candle>>&) {
+  return reply(state_.candles().series(g.interval).range(g.from_ns, g.to_ns, g.limit));
+}
+
+OrderBookServer::CallAction<std::vector<TradeRecord>> OrderBookServer::handle_call(
+    const GetTrades& g, From<std::vector<TradeRecord>>&) {
+  return reply(state_.recent_trades().newest(g.limit));
+}
+
 OrderBookServer::CallAction<Subscribed> OrderBookServer::handle_call(const Subscribe& s,
                                                                      From<Subscribed>&) {
   const Channels wanted = s.channels & Channels{Channel::top, Channel::book};

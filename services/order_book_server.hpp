@@ -100,6 +100,19 @@ class OrderBookServer : public rt::GenServer<OrderBookServer>, private BookState
     std::size_t levels = 10;
     using Reply = Depth;
   };
+  /// The most recent `limit` candles of `interval` starting in [from_ns, to_ns), oldest first.
+  struct GetCandles {
+    CandleInterval interval = CandleInterval::m1;
+    std::int64_t from_ns = 0;
+    std::int64_t to_ns = 0;
+    std::size_t limit = 500;
+    using Reply = std::vector<Candle>;
+  };
+  /// The newest `limit` trades, newest first.
+  struct GetTrades {
+    std::size_t limit = 100;
+    using Reply = std::vector<TradeRecord>;
+  };
   /// Adds channels (top, book) for a subscriber; the answer holds the current
   /// top and a book snapshot (of `book_depth` levels per side) for the
   /// channels asked for. Subscribing to book again gets a fresh snapshot (how
@@ -125,6 +138,9 @@ class OrderBookServer : public rt::GenServer<OrderBookServer>, private BookState
   CallAction<wire::Top> handle_call(const GetTop&, From<wire::Top>&);
   CallAction<std::string> handle_call(const Dump&, From<std::string>&);
   CallAction<Depth> handle_call(const GetDepth& g, From<Depth>&);
+  CallAction<std::vector<Candle>> handle_call(const GetCandles& g, From<std::vector<Candle>>&);
+  CallAction<std::vector<TradeRecord>> handle_call(const GetTrades& g,
+                                                   From<std::vector<TradeRecord>>&);
   CallAction<Subscribed> handle_call(const Subscribe& s, From<Subscribed>&);
   Action handle_cast(const Unsubscribe& u);
   Action handle_cast(const SendTicker&);

@@ -557,6 +557,59 @@ TEST_F(SlowClientTest, AClientThatNeverFinishesItsHeadersIsCutOff) {
   EXPECT_TRUE(eventually([&] { return server->connections() == 0; }));
 }
 
+TEST_F(RestTest, RecentTradesCandlesAndTheTime) {
+  auto order = [&](std::string body) {
+    return c.request(verb::post, "/api/v1/symbols/BTC-USD/orders", std::move(body));
+  };
+  const std::string btc = "/api/v1/symbols/BTC-USD";
+  EXPECT_EQ(c.get(btc + "/trades").body(), R"({"symbol":"BTC-USD","trades":[]})");
+  EXPECT_EQ(c.get(btc + "/candles?interval=1m").body(),
+            R"({"symbol":"BTC-USD","interval":"1m","candles":[]})");
+  ASSERT_EQ(order(R"({"side":"sell","qty":"3","price":"100.00"})").result(), http::status::created);
+  ASSERT_EQ(order(R"({"side":"buy","qty":"1","price":"100.00"})").result(), http::status::created);
+  ASSERT_EQ(order(R"({"side":"buy","qty":"2","price":"100.00"})").result(), http::status::created);
+
+  // Newest first, with the trade stream's seq.
+  auto trades = c.get(btc + "/trades?limit=2");
+  ASSERT_EQ(trades.result(), http::status::ok);
+  EXPECT_NE(
+      trades.body().find(
+          R"({"symbol":"BTC-USD","trades":[{"seq":2,"price":"100.00","size":"2.0000","side":"buy","ts":")"),
+      std::string::npos)
+      << trades.body();
+  EXPECT_NE(trades.body().find(R"({"seq":1,"price":"100.00","size":"1.0000","side":"buy")"),
+            std::string::npos)
+      << trades.body();
+
+  // Both trades in the current minute: open, close, volume, VWAP with 4 more decimals.
+  auto candles = c.get(btc + "/candles?interval=1m&limit=5");
+  ASSERT_EQ(candles.result(), http::status::ok) << candles.body();
+  EXPECT_NE(
+      candles.body().find(
+          R"("open":"100.00","high":"100.00","low":"100.00","close":"100.00","volume":"3.0000","trades":2,"vwap":"100.000000","closed":false})"),
+      std::string::npos)
+      << candles.body();
+  EXPECT_EQ(c.get(btc + "/candles?interval=1m&from=" +
+                  std::to_string(services::wall_clock_ns() + 120'000'000'000))
+                .body(),
+            R"({"symbol":"BTC-USD","interval":"1m","candles":[]})");
+  auto bad = c.get(btc + "/candles?interval=7m");
+  EXPECT_EQ(bad.result(), http::status::bad_request);
+  EXPECT_EQ(error_code_of(bad), "bad_request");
+  EXPECT_EQ(c.get(btc + "/trades?limit=0").result(), http::status::bad_request);
+  EXPECT_EQ(c.get("/api/v1/symbols/NOPE/trades").result(), http::status::not_found);
+
+  const std::int64_t before = services::wall_clock_ns();
+  auto t = c.get("/api/v1/time");
+  ASSERT_EQ(t.result(), http::status::ok);
+  const auto ns_at = t.body().find(R"("ts_ns":)");
+  ASSERT_NE(ns_at, std::string::npos) << t.body();
+  const std::int64_t ns = std::stoll(t.body().substr(ns_at + 8));
+  EXPECT_GE(ns, before);
+  EXPECT_LE(ns, services::wall_clock_ns());
+  EXPECT_EQ(c.request(verb::post, "/api/v1/time", "").result(), http::status::method_not_allowed);
+}
+
 // ---- GET .../depth?at=T: the past, from the journal ----
 
 struct DataDir {

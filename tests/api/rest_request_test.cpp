@@ -44,6 +44,9 @@ TEST(RestRequest, EveryApiRouteIsFoundWithItsSegments) {
            Case{"/api/v1/symbols/BTC-USD/depth?levels=5", RouteKind::depth, "BTC-USD", ""},
            Case{"/api/v1/symbols/BTC-USD/orders", RouteKind::orders, "BTC-USD", ""},
            Case{"/api/v1/symbols/BTC-USD/orders/42", RouteKind::order, "BTC-USD", "42"},
+           Case{"/api/v1/symbols/BTC-USD/candles?interval=1m", RouteKind::candles, "BTC-USD", ""},
+           Case{"/api/v1/symbols/BTC-USD/trades", RouteKind::trades, "BTC-USD", ""},
+           Case{"/api/v1/time", RouteKind::time, "", ""},
        }) {
     SCOPED_TRACE(c.target);
     auto r = route_of(verb::get, c.target);
@@ -55,7 +58,10 @@ TEST(RestRequest, EveryApiRouteIsFoundWithItsSegments) {
 }
 
 TEST(RestRequest, RouteLabelsAreTheMetricsLabelsInRouteKindOrder) {
-  EXPECT_EQ(route_labels().size(), 8u);
+  EXPECT_EQ(route_labels().size(), 11u);
+  EXPECT_EQ(route_label(RouteKind::candles), "/api/v1/symbols/{symbol}/candles");
+  EXPECT_EQ(route_label(RouteKind::trades), "/api/v1/symbols/{symbol}/trades");
+  EXPECT_EQ(route_label(RouteKind::time), "/api/v1/time");
   EXPECT_EQ(route_label(RouteKind::symbols), "/api/v1/symbols");
   EXPECT_EQ(route_label(RouteKind::depth), "/api/v1/symbols/{symbol}/depth");
   EXPECT_EQ(route_label(RouteKind::order), "/api/v1/symbols/{symbol}/orders/{id}");
@@ -326,6 +332,31 @@ TEST(RestRequest, DepthLevelsAreOneTo1000AndTenByDefault) {
     auto r = levels(std::string("/api/v1/symbols/A/depth?levels=") + std::string(bad));
     EXPECT_EQ(code_of(r), "bad_request") << bad;
   }
+}
+
+TEST(RestRequest, ACandlesQueryNeedsAnIntervalAndTakesFromToAndLimit) {
+  auto q = parse_candles_query("/c?interval=5m");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->interval, services::CandleInterval::m5);
+  EXPECT_EQ(q->limit, 500u);
+  EXPECT_EQ(q->from_ns, std::numeric_limits<std::int64_t>::min());
+  EXPECT_EQ(q->to_ns, std::numeric_limits<std::int64_t>::max());
+  q = parse_candles_query("/c?interval=1d&from=10&to=2025-12-07T10:00:00Z&limit=1000");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->from_ns, 10);
+  EXPECT_EQ(q->to_ns, 1'765'101'600'000'000'000);
+  EXPECT_EQ(q->limit, 1000u);
+  for (const char* bad :
+       {"/c", "/c?interval=2m", "/c?interval=1m&limit=0", "/c?interval=1m&limit=1001",
+        "/c?interval=1m&from=x", "/c?interval=1m&to=", "/c?interval=1m&limit=5x"}) {
+    auto r = parse_candles_query(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, "bad_request") << bad;
+  }
+  EXPECT_EQ(*parse_trades_limit("/t"), 100u);
+  EXPECT_EQ(*parse_trades_limit("/t?limit=1000"), 1000u);
+  EXPECT_FALSE(parse_trades_limit("/t?limit=0").ok());
+  EXPECT_FALSE(parse_trades_limit("/t?limit=1001").ok());
 }
 
 TEST(RestRequest, ATimeParameterIsRfc3339OrNanosecondsSinceTheEpoch) {

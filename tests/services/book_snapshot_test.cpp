@@ -86,10 +86,13 @@ TEST(BookSnapshotCodec, AVersion1SnapshotStillLoadsWithNoRecordTime) {
   BookSnapshot s = sample();
   s.last_record_ns = 42;
   s.ticker = {};
-  // Version 1 is version 2 without the record time after the version byte
-  // and the ticker at the end (8 + 4 * 8 + 2 * 8 + 1 + 8 + 8 bytes).
+  s.candles = {};
+  s.recent_trades = {};
+  // Version 1 is version 2 without the record time after the version byte,
+  // and without the ticker (8 + 4 * 8 + 2 * 8 + 1 + 8 + 8 bytes), the empty
+  // candles (6 * 3 * 8) and the empty recent trades (8) at the end.
   std::string v1 = encode(s).erase(1, 8);
-  v1.resize(v1.size() - 73);
+  v1.resize(v1.size() - 73 - 144 - 8);
   v1[0] = 1;
   auto r = decode_book_snapshot(v1);
   ASSERT_TRUE(r.ok()) << r.error();

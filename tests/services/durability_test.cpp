@@ -569,6 +569,11 @@ std::string replayable(const std::string& dump) {
   return dump_without(dump, [](BookSnapshot& s) {
     s.book.next_id = 0;
     s.top_ts_ns = s.book_ts_ns = s.last_record_ns = s.ticker.ts_ns = 0;
+    // Ticks without an event time fall in the candles of their receipt.
+    s.candles = {};
+    std::deque<TradeRecord> trades = s.recent_trades.all();
+    for (TradeRecord& t : trades) t.ts_ns = 0;
+    (void)s.recent_trades.restore(std::move(trades));
   });
 }
 
