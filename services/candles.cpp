@@ -110,9 +110,15 @@ bool CandleSeries::add(ob::Price price, ob::Qty qty, std::int64_t ts_ns) {
     return false;
   }
   watermark_ = std::max(watermark_, ts_ns);
-  // Its candle, or where a new one goes to keep the ring in start order.
-  auto it = std::lower_bound(candles_.begin(), candles_.end(), start,
-                             [](const Candle& c, std::int64_t s) { return c.start_ns < s; });
+  // Its candle, or where a new one goes to keep the ring in start order: the
+  // newest one or past it, but for late trades.
+  auto it = candles_.end();
+  if (!candles_.empty() && start == candles_.back().start_ns) {
+    it = std::prev(candles_.end());
+  } else if (late) {
+    it = std::lower_bound(candles_.begin(), candles_.end(), start,
+                          [](const Candle& c, std::int64_t s) { return c.start_ns < s; });
+  }
   if (it == candles_.end() || it->start_ns != start) {
     if (candles_.size() == capacity_) {
       if (it == candles_.begin()) {  // older than everything kept
