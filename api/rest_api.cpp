@@ -637,8 +637,33 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
         options_.call_timeout, net::use_awaitable);
     auto c = co_await std::move(c_op);
     if (!c) co_return counted(call_failed(req, c.error()));
+    services::Journals* journals = ctx.journals.get();
+    if (c->complete || journals == nullptr) {
+      co_return counted(
+          json_response(req, http::status::ok,
+                        candles_json(info, q->interval, c->candles, services::wall_clock_ns())));
+    }
+    // Older than the book's ring holds: rebuilt from the journal, as depth?at=T.
+    std::optional<services::BookHistory::Slot> slot = journals->history->try_begin();
+    if (!slot) {
+      co_return fail(http::status::service_unavailable, "overloaded",
+                     "from: older candles are being rebuilt for other requests; try again");
+    }
+    using Answer = std::optional<rt::Result<std::vector<services::Candle>, services::PastError>>;
+    auto rebuild = [journals, symbol = info.symbol, spec = info.spec,
+                    q = *q]() -> net::awaitable<Answer> {
+      co_return services::candles_from_journal(journals->store, symbol, spec, q.interval, q.from_ns,
+                                               q.to_ns, q.limit);
+    };
+    auto past_op =
+        net::co_spawn(journals->history->executor(), std::move(rebuild), net::use_awaitable);
+    Answer past = co_await std::move(past_op);
+    if (!*past) {
+      spdlog::error("symbol={} candles from the journal: {}", info.symbol, past->error().message);
+      co_return fail(http::status::internal_server_error, "internal", past->error().message);
+    }
     co_return counted(json_response(
-        req, http::status::ok, candles_json(info, q->interval, *c, services::wall_clock_ns())));
+        req, http::status::ok, candles_json(info, q->interval, **past, services::wall_clock_ns())));
   }
 
   if (r == R::trades) {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <limits>
+
 #include "storage/file_ops.hpp"
 #include "storage/journal_reader.hpp"
 
@@ -86,6 +88,55 @@ rt::Result<Depth, PastError> depth_at(const storage::Store& store, std::string_v
                       fmt::format("at: T is before the first recorded change of {}", symbol));
   }
   return state.depth(levels);
+}
+
+rt::Result<std::vector<Candle>, PastError> candles_from_journal(
+    const storage::Store& store, std::string_view symbol, const SymbolSpec& spec,
+    CandleInterval interval, std::int64_t from_ns, std::int64_t to_ns, std::size_t limit) {
+  using Code = PastError::Code;
+  BookState state(spec, 1);
+  CandleSeries all(interval, std::numeric_limits<std::size_t>::max());
+  std::uint64_t start_seq = 0;
+  auto segments = store.segments(symbol);
+  if (!segments) return past_error(Code::io_error, segments.error().to_string());
+  if (!segments->empty() && segments->front().first_seq != 1) {
+    // The start was retained away: the oldest snapshot that loads, and its ring.
+    auto listed = store.snapshots(symbol);
+    if (!listed) return past_error(Code::io_error, listed.error().to_string());
+    for (const storage::SnapshotInfo& info : *listed) {
+      auto file = storage::read_file(info.path);
+      if (!file) continue;
+      auto bytes = storage::decode_snapshot(*file, info.seq);
+      if (!bytes) continue;
+      auto decoded = decode_book_snapshot(*bytes);
+      if (!decoded) continue;
+      const CandleSeries kept = decoded->candles.series(interval);
+      if (state.restore(std::move(*decoded))) continue;
+      (void)all.restore(kept.candles(), kept.watermark(), kept.late());
+      start_seq = info.seq;
+      break;
+    }
+  }
+  auto reader = storage::JournalReader::open(store, symbol, start_seq + 1);
+  if (!reader) return past_error(Code::io_error, reader.error().to_string());
+  while (std::optional<storage::RecordView> rec = reader->next()) {
+    auto decoded = journal::decode(rec->payload);
+    if (!decoded) {
+      return past_error(Code::damaged, fmt::format("record {}: {}", rec->seq, decoded.error()));
+    }
+    if (std::optional<std::string> bad = state.apply(*decoded)) {
+      return past_error(Code::damaged, fmt::format("record {}: {}", rec->seq, *bad));
+    }
+    for (const Tick& t : state.take_effects().ticks) (void)all.add(t.price, t.size, t.ts_ns);
+  }
+  if (const storage::ReadEnd& end = reader->end();
+      end.kind == storage::ReadEnd::Kind::io_error && end.error) {
+    return past_error(Code::io_error, end.error->to_string());
+  } else if (end.kind == storage::ReadEnd::Kind::corrupt && end.corruption) {
+    return past_error(Code::damaged, fmt::format("the journal of {} is damaged: {}", symbol,
+                                                 end.corruption->to_string()));
+  }
+  return all.range(from_ns, to_ns, limit);
 }
 
 BookHistory::BookHistory(std::size_t max_running) : max_running_(max_running) {}

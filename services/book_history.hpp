@@ -51,6 +51,15 @@ rt::Result<Depth, PastError> depth_at(const storage::Store& store, std::string_v
                                       const SymbolSpec& spec, std::int64_t t_ns, std::size_t levels,
                                       std::int64_t now_ns);
 
+/// The most recent `limit` candles of `interval` starting in [from_ns, to_ns),
+/// oldest first, rebuilt from the whole retained journal (for what the book's
+/// ring no longer holds). When `--retain` deleted the journal's start, from
+/// the oldest snapshot on (with the candles that snapshot's ring held).
+/// Reads files; blocks.
+rt::Result<std::vector<Candle>, PastError> candles_from_journal(
+    const storage::Store& store, std::string_view symbol, const SymbolSpec& spec,
+    CandleInterval interval, std::int64_t from_ns, std::int64_t to_ns, std::size_t limit);
+
 /// Where past queries run, and how many at once.
 class BookHistory {
  public:

@@ -82,6 +82,11 @@ class CandleSeries {
 
   /// The most recent `limit` candles whose start is in [from_ns, to_ns), oldest first.
   std::vector<Candle> range(std::int64_t from_ns, std::int64_t to_ns, std::size_t limit) const;
+  /// False when candles starting at or after `from_ns` may have left the ring
+  /// (it is full and its oldest starts later): the journal has them.
+  bool holds_since(std::int64_t from_ns) const {
+    return candles_.size() < capacity_ || candles_.front().start_ns <= from_ns;
+  }
 
   /// Takes a saved state (a snapshot's); candles must be in start order, on
   /// the interval's grid, at most capacity(): else false and nothing changes.

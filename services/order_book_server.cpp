@@ -360,9 +360,11 @@ OrderBookServer::CallAction<Depth> OrderBookServer::handle_call(const GetDepth& 
   return reply(state_.depth(g.levels));
 }
 
-OrderBookServer::CallAction<std::vector<Candle>> OrderBookServer::handle_call(
-    const GetCandles& g, From<std::vector<Candle>>&) {
-  return reply(state_.candles().series(g.interval).range(g.from_ns, g.to_ns, g.limit));
+OrderBookServer::CallAction<OrderBookServer::GetCandles::Reply> OrderBookServer::handle_call(
+    const GetCandles& g, From<GetCandles::Reply>&) {
+  const CandleSeries& series = state_.candles().series(g.interval);
+  return reply(
+      GetCandles::Reply{series.range(g.from_ns, g.to_ns, g.limit), series.holds_since(g.from_ns)});
 }
 
 OrderBookServer::CallAction<std::vector<TradeRecord>> OrderBookServer::handle_call(

@@ -100,13 +100,17 @@ class OrderBookServer : public rt::GenServer<OrderBookServer>, private BookState
     std::size_t levels = 10;
     using Reply = Depth;
   };
-  /// The most recent `limit` candles of `interval` starting in [from_ns, to_ns), oldest first.
+  /// The most recent `limit` candles of `interval` starting in [from_ns, to_ns),
+  /// oldest first, and whether the ring still holds every one of them.
   struct GetCandles {
     CandleInterval interval = CandleInterval::m1;
     std::int64_t from_ns = 0;
     std::int64_t to_ns = 0;
     std::size_t limit = 500;
-    using Reply = std::vector<Candle>;
+    struct Reply {
+      std::vector<Candle> candles;
+      bool complete = true;  ///< false: older ones left the ring (the journal has them)
+    };
   };
   /// The newest `limit` trades, newest first.
   struct GetTrades {
@@ -138,7 +142,7 @@ class OrderBookServer : public rt::GenServer<OrderBookServer>, private BookState
   CallAction<wire::Top> handle_call(const GetTop&, From<wire::Top>&);
   CallAction<std::string> handle_call(const Dump&, From<std::string>&);
   CallAction<Depth> handle_call(const GetDepth& g, From<Depth>&);
-  CallAction<std::vector<Candle>> handle_call(const GetCandles& g, From<std::vector<Candle>>&);
+  CallAction<GetCandles::Reply> handle_call(const GetCandles& g, From<GetCandles::Reply>&);
   CallAction<std::vector<TradeRecord>> handle_call(const GetTrades& g,
                                                    From<std::vector<TradeRecord>>&);
   CallAction<Subscribed> handle_call(const Subscribe& s, From<Subscribed>&);

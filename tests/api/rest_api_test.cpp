@@ -681,6 +681,30 @@ TEST_F(PastDepthTest, DepthAtATimeAnswersTheBookAsItWasInNsOrRfc3339) {
   }
 }
 
+TEST_F(PastDepthTest, CandlesOlderThanMemoryKeepsComeFromTheJournal) {
+  constexpr std::int64_t kS = 1'000'000'000;
+  constexpr std::int64_t t0 = 1'765'000'000 * kS;
+  std::string body;
+  for (int k = 0; k < 700; ++k) {  // 700 one-second candles: the 1s ring keeps 600
+    body += fmt::format(
+        R"({{"type":"tick","symbol":"ETH-USD","price":"10","size":"1","side":"buy","ts_ns":{}}})"
+        "\n",
+        t0 + k * kS);
+  }
+  auto ingested = c.request(verb::post, "/api/v1/ingest", body);
+  ASSERT_EQ(ingested.result(), http::status::ok) << ingested.body();
+  auto r =
+      c.get("/api/v1/symbols/ETH-USD/candles?interval=1s&limit=1000&from=" + std::to_string(t0));
+  ASSERT_EQ(r.result(), http::status::ok) << r.body();
+  std::size_t n = 0;
+  for (auto at = r.body().find("\"start_ns\""); at != std::string::npos;
+       at = r.body().find("\"start_ns\"", at + 1)) {
+    ++n;
+  }
+  EXPECT_EQ(n, 700u);
+  EXPECT_NE(r.body().find(fmt::format(R"("start_ns":{},)", t0)), std::string::npos);
+}
+
 TEST_F(ApiTest, DepthAtATimeWithoutAJournalIsNotFound) {
   ASSERT_TRUE(app->ensure_symbol("BTC-USD", *services::SymbolSpec::parse("0.01", "0.0001")).ok());
   Client c = client();

@@ -534,6 +534,44 @@ TEST_F(DurabilityTest, ATimeWhoseRecordsRetentionDeletedIsOutOfRangeAndLaterOnes
   EXPECT_TRUE(same_depth(*latest, now));
 }
 
+TEST_F(DurabilityTest, CandlesOlderThanTheRingHoldsAreRebuiltFromTheJournal) {
+  const SymbolInfoPtr s = create("ETH-USD", ob::Mode::mirror);
+  constexpr std::int64_t kS = 1'000'000'000;
+  constexpr std::int64_t t0 = 1'765'000'000 * kS;
+  constexpr std::int64_t kEnd = std::numeric_limits<std::int64_t>::max();
+  std::vector<feeds::Event> ticks;
+  for (int k = 0; k < 700; ++k) {  // one 1s candle each: 100 more than the ring keeps
+    feeds::Event e = make_event(s, feeds::EventType::tick, "", k % 2 ? "10" : "11", "1");
+    e.ts_ns = t0 + k * kS;
+    ticks.push_back(std::move(e));
+  }
+  auto applied = rt::call(book("ETH-USD").server, OrderBookServer::ApplyReport{ticks, t0});
+  ASSERT_TRUE(applied.ok() && applied->empty());
+  auto ring = rt::call(book("ETH-USD").server,
+                       OrderBookServer::GetCandles{CandleInterval::s1, t0, kEnd, 1000});
+  ASSERT_TRUE(ring.ok());
+  EXPECT_FALSE(ring->complete);
+  ASSERT_EQ(ring->candles.size(), candle_capacity(CandleInterval::s1));
+
+  auto all = candles_from_journal(app->context()->journals->store, "ETH-USD", s->spec,
+                                  CandleInterval::s1, t0, kEnd, 1000);
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  ASSERT_EQ(all->size(), 700u);
+  EXPECT_EQ(all->front().start_ns, t0);
+  EXPECT_EQ(all->front().open, ticks[0].price);
+  EXPECT_EQ(std::vector<Candle>(all->end() - 600, all->end()), ring->candles);
+  // A window and a limit, as the ring answers them.
+  auto some = candles_from_journal(app->context()->journals->store, "ETH-USD", s->spec,
+                                   CandleInterval::s1, t0 + 10 * kS, t0 + 20 * kS, 3);
+  ASSERT_TRUE(some.ok());
+  ASSERT_EQ(some->size(), 3u);
+  EXPECT_EQ(some->front().start_ns, t0 + 17 * kS);
+  // The 1m ring holds all twelve minutes: complete.
+  EXPECT_TRUE(rt::call(book("ETH-USD").server,
+                       OrderBookServer::GetCandles{CandleInterval::m1, t0, kEnd, 1000})
+                  ->complete);
+}
+
 TEST(BookHistory, AtMostItsLimitOfQueriesRunAtOnce) {
   BookHistory history(2);
   std::optional<BookHistory::Slot> a = history.try_begin();
