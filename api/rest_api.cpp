@@ -217,6 +217,19 @@ std::string trades_json(const services::SymbolInfo& s,
   return out;
 }
 
+// Runs `replay` (it reads the journal: blocking) on the history's own
+// thread; the caller's coroutine resumes on its own executor with the result.
+template <class T, class F>
+net::awaitable<rt::Result<T, services::PastError>> in_history(services::BookHistory& history,
+                                                              F replay) {
+  // An optional: co_spawn needs a default-constructible result.
+  using Answer = std::optional<rt::Result<T, services::PastError>>;
+  auto run = [replay = std::move(replay)]() -> net::awaitable<Answer> { co_return replay(); };
+  auto op = net::co_spawn(history.executor(), std::move(run), net::use_awaitable);
+  Answer answer = co_await std::move(op);
+  co_return std::move(*answer);
+}
+
 std::string order_json(const services::SymbolInfo& s, const services::OrderReport& o) {
   const auto& spec = s.spec.book;
   std::string out;
@@ -422,6 +435,14 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
     co_return fail(http::status::not_found, "unknown_symbol", "no such symbol");
   };
 
+  // A replay of the journal that failed: T out of range, else damage or I/O.
+  auto past_failed = [&](const services::SymbolInfo& info, const services::PastError& e) {
+    if (e.code == services::PastError::Code::out_of_range) {
+      return fail(http::status::not_found, "not_found", e.message);
+    }
+    spdlog::error("symbol={} replaying its journal: {}", info.symbol, e.message);
+    return fail(http::status::internal_server_error, "internal", e.message);
+  };
   // GET .../depth?at=T: the past, replayed from the journal on the history's
   // own thread (services/book_history.hpp), a bounded number at once.
   auto past_depth = [&](const services::SymbolInfo& info, std::int64_t t,
@@ -436,25 +457,14 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
       co_return fail(http::status::service_unavailable, "overloaded",
                      "at: other past queries are being replayed; try again");
     }
-    // An optional: co_spawn needs a default-constructible result.
-    using Answer = std::optional<rt::Result<services::Depth, services::PastError>>;
-    auto replay = [journals, symbol = info.symbol, spec = info.spec, t,
-                   levels]() -> net::awaitable<Answer> {
-      co_return services::depth_at(journals->store, symbol, spec, t, levels,
-                                   services::wall_clock_ns());
-    };
-    auto past_op =
-        net::co_spawn(journals->history->executor(), std::move(replay), net::use_awaitable);
-    Answer past = co_await std::move(past_op);
-    if (!*past) {
-      const services::PastError& e = past->error();
-      if (e.code == services::PastError::Code::out_of_range) {
-        co_return fail(http::status::not_found, "not_found", e.message);
-      }
-      spdlog::error("symbol={} depth at {}: {}", info.symbol, t, e.message);
-      co_return fail(http::status::internal_server_error, "internal", e.message);
-    }
-    co_return counted(json_response(req, http::status::ok, depth_json(info, **past)));
+    auto past_op = in_history<services::Depth>(
+        *journals->history, [journals, symbol = info.symbol, spec = info.spec, t, levels] {
+          return services::depth_at(journals->store, symbol, spec, t, levels,
+                                    services::wall_clock_ns());
+        });
+    auto past = co_await std::move(past_op);
+    if (!past) co_return past_failed(info, past.error());
+    co_return counted(json_response(req, http::status::ok, depth_json(info, *past)));
   };
 
   // ---- access: a known key with the route's role ----
@@ -649,21 +659,15 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
       co_return fail(http::status::service_unavailable, "overloaded",
                      "from: older candles are being rebuilt for other requests; try again");
     }
-    using Answer = std::optional<rt::Result<std::vector<services::Candle>, services::PastError>>;
-    auto rebuild = [journals, symbol = info.symbol, spec = info.spec,
-                    q = *q]() -> net::awaitable<Answer> {
-      co_return services::candles_from_journal(journals->store, symbol, spec, q.interval, q.from_ns,
-                                               q.to_ns, q.limit);
-    };
-    auto past_op =
-        net::co_spawn(journals->history->executor(), std::move(rebuild), net::use_awaitable);
-    Answer past = co_await std::move(past_op);
-    if (!*past) {
-      spdlog::error("symbol={} candles from the journal: {}", info.symbol, past->error().message);
-      co_return fail(http::status::internal_server_error, "internal", past->error().message);
-    }
+    auto past_op = in_history<std::vector<services::Candle>>(
+        *journals->history, [journals, symbol = info.symbol, spec = info.spec, q = *q] {
+          return services::candles_from_journal(journals->store, symbol, spec, q.interval,
+                                                q.from_ns, q.to_ns, q.limit);
+        });
+    auto past = co_await std::move(past_op);
+    if (!past) co_return past_failed(info, past.error());
     co_return counted(json_response(
-        req, http::status::ok, candles_json(info, q->interval, **past, services::wall_clock_ns())));
+        req, http::status::ok, candles_json(info, q->interval, *past, services::wall_clock_ns())));
   }
 
   if (r == R::trades) {

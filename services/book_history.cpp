@@ -4,7 +4,6 @@
 
 #include <limits>
 
-#include "storage/file_ops.hpp"
 #include "storage/journal_reader.hpp"
 
 namespace services {
@@ -15,6 +14,38 @@ rt::Err<PastError> past_error(PastError::Code code, std::string message) {
   return rt::Err{PastError{code, std::move(message)}};
 }
 
+// A journal record's content; damaged when its bytes mean nothing.
+rt::Result<journal::Record, PastError> decode(const storage::RecordView& rec) {
+  auto decoded = journal::decode(rec.payload);
+  if (!decoded) {
+    return past_error(PastError::Code::damaged,
+                      fmt::format("record {}: {}", rec.seq, decoded.error()));
+  }
+  return std::move(*decoded);
+}
+
+// Applies a record as it was first applied; damaged when it cannot be.
+std::optional<PastError> apply(BookState& state, const journal::Record& r, std::uint64_t seq) {
+  if (std::optional<std::string> bad = state.apply(r)) {
+    return PastError{PastError::Code::damaged, fmt::format("record {}: {}", seq, *bad)};
+  }
+  return std::nullopt;
+}
+
+// Why a read that ended before its caller stopped it cannot be trusted, if it cannot.
+std::optional<PastError> read_failure(const storage::ReadEnd& end, std::string_view symbol,
+                                      std::string_view where) {
+  if (end.kind == storage::ReadEnd::Kind::io_error && end.error) {
+    return PastError{PastError::Code::io_error, end.error->to_string()};
+  }
+  if (end.kind == storage::ReadEnd::Kind::corrupt && end.corruption) {
+    return PastError{PastError::Code::damaged,
+                     fmt::format("the journal of {} is damaged{}: {}", symbol, where,
+                                 end.corruption->to_string())};
+  }
+  return std::nullopt;
+}
+
 // The newest snapshot taken at or before `t_ns` that loads into `state`, and
 // its seq; 0 (and `state` untouched) when there is none.
 std::uint64_t start_from_snapshot(const storage::Store& store, std::string_view symbol,
@@ -22,10 +53,10 @@ std::uint64_t start_from_snapshot(const storage::Store& store, std::string_view 
   auto listed = store.snapshots(symbol);
   if (!listed) return 0;
   for (auto it = listed->rbegin(); it != listed->rend(); ++it) {
-    auto file = storage::read_file(it->path);
-    if (!file) continue;  // retention deleted it since the listing, or unreadable: an older one
-    auto bytes = storage::decode_snapshot(*file, it->seq);
-    if (!bytes) continue;  // damaged: recovery reports it; here it only costs replay time
+    // Deleted since the listing, unreadable or damaged: recovery reports it;
+    // here it only costs replay time from an older one.
+    auto bytes = storage::read_snapshot(*it);
+    if (!bytes) continue;
     const std::optional<std::int64_t> taken = snapshot_record_time(*bytes);
     if (!taken || *taken == 0 || *taken > t_ns) continue;
     auto decoded = decode_book_snapshot(*bytes);
@@ -57,10 +88,8 @@ rt::Result<Depth, PastError> depth_at(const storage::Store& store, std::string_v
                         fmt::format("at: T is before the oldest retained state of {}", symbol));
     }
     ++expected;
-    auto decoded = journal::decode(rec->payload);
-    if (!decoded) {
-      return past_error(Code::damaged, fmt::format("record {}: {}", rec->seq, decoded.error()));
-    }
+    auto decoded = decode(*rec);
+    if (!decoded) return rt::Err{decoded.error()};
     if (const std::optional<std::int64_t> at = journal::received_ns(*decoded)) {
       if (*at > t_ns) {
         reached_after_t = true;
@@ -68,19 +97,12 @@ rt::Result<Depth, PastError> depth_at(const storage::Store& store, std::string_v
       }
       applied_timed = true;
     }
-    if (std::optional<std::string> bad = state.apply(*decoded)) {
-      return past_error(Code::damaged, fmt::format("record {}: {}", rec->seq, *bad));
-    }
+    if (std::optional<PastError> bad = apply(state, *decoded, rec->seq)) return rt::Err{*bad};
     (void)state.take_effects();  // nobody to tell: keep them from piling up
   }
   if (!reached_after_t) {
-    const storage::ReadEnd& end = reader->end();
-    if (end.kind == storage::ReadEnd::Kind::io_error && end.error) {
-      return past_error(Code::io_error, end.error->to_string());
-    }
-    if (end.kind == storage::ReadEnd::Kind::corrupt && end.corruption) {
-      return past_error(Code::damaged, fmt::format("the journal of {} is damaged before T: {}",
-                                                   symbol, end.corruption->to_string()));
+    if (std::optional<PastError> bad = read_failure(reader->end(), symbol, " before T")) {
+      return rt::Err{*bad};
     }
   }
   if (!applied_timed) {
@@ -104,9 +126,7 @@ rt::Result<std::vector<Candle>, PastError> candles_from_journal(
     auto listed = store.snapshots(symbol);
     if (!listed) return past_error(Code::io_error, listed.error().to_string());
     for (const storage::SnapshotInfo& info : *listed) {
-      auto file = storage::read_file(info.path);
-      if (!file) continue;
-      auto bytes = storage::decode_snapshot(*file, info.seq);
+      auto bytes = storage::read_snapshot(info);
       if (!bytes) continue;
       auto decoded = decode_book_snapshot(*bytes);
       if (!decoded) continue;
@@ -120,21 +140,13 @@ rt::Result<std::vector<Candle>, PastError> candles_from_journal(
   auto reader = storage::JournalReader::open(store, symbol, start_seq + 1);
   if (!reader) return past_error(Code::io_error, reader.error().to_string());
   while (std::optional<storage::RecordView> rec = reader->next()) {
-    auto decoded = journal::decode(rec->payload);
-    if (!decoded) {
-      return past_error(Code::damaged, fmt::format("record {}: {}", rec->seq, decoded.error()));
-    }
-    if (std::optional<std::string> bad = state.apply(*decoded)) {
-      return past_error(Code::damaged, fmt::format("record {}: {}", rec->seq, *bad));
-    }
+    auto decoded = decode(*rec);
+    if (!decoded) return rt::Err{decoded.error()};
+    if (std::optional<PastError> bad = apply(state, *decoded, rec->seq)) return rt::Err{*bad};
     for (const Tick& t : state.take_effects().ticks) (void)all.add(t.price, t.size, t.ts_ns);
   }
-  if (const storage::ReadEnd& end = reader->end();
-      end.kind == storage::ReadEnd::Kind::io_error && end.error) {
-    return past_error(Code::io_error, end.error->to_string());
-  } else if (end.kind == storage::ReadEnd::Kind::corrupt && end.corruption) {
-    return past_error(Code::damaged, fmt::format("the journal of {} is damaged: {}", symbol,
-                                                 end.corruption->to_string()));
+  if (std::optional<PastError> bad = read_failure(reader->end(), symbol, "")) {
+    return rt::Err{*bad};
   }
   return all.range(from_ns, to_ns, limit);
 }

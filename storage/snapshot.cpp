@@ -77,20 +77,21 @@ Status Store::write_snapshot(std::string_view symbol, std::uint64_t seq,
   return write_file_atomically(file_ops(), *dir / snapshot_file_name(seq), *file);
 }
 
+Result<std::string> read_snapshot(const SnapshotInfo& info) {
+  Result<std::string> file = read_file(info.path);
+  if (!file) return file;
+  return decode_snapshot(*file, info.seq);
+}
+
 Result<SnapshotLookup> Store::latest_snapshot(std::string_view symbol) const {
   Result<std::vector<SnapshotInfo>> list = snapshots(symbol);
   if (!list) return rt::Err{list.error()};
   SnapshotLookup out;
   std::vector<std::string>& skipped = out.skipped;
   for (auto it = list->rbegin(); it != list->rend(); ++it) {
-    Result<std::string> file = read_file(it->path);
-    if (!file) {
-      if (file.error().code == Errc::not_found) continue;  // retention took it meanwhile
-      skipped.push_back(it->path.string() + ": " + file.error().message);
-      continue;
-    }
-    Result<std::string> bytes = decode_snapshot(*file, it->seq);
+    Result<std::string> bytes = read_snapshot(*it);
     if (!bytes) {
+      if (bytes.error().code == Errc::not_found) continue;  // retention took it meanwhile
       skipped.push_back(it->path.string() + ": " + bytes.error().message);
       continue;
     }

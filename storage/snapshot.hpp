@@ -51,6 +51,10 @@ std::string snapshot_file_name(std::uint64_t seq);
 /// The seq of a snapshot file name; nullopt for anything else.
 std::optional<std::uint64_t> parse_snapshot_name(std::string_view file_name);
 
+/// A listed snapshot's caller bytes, read and checked (decode_snapshot); the
+/// read's error (not_found: retention deleted it since the listing) or corrupt.
+Result<std::string> read_snapshot(const SnapshotInfo& info);
+
 /// A snapshot file's content for (seq, bytes).
 Result<std::string> encode_snapshot(std::uint64_t seq, std::string_view bytes);
 /// The caller's bytes from a snapshot file's content; corrupt unless every check
