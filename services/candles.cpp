@@ -11,11 +11,17 @@ namespace {
 
 constexpr std::int64_t kSecond = 1'000'000'000;
 
-// The start of the interval of length `len` that holds `ts` (floor, also below 0).
+// The start of the interval of length `len` that holds `ts` (in kCandleTimes).
 std::int64_t interval_start(std::int64_t ts, std::int64_t len) {
-  std::int64_t q = ts / len;
-  if (ts % len < 0) --q;
-  return q * len;
+  return ts - ts % len;
+}
+
+// Event times a candle can hold: from the epoch, and far enough below the
+// largest int64 that an interval's end plus the grace window still fits.
+bool in_candle_times(std::int64_t ts) {
+  constexpr std::int64_t kLatest =
+      std::numeric_limits<std::int64_t>::max() - 2 * 86'400 * kSecond - kCandleGraceNs;
+  return ts >= 0 && ts <= kLatest;
 }
 
 Notional saturating_add(Notional a, Notional b) {
@@ -102,6 +108,10 @@ CandleSeries::CandleSeries(CandleInterval interval, std::size_t capacity)
     : interval_(interval), capacity_(std::max<std::size_t>(capacity, 1)) {}
 
 bool CandleSeries::add(ob::Price price, ob::Qty qty, std::int64_t ts_ns) {
+  if (!in_candle_times(ts_ns)) {  // only a damaged record carries such a time
+    ++late_;
+    return false;
+  }
   const std::int64_t len = length_ns(interval_);
   const std::int64_t start = interval_start(ts_ns, len);
   const bool late = !candles_.empty() && start < candles_.back().start_ns;
@@ -165,7 +175,10 @@ bool CandleSeries::restore(std::deque<Candle> candles, std::int64_t watermark, s
   if (candles.size() > capacity_) return false;
   for (std::size_t i = 0; i < candles.size(); ++i) {
     const Candle& c = candles[i];
-    if (interval_start(c.start_ns, len) != c.start_ns || c.trades == 0) return false;
+    if (!in_candle_times(c.start_ns) || interval_start(c.start_ns, len) != c.start_ns ||
+        c.trades == 0) {
+      return false;
+    }
     if (i > 0 && candles[i - 1].start_ns >= c.start_ns) return false;
   }
   candles_ = std::move(candles);

@@ -69,7 +69,8 @@ class CandleSeries {
  public:
   CandleSeries(CandleInterval interval, std::size_t capacity);
 
-  /// Adds a trade of event time `ts_ns`; false when it is too late (see above).
+  /// Adds a trade of event time `ts_ns`; false when it is too late (see above)
+  /// or before the epoch (ingest refuses those; a damaged record may not).
   bool add(ob::Price price, ob::Qty qty, std::int64_t ts_ns);
 
   CandleInterval interval() const noexcept { return interval_; }

@@ -148,6 +148,11 @@ TEST(Candles, TheRingKeepsTheNewestAndRefusesWhatIsOlderThanAllItKeeps) {
   EXPECT_EQ(s1.candles()[1].start_ns, t0 + 5 * kS);
   EXPECT_EQ(s1.candles()[2].start_ns, t0 + 6 * kS);
   EXPECT_EQ(s1.late(), 1u);
+  // Before the epoch or at the end of int64 time: left out, counted, no overflow.
+  EXPECT_FALSE(s1.add(ob::Price(1), ob::Qty(1), std::numeric_limits<std::int64_t>::min()));
+  EXPECT_FALSE(s1.add(ob::Price(1), ob::Qty(1), std::numeric_limits<std::int64_t>::max()));
+  EXPECT_EQ(s1.late(), 3u);
+  EXPECT_EQ(s1.candles().size(), 3u);
 }
 
 TEST(Candles, VwapHasFourMoreDecimalsRoundedHalfToEven) {
@@ -198,6 +203,14 @@ TEST(Candles, RestoreTakesOnlyAnOrderedOnGridRingWithinCapacity) {
   off_grid[0].start_ns += 1;
   EXPECT_FALSE(b.restore(off_grid, 0, 0));
   EXPECT_EQ(a, b) << "a refused restore changes nothing";
+  // Times no trade has (a damaged snapshot's): refused, not overflowed.
+  for (std::int64_t bad : {std::numeric_limits<std::int64_t>::min(), std::int64_t{-60} * kS,
+                           std::numeric_limits<std::int64_t>::max() / (60 * kS) * (60 * kS)}) {
+    std::deque<Candle> odd = a.candles();
+    odd[0].start_ns = bad;
+    EXPECT_FALSE(b.restore(odd, 0, 0)) << bad;
+  }
+  EXPECT_EQ(a, b);
   EXPECT_EQ(parse_candle_interval("15m"), CandleInterval::m15);
   EXPECT_FALSE(parse_candle_interval("2m"));
 }
