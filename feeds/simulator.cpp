@@ -33,6 +33,7 @@ MarketSimulator::MarketSimulator(SimulatorOptions options)
     Shadow& sh = books_.emplace_back();
     sh.spec = *spec;
     sh.mid = mid->ticks();
+    sh.step = std::max<std::int64_t>(1, sh.mid / kStepsPerPrice);
   }
   if (books_.empty()) throw std::invalid_argument("simulator: no symbols");
 }
@@ -55,7 +56,7 @@ Event MarketSimulator::add(Shadow& s, std::size_t index, ob::Side side, std::int
 
 Event MarketSimulator::passive_add(Shadow& s, std::size_t index) {
   const ob::Side side = std::bernoulli_distribution(0.5)(rng_) ? ob::Side::buy : ob::Side::sell;
-  const std::int64_t away = 1 + std::geometric_distribution<std::int64_t>(0.35)(rng_);
+  const std::int64_t away = s.step * (1 + std::geometric_distribution<std::int64_t>(0.35)(rng_));
   const std::int64_t price = side == ob::Side::buy ? s.mid - away : s.mid + away;
   const std::int64_t lots = 1 + std::geometric_distribution<std::int64_t>(0.2)(rng_);
   return add(s, index, side, price, lots);
@@ -64,7 +65,7 @@ Event MarketSimulator::passive_add(Shadow& s, std::size_t index) {
 Event MarketSimulator::marketable_add(Shadow& s, std::size_t index) {
   const ob::Side side = std::bernoulli_distribution(0.5)(rng_) ? ob::Side::buy : ob::Side::sell;
   auto opposite = s.book.best(ob::opposite(side));
-  const std::int64_t through = std::uniform_int_distribution<std::int64_t>(0, 2)(rng_);
+  const std::int64_t through = s.step * std::uniform_int_distribution<std::int64_t>(0, 2)(rng_);
   std::int64_t price = opposite ? opposite->price.ticks() : s.mid;
   price += side == ob::Side::buy ? through : -through;
   const std::int64_t lots = 1 + std::geometric_distribution<std::int64_t>(0.3)(rng_);
@@ -91,10 +92,10 @@ bool MarketSimulator::cancel_one(Shadow& s, Event& out) {
 MarketSimulator::Step MarketSimulator::next() {
   const std::size_t i = std::uniform_int_distribution<std::size_t>(0, books_.size() - 1)(rng_);
   Shadow& s = books_[i];
-  // The mid drifts a tick at a time; orders follow it.
+  // The mid drifts a step at a time; orders follow it.
   const double u = std::uniform_real_distribution<double>(0, 1)(rng_);
-  if (u < 0.05) s.mid += 1;
-  if (u > 0.95) s.mid = std::max<std::int64_t>(s.mid - 1, 2);
+  if (u < 0.05) s.mid += s.step;
+  if (u > 0.95) s.mid = std::max<std::int64_t>(s.mid - s.step, 2 * s.step);
   const double crowded =
       static_cast<double>(s.book.order_count()) / static_cast<double>(options_.target_orders);
   const double p_cancel = std::clamp(0.3 * crowded, 0.05, 0.8);

@@ -2,8 +2,12 @@
 // MarketSimulator: the embedded default feed, so that a fresh marketd shows
 // live markets with no setup. A pure, deterministic generator (same seed,
 // same events): for each symbol a random-walk mid price and a realistic flow
-// around it — passive adds a few ticks from the mid, cancels of resting
+// around it — passive adds a few steps from the mid, cancels of resting
 // orders, and marketable orders that cross the spread and trade.
+//
+// A step is a basis point of the start mid (at least a tick): a walk of
+// single ticks left BTC-USD (tick 0.01 on 64,000) flat to the eye, while
+// prices near 10,000 ticks (AAPL, the I3 benchmark's books) move as before.
 //
 // It keeps a shadow venue book per symbol (the same matching engine the
 // service runs), so it only ever cancels orders that still rest: replayed
@@ -40,6 +44,9 @@ struct SimulatorOptions {
 
 class MarketSimulator {
  public:
+  /// A step is 1 / kStepsPerPrice of the start mid (a basis point).
+  static constexpr std::int64_t kStepsPerPrice = 10'000;
+
   /// One generated event and the index of its symbol in options().symbols.
   struct Step {
     std::size_t symbol = 0;
@@ -64,6 +71,7 @@ class MarketSimulator {
     ob::BookSpec spec;
     ob::OrderBook book{ob::Mode::venue};
     std::int64_t mid = 0;              // ticks
+    std::int64_t step = 1;             // ticks the mid moves by, and orders are spaced by
     std::vector<std::string> resting;  // ids that may still rest (pruned lazily)
     std::uint64_t next_id = 1;
   };
