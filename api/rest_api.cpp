@@ -16,6 +16,7 @@
 
 #include "api/rest_request.hpp"
 #include "api/runtime_metrics.hpp"
+#include "api/web_assets.hpp"
 #include "feeds/ndjson.hpp"
 #include "feeds/symbol.hpp"
 #include "orderbook/decimal.hpp"
@@ -305,8 +306,46 @@ net::awaitable<bool> listed_but_down(const services::Application& app, std::stri
   co_return got.ok() && *got != nullptr;
 }
 
-// The other `route` labels: the service endpoints and anything unrouted.
+// The other `route` labels: the service endpoints and anything unrouted
+// (the built-in page's are its paths: web_assets()).
 constexpr std::string_view kServiceRouteNames[] = {"/healthz", "/readyz", "/metrics", "other"};
+
+// The page loads only itself: its script, its style sheet, and this server's
+// REST and WebSocket (no inline code, no other origin, no frames).
+constexpr std::string_view kPagePolicy =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// True when an If-None-Match value names `etag` (weak comparison, RFC 9110 13.1.2).
+bool etag_matches(std::string_view if_none_match, std::string_view etag) {
+  while (!if_none_match.empty()) {
+    const auto comma = if_none_match.find(',');
+    std::string_view tag = if_none_match.substr(0, comma);
+    if_none_match.remove_prefix(comma == std::string_view::npos ? if_none_match.size() : comma + 1);
+    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t')) tag.remove_prefix(1);
+    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) tag.remove_suffix(1);
+    if (tag.starts_with("W/")) tag.remove_prefix(2);
+    if (tag == "*" || tag == etag) return true;
+  }
+  return false;
+}
+
+/// A file of the built-in page, or 304 when the client holds this version.
+/// `no-cache`: a browser asks again each time, and a new marketd's page is
+/// taken at once.
+Response asset_response(const Request& req, const WebAsset& asset) {
+  const bool held = etag_matches(req[http::field::if_none_match], asset.etag);
+  Response res{held ? http::status::not_modified : http::status::ok, req.version()};
+  res.set(http::field::server, "marketd");
+  res.set(http::field::cache_control, "no-cache");
+  res.set(http::field::etag, asset.etag);
+  if (held) return res;
+  res.set(http::field::content_type, asset.content_type);
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Content-Security-Policy", kPagePolicy);
+  res.body().assign(asset.body);
+  return res;
+}
 
 }  // namespace
 
@@ -316,13 +355,13 @@ RestApi::RestApi(services::Application& app, ApiMetrics& metrics, RestOptions op
     : app_(app), metrics_(metrics), options_(options) {
   // Every series whose labels are known now exists from the start, at 0, so a
   // dashboard or an alert on it sees a series before the first request.
-  for (const auto& names :
-       {route_labels(), std::span<const std::string_view>(kServiceRouteNames)}) {
-    for (std::string_view route : names) {
-      for (unsigned status : {200u, 400u, 500u}) metrics_.requests(route, status);
-      metrics_.latency(route);
-    }
-  }
+  auto declare = [this](std::string_view route) {
+    for (unsigned status : {200u, 400u, 500u}) metrics_.requests(route, status);
+    metrics_.latency(route);
+  };
+  for (std::string_view route : route_labels()) declare(route);
+  for (std::string_view route : kServiceRouteNames) declare(route);
+  for (const WebAsset& asset : web_assets()) declare(asset.path);
 }
 
 net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who) const {
@@ -338,7 +377,10 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
 
   auto finish = [&](Response res) {
     res.keep_alive(req.keep_alive());
-    res.prepare_payload();
+    // A 304 has no body and no Content-Length (it is not the GET's).
+    if (res.result() != http::status::not_modified) res.prepare_payload();
+    // HEAD: the GET's headers, Content-Length included, and no body.
+    if (method == http::verb::head) res.body().clear();
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     metrics_.requests(route, res.result_int()).Increment();
@@ -384,6 +426,15 @@ net::awaitable<Response> RestApi::handle(const Request& req, RequestContext who)
     for (auto& f : collect_runtime_metrics(app_.runtime())) families.push_back(std::move(f));
     res.body() = serializer.Serialize(families);
     co_return finish(std::move(res));
+  }
+
+  // ---- the built-in page (api/web_assets.hpp): holds no data, so no key, not counted ----
+  if (const WebAsset* asset = find_web_asset(path)) {
+    route.assign(asset->path);
+    if (method != http::verb::get && method != http::verb::head) {
+      co_return finish(method_not_allowed("GET, HEAD"));
+    }
+    co_return finish(asset_response(req, *asset));
   }
 
   // ---- which route (api/rest_request.hpp) ----

@@ -1,7 +1,8 @@
 #pragma once
-// RestApi: the routes of API.md's REST contract and the service endpoints
-// (/healthz, /readyz, /metrics). One coroutine per request, on the
-// connection's strand; every question to a process is an rt::async_call.
+// RestApi: the routes of API.md's REST contract, the service endpoints
+// (/healthz, /readyz, /metrics) and the built-in page. One coroutine per
+// request, on the connection's strand; every question to a process is an
+// rt::async_call.
 //
 // A request that breaks the browser rules (RequestContext::browser_refusal)
 // is 403 forbidden on every route. Every /api/v1 request is then counted
@@ -10,7 +11,9 @@
 // X-RateLimit-Limit/Remaining on every counted answer. Then its key: none or
 // an unknown one is 401 unauthorized, a role short of the route's 403
 // forbidden (read: GET; trade: orders; admin: PUT/DELETE symbols, ingest).
-// /healthz, /readyz and /metrics need no key and are not counted. Errors are
+// /healthz, /readyz and /metrics need no key and are not counted, nor does the
+// built-in page (api/web_assets.hpp: GET and HEAD of /, /app.js, /style.css;
+// ETag, If-None-Match → 304). A HEAD answer never has a body. Errors are
 // `{"error":{"code","message"}}` with API.md's codes; an unknown route is 404 not_found, a known
 // route with another method 405 method_not_allowed (with Allow). Thread-safety: handle() may run on
 // many io threads at once; RestApi holds no mutable state.
