@@ -21,7 +21,13 @@ PACKAGES=(
   curl
   prometheus  # promtool, for the black-box smoke test of /metrics
   python3 python3-websockets  # the smoke test's strict WebSocket client
+  chromium fonts-dejavu-core  # the browser test of the built-in page (scripts/browser_test.sh)
 )
+# Node.js and npm drive that browser test (tests/browser/, playwright-core).
+# Debian's only when there are none: a machine may have them from elsewhere
+# (NodeSource's nodejs carries its own npm, which Debian's npm would conflict with).
+command -v node >/dev/null || PACKAGES+=(nodejs)
+command -v npm >/dev/null || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -6,9 +6,11 @@
 #   scripts/test.sh --asan     ASan+UBSan pass only
 #   scripts/test.sh --tsan     TSan pass only
 # The ASan pass ends with the black-box smoke test (scripts/smoke.sh) of the
-# real marketd binary, built with the sanitizers, the abuse test
-# (scripts/abuse.sh), the crash-consistency test (scripts/crash_test.sh) and
-# the fuzzers' short form (scripts/fuzz.sh, clang + libFuzzer).
+# real marketd binary, built with the sanitizers, the browser test of its
+# built-in page (scripts/browser_test.sh: headless Chromium, screenshot in
+# build/browser/page.png), the abuse test (scripts/abuse.sh), the
+# crash-consistency test (scripts/crash_test.sh) and the fuzzers' short form
+# (scripts/fuzz.sh, clang + libFuzzer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -29,6 +31,8 @@ if [[ $mode == all || $mode == --asan ]]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build/asan --output-on-failure -j "$jobs" --timeout 300
   ASAN_OPTIONS=detect_leaks=1 bash scripts/smoke.sh build/asan/api/marketd
+  # The built-in page in headless Chromium (README "The page").
+  ASAN_OPTIONS=detect_leaks=0 bash scripts/browser_test.sh build/asan/api/marketd
   # Issue 15's attacks against the real binary (a small quarantine: RSS is measured).
   ASAN_OPTIONS=detect_leaks=0:quarantine_size_mb=8 bash scripts/abuse.sh build/asan/api/marketd 3
   # Issue 16's crash consistency, short form (docs/durability.md has the long one).
