@@ -189,14 +189,10 @@ std::string candles_json(const services::SymbolInfo& s, services::CandleInterval
   JsonWriter w(out);
   w.begin_object().member("symbol", s.symbol).member("interval", services::to_string(interval));
   w.key("candles").begin_array();
-  const std::int64_t len = services::length_ns(interval);
   for (const services::Candle& c : candles) {
-    w.begin_object().time_members(c.start_ns, "start", "start_ns");
-    w.key("open").price(c.open, spec).key("high").price(c.high, spec);
-    w.key("low").price(c.low, spec).key("close").price(c.close, spec);
-    w.key("volume").qty(c.volume, spec).member("trades", c.trades);
-    w.key("vwap").plain_string(services::format_vwap(c, spec));
-    w.member("closed", c.start_ns + len <= now_ns).end_object();
+    w.begin_object();
+    services::wire::candle_members(w, c, spec, services::candle_closed(c, interval, now_ns));
+    w.end_object();
   }
   w.end_array().end_object();
   return out;

@@ -63,7 +63,7 @@ std::optional<ClientError> parse_client_message(const std::string& text, ClientR
   }
   std::optional<std::string> type;
   bool type_wrong = false, id_wrong = false, channels_wrong = false, symbols_wrong = false;
-  bool has_channels = false, has_symbols = false, depth_wrong = false;
+  bool has_channels = false, has_symbols = false, depth_wrong = false, max_hz_wrong = false;
   feeds::UniqueKeys keys;
   for (auto field_result : obj) {
     od::field field;
@@ -112,6 +112,16 @@ std::optional<ClientError> parse_client_message(const std::string& text, ClientR
         out.depth.reset();
         if (is_type_error(e)) e = feeds::skim_json_value(v);
       }
+    } else if (key == "max_hz") {
+      std::int64_t hz = 0;
+      e = v.get_int64().get(hz);
+      max_hz_wrong = e != simdjson::SUCCESS || hz < kMinMaxHz || hz > kMaxMaxHz;
+      if (!max_hz_wrong) {
+        out.max_hz = static_cast<std::uint32_t>(hz);
+      } else {
+        out.max_hz.reset();
+        if (is_type_error(e)) e = feeds::skim_json_value(v);
+      }
     } else if (key == "symbols") {
       has_symbols = true;
       out.symbols.clear();
@@ -157,6 +167,19 @@ std::optional<ClientError> parse_client_message(const std::string& text, ClientR
   if (out.depth &&
       std::find(out.channels.begin(), out.channels.end(), "book") == out.channels.end()) {
     return ClientError{"bad_request", "depth: applies to the book channel only", out.id};
+  }
+  if (max_hz_wrong) {
+    return ClientError{"bad_request",
+                       "max_hz: must be an integer from " + std::to_string(kMinMaxHz) + " to " +
+                           std::to_string(kMaxMaxHz),
+                       out.id};
+  }
+  // Trades are never merged, and candles already come at most once a second.
+  if (out.max_hz && std::any_of(out.channels.begin(), out.channels.end(), [](const auto& c) {
+        return c == "trades" || c.starts_with("candles:");
+      })) {
+    return ClientError{"bad_request", "max_hz: applies to the top, ticker and book channels only",
+                       out.id};
   }
   return std::nullopt;
 }

@@ -10,7 +10,8 @@
 // unsubscribe, ping (else bad_request / unknown_type); `id` an integer;
 // `channels` and `symbols` non-empty arrays of strings for (un)subscribe;
 // `depth` an integer 1..5000 (API.md "Book depth"), and only with "book"
-// among the channels, else bad_request.
+// among the channels, else bad_request; `max_hz` an integer 1..1000 (API.md
+// "Max rate"), and not with "trades" or a "candles:I" channel, else bad_request.
 // Unknown members are ignored. Channel and symbol names are not checked here.
 // Thread-safety: parse_client_message keeps one simdjson parser per thread.
 
@@ -29,8 +30,13 @@ struct ClientRequest {
   std::optional<std::int64_t> id;
   std::vector<std::string> channels;
   std::vector<std::string> symbols;
-  std::optional<std::uint32_t> depth;  ///< a `book` subscription's window, when given
+  std::optional<std::uint32_t> depth;   ///< a `book` subscription's window, when given
+  std::optional<std::uint32_t> max_hz;  ///< at most this many messages per second per stream
 };
+
+/// API.md "Max rate": the bounds of `max_hz`.
+inline constexpr std::int64_t kMinMaxHz = 1;
+inline constexpr std::int64_t kMaxMaxHz = 1000;
 
 /// Why a client message is refused: API.md's error code and a message.
 struct ClientError {

@@ -33,6 +33,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/max_rate_stream.hpp"
 #include "api/ws_protocol.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/gen_server.hpp"
@@ -55,7 +56,9 @@ using services::Frame;
 using services::FramePtr;
 
 const Channels kFeedChannels{Channel::trades, Channel::ticker, Channel::status};
-const Channels kBookChannels{Channel::top, Channel::book};
+const Channels kBookChannels = Channels{Channel::top, Channel::book} | services::kCandleChannels;
+// The channels a subscription may cap with max_hz (API.md "Max rate").
+const Channels kCappable{Channel::ticker, Channel::top, Channel::book};
 
 // Exit reasons of a session process, each mapped to a close code.
 constexpr std::string_view kGoingAway = "going_away";          // 1001
@@ -64,6 +67,13 @@ constexpr std::string_view kPolicyViolation = "rate_limited";  // 1008
 constexpr std::string_view kClientClosed = "client_closed";    // nothing left to close
 
 constexpr std::uint16_t kNoClose = 0;
+
+// The clock of max_hz caps: precise, unlike the coarse one (1 ms periods).
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 std::uint16_t close_code_for(const rt::ExitReason& why) {
   if (why.is(rt::ExitReason::Kind::shutdown_term)) {
@@ -451,6 +461,11 @@ class WsSession : public rt::GenServer<WsSession> {
     std::string symbol;
     rt::Pid feed;
   };
+  /// A capped stream's period is over: send what it holds.
+  struct FlushCapped {
+    std::string symbol;
+    Channel channel;
+  };
   /// From a fast lane whose push conflated books: they restart from a snapshot.
   struct ResyncBooks {
     std::vector<std::string> symbols;
@@ -478,6 +493,7 @@ class WsSession : public rt::GenServer<WsSession> {
   Action handle_info(const HeartbeatCheck&);
   Action handle_info(const Retry& r);
   Action handle_info(ResyncBooks&& r);
+  Action handle_info(const FlushCapped& f);
   Action handle_info(const Forget& f);
   Action handle_info(const rt::Down& d);
   Action handle_info(const rt::ExitSignal& s);
@@ -498,11 +514,22 @@ class WsSession : public rt::GenServer<WsSession> {
     bool recovering = false;  // told `recovering`: `live` follows the fresh snapshot
     std::chrono::milliseconds retry_delay{0};
     std::shared_ptr<TradeLane> trades;  // while subscribed to trades
+    services::SymbolInfoPtr info;       // the book's, for merged frames
+    // max_hz caps of ticker, top and book (API.md "Max rate"); none: uncapped.
+    std::optional<MaxRateStream> ticker_cap, top_cap, book_cap;
+    std::optional<MaxRateStream>& cap(Channel c) {
+      return c == Channel::ticker ? ticker_cap : c == Channel::top ? top_cap : book_cap;
+    }
   };
 
   /// Queues a frame; the Action is stop(slow_consumer) when the queue stays over its limit.
   [[nodiscard]] bool push(FramePtr frame, bool conflatable);
   [[nodiscard]] bool push_control(std::string json);
+  /// Pushes a ticker, top or book frame through the stream's max_hz cap, if any.
+  [[nodiscard]] bool push_capped(const std::string& symbol, Sub& s, FramePtr frame);
+  void arm_cap_flush(const std::string& symbol, Channel c, MaxRateStream& cap, std::int64_t now);
+  /// The current state of `c` was pushed: what its cap holds is superseded.
+  static void restart_cap(Sub& s, Channel c);
   /// The `status` a book restart sends (recovering, then live).
   static std::string book_status(const std::string& symbol, services::wire::FeedState state);
   Action after_push(bool ok) {
@@ -966,6 +993,7 @@ bool WsSession::resync_books(std::vector<std::string> symbols) {
     for (const FramePtr& f : answer->current) {
       if (f->channel != Channel::book) continue;
       s.book_seq = f->seq;
+      restart_cap(s, Channel::book);
       r = out_->push(f, true);
       if (r.over_limit) return false;
       for (std::string& b : r.books_dropped) symbols.push_back(std::move(b));
@@ -996,11 +1024,11 @@ WsSession::Action WsSession::handle_info(const services::Published& p) {
         return noreply();
       }
       s.ticker_seq = f.seq;
-      return after_push(push(p.frame, true));
+      return after_push(push_capped(it->first, s, p.frame));
     case Channel::top:
       if (!s.channels.has(Channel::top) || !s.book_synced || f.seq <= s.top_seq) return noreply();
       s.top_seq = f.seq;
-      return after_push(push(p.frame, true));
+      return after_push(push_capped(it->first, s, p.frame));
     case Channel::book:
       if (!s.channels.has(Channel::book) || !s.book_synced || f.seq <= s.book_seq) {
         return noreply();
@@ -1011,9 +1039,57 @@ WsSession::Action WsSession::handle_info(const services::Published& p) {
         return after_push(resync_books({f.symbol}));
       }
       s.book_seq = f.seq;
-      return after_push(push(p.frame, true));
+      return after_push(push_capped(it->first, s, p.frame));
+    case Channel::candles_1s:
+    case Channel::candles_1m:
+    case Channel::candles_5m:
+    case Channel::candles_15m:
+    case Channel::candles_1h:
+    case Channel::candles_1d:
+      if (!s.channels.has(f.channel)) return noreply();
+      return after_push(push(p.frame, false));
   }
   return noreply();
+}
+
+bool WsSession::push_capped(const std::string& symbol, Sub& s, FramePtr frame) {
+  const Channel channel = frame->channel;
+  std::optional<MaxRateStream>& cap = s.cap(channel);
+  if (!cap) return push(std::move(frame), true);
+  const std::int64_t now = steady_ns();
+  if (FramePtr now_frame = cap->offer(std::move(frame), now))
+    return push(std::move(now_frame), true);
+  if (!cap->timer_armed) arm_cap_flush(symbol, channel, *cap, now);
+  return true;
+}
+
+void WsSession::arm_cap_flush(const std::string& symbol, Channel c, MaxRateStream& cap,
+                              std::int64_t now) {
+  cap.timer_armed = true;
+  // Rounded up to the timer's milliseconds: never before the period is over.
+  const auto wait = std::chrono::ceil<std::chrono::milliseconds>(
+      std::chrono::nanoseconds(std::max<std::int64_t>(cap.due_ns() - now, 0)));
+  rt::send_after(ref(), FlushCapped{symbol, c}, wait);
+}
+
+void WsSession::restart_cap(Sub& s, Channel c) {
+  if (std::optional<MaxRateStream>& cap = s.cap(c)) cap->restart(steady_ns());
+}
+
+WsSession::Action WsSession::handle_info(const FlushCapped& f) {
+  auto it = subs_.find(f.symbol);
+  if (it == subs_.end()) return noreply();
+  Sub& s = it->second;
+  std::optional<MaxRateStream>& cap = s.cap(f.channel);
+  if (!cap) return noreply();  // uncapped since
+  cap->timer_armed = false;
+  if (!cap->holding() || !s.info) return noreply();
+  const std::int64_t now = steady_ns();
+  if (now < cap->due_ns()) {  // a timer of a cap replaced since
+    arm_cap_flush(f.symbol, f.channel, *cap, now);
+    return noreply();
+  }
+  return after_push(push(cap->take(*s.info, now), true));
 }
 
 bool WsSession::within_rate(bool& close) {
@@ -1123,6 +1199,16 @@ WsSession::Action WsSession::subscribe(const ClientRequest& r, std::vector<Chann
     Sub& s = subs_[symbol];
     s.channels = s.channels | asked;
     if (asked.has(Channel::book)) s.book_depth = r.depth.value_or(services::kDefaultBookDepth);
+    // The latest subscribe sets the cap (or lifts it), as it sets the depth;
+    // the current state sent next supersedes what an old cap held.
+    for (Channel c : {Channel::ticker, Channel::top, Channel::book}) {
+      if (!asked.has(c)) continue;
+      if (r.max_hz) {
+        s.cap(c).emplace(*r.max_hz);
+      } else {
+        s.cap(c).reset();
+      }
+    }
     if (!sync(symbol, s, asked)) return after_push(false);
   }
   return noreply();
@@ -1139,6 +1225,9 @@ WsSession::Action WsSession::unsubscribe(const ClientRequest& r, std::vector<Cha
       if (s.channels.has(c)) --subscriptions_;
     }
     s.channels.remove(removed);
+    for (Channel c : {Channel::ticker, Channel::top, Channel::book}) {
+      if (removed.has(c)) s.cap(c).reset();
+    }
     if (!s.channels.has(Channel::trades)) close_trades(s);
     const rt::Pid me = self();
     if (s.channels.empty()) {
@@ -1221,7 +1310,10 @@ bool WsSession::sync_feed(const std::string& symbol, Sub& s, Channels ask) {
       rt::send(ref(), Forget{symbol, s.feed->pid()});
       return push(f, false);
     }
-    if (f->channel == Channel::ticker) s.ticker_seq = f->seq;
+    if (f->channel == Channel::ticker) {
+      s.ticker_seq = f->seq;
+      restart_cap(s, Channel::ticker);
+    }
     if (!push(f, true)) return false;
   }
   return true;
@@ -1237,6 +1329,7 @@ bool WsSession::sync_book(const std::string& symbol, Sub& s, Channels ask) {
     }
     if (s.book_monitor) demonitor(s.book_monitor);
     s.book = found->server;
+    s.info = found->info;
     s.book_monitor = monitor(found->server.pid());
     s.book_synced = false;
   }
@@ -1252,7 +1345,9 @@ bool WsSession::sync_book(const std::string& symbol, Sub& s, Channels ask) {
   for (const FramePtr& f : answer->current) {
     if (f->channel == Channel::top) s.top_seq = f->seq;
     if (f->channel == Channel::book) s.book_seq = f->seq;
-    if (!push(f, true)) return false;
+    if (kCappable.has(f->channel)) restart_cap(s, f->channel);
+    // Candles are whole states, sent once a second: never conflated.
+    if (!push(f, f->channel == Channel::top || f->channel == Channel::book)) return false;
   }
   if (s.recovering) {
     s.recovering = false;

@@ -59,6 +59,11 @@ struct Candle {
   friend bool operator==(const Candle&, const Candle&) = default;
 };
 
+/// Whether the interval of `c` has ended at wall-clock time `now_ns` (API.md `closed`).
+inline bool candle_closed(const Candle& c, CandleInterval interval, std::int64_t now_ns) {
+  return c.start_ns + length_ns(interval) <= now_ns;
+}
+
 /// The candle's VWAP in units of tick / 10^4, rounded half to even (0 for no volume).
 Notional vwap_e4(const Candle& c);
 /// The VWAP as API.md writes it: four more decimals than the tick.

@@ -163,6 +163,11 @@ OrderBookServer::CallAction<std::vector<EventFailure>> OrderBookServer::handle_c
 
 // ---- what every change does ------------------------------------------------------
 
+namespace {
+// How long after a whole second the candle timer fires.
+constexpr std::int64_t kCandleTickLagMs = 2;
+}  // namespace
+
 void OrderBookServer::on_change(const ob::ChangeSet& c) {
   if (subscribers_.count(Channel::book) > 0) publish_book(c);
   if (c.top_changed && subscribers_.count(Channel::top) > 0) {
@@ -228,11 +233,12 @@ void OrderBookServer::publish_book(const ob::ChangeSet& c) {
     if (scratch_changes_.empty()) continue;  // beyond this window: the next frame merges it
     const std::uint64_t merged = c.seq - g.last_seq;
     g.last_seq = c.seq;
-    subscribers_.publish_book(frame(Channel::book, Frame::Kind::update, c.seq,
-                                    wire::book_update(*info_, c.seq, scratch_changes_,
-                                                      g.window.checksum(info_->spec.book), merged),
-                                    merged),
-                              g.window.depth());
+    const std::uint32_t checksum = g.window.checksum(info_->spec.book);
+    auto update = std::make_shared<Frame>(
+        Frame{Channel::book, Frame::Kind::update, c.seq, info_->symbol,
+              wire::book_update(*info_, c.seq, scratch_changes_, checksum, merged), merged,
+              scratch_changes_, checksum});
+    subscribers_.publish_book(std::move(update), g.window.depth());
   }
 }
 
@@ -251,10 +257,16 @@ FramePtr OrderBookServer::book_snapshot(std::uint32_t depth) {
     // member, drops it as older than its snapshot.
     const std::uint64_t merged = seq - g.last_seq;
     g.last_seq = seq;
+    const std::uint32_t checksum = g.window.checksum(info_->spec.book);
     subscribers_.publish_book(
-        frame(Channel::book, Frame::Kind::update, seq,
-              wire::book_update(*info_, seq, {}, g.window.checksum(info_->spec.book), merged),
-              merged),
+        std::make_shared<Frame>(Frame{Channel::book,
+                                      Frame::Kind::update,
+                                      seq,
+                                      info_->symbol,
+                                      wire::book_update(*info_, seq, {}, checksum, merged),
+                                      merged,
+                                      {},
+                                      checksum}),
         depth);
   }
   if (!g.snapshot || g.snapshot->seq != seq) {
@@ -374,7 +386,7 @@ OrderBookServer::CallAction<std::vector<TradeRecord>> OrderBookServer::handle_ca
 
 OrderBookServer::CallAction<Subscribed> OrderBookServer::handle_call(const Subscribe& s,
                                                                      From<Subscribed>&) {
-  const Channels wanted = s.channels & Channels{Channel::top, Channel::book};
+  const Channels wanted = s.channels & (Channels{Channel::top, Channel::book} | kCandleChannels);
   // Callers validate the depth; the clamp keeps this turn bounded regardless.
   const std::uint32_t depth = std::clamp(s.book_depth, kMinBookDepth, kMaxBookDepth);
   FramePtr snapshot = wanted.has(Channel::book) ? book_snapshot(depth) : nullptr;
@@ -386,7 +398,52 @@ OrderBookServer::CallAction<Subscribed> OrderBookServer::handle_call(const Subsc
         frame(Channel::top, Frame::Kind::snapshot, book_.seq(), wire::top(*info_, top())));
   }
   if (snapshot) answer.current.push_back(std::move(snapshot));
+  if (!(wanted & kCandleChannels).empty()) {
+    const std::int64_t now = wall_clock_ns();
+    for (std::size_t i = 0; i < kCandleIntervals.size(); ++i) {
+      if (!wanted.has(candle_channel(i))) continue;
+      if (auto c = CandleFeed::current(state_.candles(), i, now)) {
+        answer.current.push_back(candle_frame(*c, Frame::Kind::snapshot));
+      }
+    }
+    arm_candle_tick();
+  }
   return reply(std::move(answer));
+}
+
+FramePtr OrderBookServer::candle_frame(const CandleFeed::Due& due, Frame::Kind k) const {
+  return frame(candle_channel(due.interval), k, state_.ticker().seq,
+               wire::candle(*info_, kCandleIntervals[due.interval], due.candle, due.closed));
+}
+
+Channels OrderBookServer::followed_candles() const {
+  Channels followed;
+  for (std::size_t i = 0; i < kCandleIntervals.size(); ++i) {
+    if (subscribers_.count(candle_channel(i)) > 0) followed.add(candle_channel(i));
+  }
+  return followed;
+}
+
+void OrderBookServer::arm_candle_tick() {
+  if (candle_tick_armed_) return;
+  candle_tick_armed_ = true;
+  // Just past the next whole second: a closing candle goes out as its interval ends.
+  constexpr std::int64_t kSecondNs = 1'000'000'000;
+  const std::int64_t to_next = kSecondNs - wall_clock_ns() % kSecondNs;
+  rt::send_after(ref(), CandleTick{},
+                 std::chrono::milliseconds(to_next / 1'000'000 + kCandleTickLagMs));
+}
+
+OrderBookServer::Action OrderBookServer::handle_info(const CandleTick&) {
+  candle_tick_armed_ = false;
+  const Channels followed = followed_candles();
+  scratch_due_.clear();
+  candle_feed_.tick(state_.candles(), followed, wall_clock_ns(), scratch_due_);
+  for (const CandleFeed::Due& due : scratch_due_) {
+    subscribers_.publish(candle_frame(due, Frame::Kind::update));
+  }
+  if (!followed.empty()) arm_candle_tick();
+  return noreply();
 }
 
 OrderBookServer::Action OrderBookServer::handle_cast(const SendTicker&) {

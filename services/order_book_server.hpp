@@ -47,6 +47,7 @@
 #include "services/book_snapshot.hpp"
 #include "services/book_state.hpp"
 #include "services/book_window.hpp"
+#include "services/candle_feed.hpp"
 #include "services/context.hpp"
 #include "services/journal_record.hpp"
 #include "services/price_feed_handler.hpp"
@@ -117,10 +118,10 @@ class OrderBookServer : public rt::GenServer<OrderBookServer>, private BookState
     std::size_t limit = 100;
     using Reply = std::vector<TradeRecord>;
   };
-  /// Adds channels (top, book) for a subscriber; the answer holds the current
-  /// top and a book snapshot (of `book_depth` levels per side) for the
-  /// channels asked for. Subscribing to book again gets a fresh snapshot (how
-  /// a conflated session resyncs) and may change the depth.
+  /// Adds channels (top, book, candles:I) for a subscriber; the answer holds
+  /// the current top, a book snapshot (of `book_depth` levels per side) and
+  /// the newest candles for the channels asked for. Subscribing to book again gets a fresh snapshot
+  /// (how a conflated session resyncs) and may change the depth.
   using Subscribe = SubscribeRequest;
   using Unsubscribe = UnsubscribeRequest;
   /// Sends the symbol's PriceFeedHandler the ticker this book keeps (cast;
@@ -149,6 +150,9 @@ class OrderBookServer : public rt::GenServer<OrderBookServer>, private BookState
   Action handle_cast(const Unsubscribe& u);
   Action handle_cast(const SendTicker&);
   Action handle_info(const rt::Down& d);
+  /// Once a second while anyone follows candles: sends what CandleFeed says is due.
+  struct CandleTick {};
+  Action handle_info(const CandleTick&);
 
   /// From the journal's I/O thread: a record applied in memory is not durable.
   struct JournalFailed {
@@ -197,6 +201,12 @@ class OrderBookServer : public rt::GenServer<OrderBookServer>, private BookState
   wire::Top top() const;
   FramePtr frame(Channel c, Frame::Kind k, std::uint64_t seq, std::string json,
                  std::uint64_t merged = 1) const;
+  /// A candles:I frame.
+  FramePtr candle_frame(const CandleFeed::Due& due, Frame::Kind k) const;
+  /// The candles:I channels somebody follows.
+  Channels followed_candles() const;
+  /// Arms the candle timer for just after the next whole second, unless armed.
+  void arm_candle_tick();
   // The book subscribers of one depth: their shared window, the book seq of
   // their last frame, and the last snapshot (reused while the book stays at it).
   struct BookGroup {
@@ -241,6 +251,9 @@ class OrderBookServer : public rt::GenServer<OrderBookServer>, private BookState
   std::int64_t last_limit_log_ms_ = -1'000'000;
   std::vector<BookGroup> book_groups_;  // one per depth in use: few
   std::vector<ob::LevelDelta> scratch_changes_;
+  CandleFeed candle_feed_;
+  bool candle_tick_armed_ = false;
+  std::vector<CandleFeed::Due> scratch_due_;
   // Durability: the journals (null: none), the last record appended, and why
   // writes are refused while the journal does not take them.
   Journals* journals_ = nullptr;

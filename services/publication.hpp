@@ -10,20 +10,35 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "orderbook/events.hpp"
 #include "runtime/gen_server.hpp"
 
 namespace services {
 
 /// The WebSocket channels of API.md; trades/ticker/status come from the
-/// PriceFeedHandler, top/book from the OrderBookServer.
-enum class Channel : std::uint8_t { trades, ticker, status, top, book };
-inline constexpr std::size_t kChannelCount = 5;
+/// PriceFeedHandler, top/book/candles:I from the OrderBookServer.
+enum class Channel : std::uint8_t {
+  trades,
+  ticker,
+  status,
+  top,
+  book,
+  candles_1s,
+  candles_1m,
+  candles_5m,
+  candles_15m,
+  candles_1h,
+  candles_1d,
+};
+inline constexpr std::size_t kChannelCount = 11;
 
-/// "trades", "ticker", ... as on the wire.
+/// "trades", "ticker", ..., "candles:1m" as on the wire.
 constexpr std::string_view to_string(Channel c) {
-  constexpr std::array<std::string_view, kChannelCount> names{"trades", "ticker", "status", "top",
-                                                              "book"};
+  constexpr std::array<std::string_view, kChannelCount> names{
+      "trades",     "ticker",     "status",      "top",        "book",      "candles:1s",
+      "candles:1m", "candles:5m", "candles:15m", "candles:1h", "candles:1d"};
   return names[static_cast<std::size_t>(c)];
 }
 /// The channel named `text`, or nullopt.
@@ -36,25 +51,38 @@ class Channels {
   constexpr Channels(std::initializer_list<Channel> cs) {
     for (Channel c : cs) add(c);
   }
-  constexpr void add(Channel c) { bits_ |= bit(c); }
-  constexpr void remove(Channels cs) { bits_ &= ~cs.bits_; }
+  constexpr void add(Channel c) { bits_ = static_cast<std::uint16_t>(bits_ | bit(c)); }
+  constexpr void remove(Channels cs) { bits_ = static_cast<std::uint16_t>(bits_ & ~cs.bits_); }
   constexpr bool has(Channel c) const { return (bits_ & bit(c)) != 0; }
   constexpr bool empty() const { return bits_ == 0; }
-  constexpr Channels operator|(Channels o) const { return from_bits(bits_ | o.bits_); }
-  constexpr Channels operator&(Channels o) const { return from_bits(bits_ & o.bits_); }
+  constexpr Channels operator|(Channels o) const {
+    return from_bits(static_cast<std::uint16_t>(bits_ | o.bits_));
+  }
+  constexpr Channels operator&(Channels o) const {
+    return from_bits(static_cast<std::uint16_t>(bits_ & o.bits_));
+  }
   friend constexpr bool operator==(Channels, Channels) = default;
 
  private:
-  static constexpr std::uint8_t bit(Channel c) {
-    return static_cast<std::uint8_t>(1u << static_cast<unsigned>(c));
+  static constexpr std::uint16_t bit(Channel c) {
+    return static_cast<std::uint16_t>(1u << static_cast<unsigned>(c));
   }
-  static constexpr Channels from_bits(std::uint8_t b) {
+  static constexpr Channels from_bits(std::uint16_t b) {
     Channels c;
     c.bits_ = b;
     return c;
   }
-  std::uint8_t bits_ = 0;
+  std::uint16_t bits_ = 0;
 };
+
+/// The `candles:I` channel of the interval kCandleIntervals[i].
+constexpr Channel candle_channel(std::size_t i) {
+  return static_cast<Channel>(static_cast<std::size_t>(Channel::candles_1s) + i);
+}
+/// The `candles:I` channels, in kCandleIntervals order.
+inline constexpr Channels kCandleChannels{Channel::candles_1s, Channel::candles_1m,
+                                          Channel::candles_5m, Channel::candles_15m,
+                                          Channel::candles_1h, Channel::candles_1d};
 
 /// One encoded message for subscribers. `seq` is the stream seq the frame
 /// ends at (trade seq for trades/ticker, book seq for top/book, 0 for status);
@@ -72,6 +100,10 @@ struct Frame {
   /// Book updates: the book seqs covered since the previous book frame (a
   /// depth window skips changes beyond it), so seq - merged is that frame's seq.
   std::uint64_t merged = 1;
+  /// Book updates: `json`'s changes and checksum as data, so a subscriber
+  /// with a max rate can merge several updates into one (API.md "Max rate").
+  std::vector<ob::LevelDelta> changes{};
+  std::uint32_t checksum = 0;
 };
 using FramePtr = std::shared_ptr<const Frame>;
 

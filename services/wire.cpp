@@ -93,6 +93,24 @@ std::string book_snapshot(const SymbolInfo& s, std::uint64_t seq,
   return out;
 }
 
+void candle_members(JsonWriter& w, const Candle& c, const ob::BookSpec& spec, bool closed) {
+  w.time_members(c.start_ns, "start", "start_ns");
+  w.key("open").price(c.open, spec).key("high").price(c.high, spec);
+  w.key("low").price(c.low, spec).key("close").price(c.close, spec);
+  w.key("volume").qty(c.volume, spec).member("trades", c.trades);
+  w.key("vwap").plain_string(format_vwap(c, spec));
+  w.member("closed", closed);
+}
+
+std::string candle(const SymbolInfo& s, CandleInterval interval, const Candle& c, bool closed) {
+  std::string out;
+  JsonWriter w(out);
+  begin(w, out, "candle", s).member("interval", to_string(interval));
+  candle_members(w, c, s.spec.book, closed);
+  w.end_object();
+  return out;
+}
+
 std::string book_update(const SymbolInfo& s, std::uint64_t seq,
                         std::span<const ob::LevelDelta> changes, std::uint32_t checksum,
                         std::uint64_t merged) {

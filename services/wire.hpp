@@ -15,6 +15,7 @@
 #include "feeds/json_writer.hpp"
 #include "orderbook/events.hpp"
 #include "orderbook/side.hpp"
+#include "services/candles.hpp"
 #include "services/symbol_spec.hpp"
 
 namespace services::wire {
@@ -57,6 +58,12 @@ std::string book_snapshot(const SymbolInfo& s, std::uint64_t seq,
 std::string book_update(const SymbolInfo& s, std::uint64_t seq,
                         std::span<const ob::LevelDelta> changes, std::uint32_t checksum,
                         std::uint64_t merged = 1);
+
+/// A candle's members as REST and the candles:I channel write them, from
+/// "start" to "closed" (the caller opens and closes the object).
+void candle_members(feeds::JsonWriter& w, const Candle& c, const ob::BookSpec& spec, bool closed);
+/// The candles:I channel's message.
+std::string candle(const SymbolInfo& s, CandleInterval interval, const Candle& c, bool closed);
 
 /// A symbol's freshness (API.md "Staleness").
 /// A symbol's state as `status` says it; `recovering`: its book restarts from its journal.

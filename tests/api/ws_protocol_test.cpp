@@ -55,6 +55,34 @@ TEST(WsProtocol, DepthIsAnIntegerFromOneTo5000OnBookOnly) {
   EXPECT_EQ(other.refused->code, "bad_request");
 }
 
+TEST(WsProtocol, MaxHzIsAnIntegerFromOneTo1000NotOnTradesOrCandles) {
+  const std::string head =
+      R"({"type":"subscribe","channels":["book","top","ticker"],"symbols":["A"],"max_hz":)";
+  EXPECT_FALSE(parse(R"({"type":"subscribe","channels":["book"],"symbols":["A"]})").req.max_hz);
+  for (std::uint32_t ok : {1u, 10u, 1000u}) {
+    Parsed p = parse(head + std::to_string(ok) + "}");
+    ASSERT_FALSE(p.refused) << ok;
+    EXPECT_EQ(p.req.max_hz, ok);
+  }
+  for (std::string_view bad : {"0", "1001", "-1", "0.5", "\"10\"", "null", "true", "1e2"}) {
+    Parsed p = parse(head + std::string(bad) + R"(,"id":4})");
+    ASSERT_TRUE(p.refused) << bad;
+    EXPECT_EQ(p.refused->code, "bad_request") << bad;
+    EXPECT_EQ(p.refused->id, 4) << bad;
+    EXPECT_NE(p.refused->message.find("max_hz"), std::string::npos) << p.refused->message;
+  }
+  for (std::string_view channel : {"trades", "candles:1m", "candles:1s"}) {
+    Parsed p = parse(R"({"type":"subscribe","channels":["top",")" + std::string(channel) +
+                     R"("],"symbols":["A"],"max_hz":5,"id":2})");
+    ASSERT_TRUE(p.refused) << channel;
+    EXPECT_EQ(p.refused->code, "bad_request") << channel;
+    EXPECT_EQ(p.refused->id, 2);
+  }
+  // Candles without max_hz are an ordinary subscription.
+  EXPECT_FALSE(
+      parse(R"({"type":"subscribe","channels":["candles:1m","trades"],"symbols":["A"]})").refused);
+}
+
 TEST(WsProtocol, PingNeedsNothingButItsType) {
   Parsed p = parse(R"({"type":"ping"})");
   ASSERT_FALSE(p.refused);

@@ -17,6 +17,8 @@
 #include <boost/beast/websocket/stream.hpp>
 
 #include <atomic>
+#include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -857,6 +859,149 @@ TEST_F(WsTest, ADeepBookServesTheDefaultDepthAndKeepsItsSubscribers) {
     EXPECT_EQ(c->next(), R"({"type":"pong","id":1})");  // still open: no 1013
   }
   EXPECT_EQ(metrics.ws_slow_disconnects.Value(), 0);
+}
+
+// ---- max_hz and candles (issue 17) -----------------------------------------------
+
+// API.md "Max rate": a client at 10 Hz on a book changing at about 1 kHz gets
+// at most 10 (+1 for timer jitter) updates a second, merged per level, whose
+// book equals an uncapped client's at the same seq, seq continuity intact.
+TEST_F(WsTest, AMaxRateBookIsMergedAndEqualsTheUncappedStreamAtEachSeq) {
+  auto info = create("BTC-USD");
+  Client full = connect(), capped = connect();
+  full.send(R"({"type":"subscribe","channels":["book"],"symbols":["BTC-USD"],"depth":10})");
+  capped.send(
+      R"({"type":"subscribe","channels":["book"],"symbols":["BTC-USD"],"depth":10,"max_hz":10})");
+  ASSERT_EQ(type_of(full.next()), "subscribed");
+  ASSERT_EQ(type_of(capped.next()), "subscribed");
+  using State = std::pair<std::vector<ob::LevelView>, std::vector<ob::LevelView>>;
+  std::atomic<std::uint64_t> stop_at{std::numeric_limits<std::uint64_t>::max()};
+  struct Copy {
+    std::map<std::uint64_t, State> states;                       // the copy at each seq it reached
+    std::vector<std::chrono::steady_clock::time_point> updates;  // when each update came
+    std::uint64_t merged_updates = 0;
+    std::string fault;
+  };
+  auto follow = [&](Client& c, Copy& copy) {
+    testing_support::BookReplica r(info->spec.book);
+    while (r.seq() < stop_at.load() && copy.fault.empty()) {
+      const std::string m = c.next();
+      if (m.empty()) {
+        copy.fault = "no message";
+        break;
+      }
+      copy.fault = r.apply(m);
+      if (type_of(m) == "book_update") copy.updates.push_back(std::chrono::steady_clock::now());
+      copy.states[r.seq()] = State{r.levels(ob::Side::buy), r.levels(ob::Side::sell)};
+    }
+    copy.merged_updates = r.merged_updates();
+  };
+  Copy all, few;
+  std::thread a([&] { follow(full, all); });
+  std::thread b([&] { follow(capped, few); });
+  // About 1 kHz of changes inside the window for 2 s: 10 bid and 10 ask levels.
+  std::uint64_t last = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 2'000; ++i) {
+    const bool buy = i % 2 == 0;
+    const std::string price = (buy ? "100.0" : "100.1") + std::to_string(i % 10);
+    last = place("BTC-USD", buy ? ob::Side::buy : ob::Side::sell, price, "0.0001");
+    std::this_thread::sleep_until(start + std::chrono::microseconds(1'000 * (i + 1)));  // pacing
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  stop_at = last;
+  place("BTC-USD", ob::Side::buy, "100.00", "0.0001");  // wakes a reader already at `last`
+  a.join();
+  b.join();
+  ASSERT_EQ(all.fault, "");
+  ASSERT_EQ(few.fault, "") << "every merged update keeps seq continuity and its checksum";
+  EXPECT_GT(few.merged_updates, 0u);
+  EXPECT_LE(static_cast<double>(few.updates.size()), seconds * 10 + 3) << seconds << " s";
+  EXPECT_GE(all.updates.size(), 2'000u);
+  for (std::size_t i = 0; i + 11 < few.updates.size(); ++i) {
+    EXPECT_GE(few.updates[i + 11] - few.updates[i], 1s) << "12 updates within a second at " << i;
+  }
+  for (const auto& [seq, state] : few.states) {
+    if (seq > last) break;  // the wake-up change: the uncapped reader may have stopped before
+    auto it = all.states.find(seq);
+    ASSERT_NE(it, all.states.end()) << seq;
+    EXPECT_EQ(state, it->second) << "the capped copy differs at seq " << seq;
+  }
+}
+
+TEST_F(WsTest, TheCurrentCapIsTheLatestSubscribesAndAnUncappedResubscribeLiftsIt) {
+  create("BTC-USD");
+  Client c = connect();
+  c.send(R"({"type":"subscribe","channels":["top"],"symbols":["BTC-USD"],"max_hz":1})");
+  ASSERT_EQ(type_of(c.next()), "subscribed");
+  ASSERT_EQ(type_of(c.next()), "top");
+  // Within the second after the current state: held.
+  place("BTC-USD", ob::Side::buy, "100.00", "1");
+  const std::uint64_t seq = place("BTC-USD", ob::Side::buy, "100.01", "1");
+  const auto asked = std::chrono::steady_clock::now();
+  std::string held = c.next();
+  EXPECT_GE(std::chrono::steady_clock::now() - asked, 500ms) << held;
+  EXPECT_EQ(seq_of(held), seq) << "only the newest top: " << held;
+  c.send(R"({"type":"subscribe","channels":["top"],"symbols":["BTC-USD"]})");
+  ASSERT_EQ(type_of(c.next()), "subscribed");
+  ASSERT_EQ(type_of(c.next()), "top");
+  for (int i = 2; i < 6; ++i) {
+    const std::uint64_t s = place("BTC-USD", ob::Side::buy, "100.0" + std::to_string(i), "1");
+    EXPECT_EQ(seq_of(c.next()), s) << "uncapped again: every top";
+  }
+}
+
+bool closed_of(const std::string& json) {
+  return json.find(R"("closed":true)") != std::string::npos;
+}
+
+// API.md "Candles": the current candle on subscribe, then a candle per change
+// at most once a second, and the closing state when the interval ends.
+TEST_F(WsTest, CandlesSendTheCurrentCandleThenItsChangesAndItsClosingState) {
+  create("BTC-USD");
+  place("BTC-USD", ob::Side::sell, "100.00", "1");
+  place("BTC-USD", ob::Side::buy, "100.00", "1");  // a trade
+  Client c = connect();
+  c.send(R"({"type":"subscribe","channels":["candles:1s","candles:1m"],"symbols":["BTC-USD"]})");
+  ASSERT_EQ(type_of(c.next()), "subscribed");
+  std::map<std::string, std::string> current;
+  for (int i = 0; i < 2; ++i) {
+    const std::string m = c.next();
+    ASSERT_EQ(type_of(m), "candle") << m;
+    EXPECT_EQ(str_field(m, "open"), "100.00");
+    EXPECT_EQ(int_field(m, "trades"), 1);
+    current[str_field(m, "interval")] = m;
+  }
+  ASSERT_EQ(current.size(), 2u);
+  const std::int64_t second = *int_field(current["1s"], "start_ns");
+  // The second ends: its candle comes closed (within about a second).
+  for (;;) {
+    const std::string m = c.next();
+    ASSERT_EQ(type_of(m), "candle") << m;
+    if (str_field(m, "interval") != "1s") continue;
+    EXPECT_EQ(*int_field(m, "start_ns"), second);
+    EXPECT_TRUE(closed_of(m)) << m;
+    break;
+  }
+  // A new trade: a newer 1s candle, and the minute's candle changes (or a
+  // new minute begins).
+  place("BTC-USD", ob::Side::sell, "101.00", "2");
+  place("BTC-USD", ob::Side::buy, "101.00", "2");
+  bool new_second = false, minute_moved = false;
+  while (!new_second || !minute_moved) {
+    const std::string m = c.next();
+    ASSERT_EQ(type_of(m), "candle") << m;
+    if (str_field(m, "interval") == "1s") {
+      if (*int_field(m, "start_ns") > second && str_field(m, "close") == "101.00") {
+        EXPECT_EQ(int_field(m, "trades"), 1);
+        EXPECT_EQ(str_field(m, "volume"), "2.0000");
+        new_second = true;
+      }
+    } else if (str_field(m, "close") == "101.00") {
+      minute_moved = true;
+    }
+  }
 }
 
 // ---- rate limit -----------------------------------------------------------------
