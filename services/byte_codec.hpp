@@ -59,7 +59,8 @@ class ByteReader {
     if (v > static_cast<std::uint8_t>(max)) fail("an enumeration out of range");
     return static_cast<E>(v);
   }
-  /// A count of items of at least `min_bytes` each: refused (0) when the bytes left cannot hold them.
+  /// A count of items of at least `min_bytes` each: refused (0) when the bytes left cannot hold
+  /// them.
   std::uint64_t count(std::size_t min_bytes, std::string_view what) {
     const std::uint64_t n = u64();
     if (n > left() / min_bytes) {
