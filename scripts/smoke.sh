@@ -25,7 +25,7 @@ rm -f "$log.keys"
 [[ $status == 2 ]] || fail "a bad keys file gave exit $status"
 grep -q "line 2: unknown role" "$log" || fail "no reason for the bad keys file"
 
-"$bin" --listen 127.0.0.1:0 --rate 500 --data-dir "$data" >"$log" 2>&1 &  # port 0: any free port
+"$bin" --listen 127.0.0.1:0 --rate 2000 --data-dir "$data" >"$log" 2>&1 &  # port 0: any free port
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$log" "$data"' EXIT
 

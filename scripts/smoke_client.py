@@ -8,6 +8,8 @@ is parsed with json.loads, refusing duplicate keys and non-JSON constants
 import asyncio
 import json
 import sys
+import zlib
+from decimal import Decimal
 import urllib.error
 import urllib.request
 
@@ -31,6 +33,41 @@ def strict(text, where):
         return json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constant)
     except ValueError as e:
         sys.exit(f"smoke_client: {where}: not strict JSON ({e}): {text[:300]!r}")
+
+
+def book_checksum(bids, asks):
+    """README "Book checksum": bids and asks are [[price, qty], ...], best first."""
+    def digits(decimal):  # "0.0500" -> "500"
+        return decimal.replace(".", "").lstrip("0") or "0"
+    text = "".join(digits(p) + digits(q) for p, q in asks[:10] + bids[:10])
+    return zlib.crc32(text.encode())
+
+
+class BookCopy:
+    """A client's copy of one book subscription: snapshot, then updates whose
+    seq continues (`merged` seqs at once) and whose checksum matches."""
+
+    def __init__(self):
+        self.bids, self.asks, self.seq, self.updates = {}, {}, None, 0
+
+    def apply(self, frame):
+        if frame["type"] == "book_snapshot":
+            self.bids, self.asks = dict(frame["bids"]), dict(frame["asks"])
+        else:
+            if self.seq is None or frame["seq"] - frame.get("merged", 1) != self.seq:
+                sys.exit(f"smoke_client: book gap after {self.seq}: {frame}")
+            for side, price, qty in frame["changes"]:
+                levels = self.bids if side == "buy" else self.asks
+                if Decimal(qty) == 0:
+                    levels.pop(price, None)
+                else:
+                    levels[price] = qty
+            self.updates += 1
+        self.seq = frame["seq"]
+        bids = sorted(self.bids.items(), key=lambda l: -Decimal(l[0]))
+        asks = sorted(self.asks.items(), key=lambda l: Decimal(l[0]))
+        if book_checksum(bids, asks) != frame["checksum"]:
+            sys.exit(f"smoke_client: checksum mismatch at seq {self.seq}: {frame}")
 
 
 def rest(base, method, path, body=None):
@@ -76,10 +113,39 @@ async def websocket(port):
                                   "channels": ["ticker", "trades", "top", "book"]}))
         await read(ws, "unsubscribed", 10)
         await read(idle, "heartbeat", 10)  # after 5 s of silence
+    await verify_books(uri, 10_000)
     missing = {"subscribed", "unsubscribed", "tick", "ticker", "top", "book_snapshot",
                "book_update", "pong", "error", "heartbeat"} - seen
     if missing:
         sys.exit(f"smoke_client: never saw {sorted(missing)}")
+
+
+async def verify_books(uri, updates):
+    """Issue 17: copies of every symbol's book, one uncapped and one at
+    max_hz 10, checked at every frame until `updates` updates went by; and
+    the candles channel's frames."""
+    symbols = ["BTC-USD", "ETH-USD", "SOL-USD", "EUR-USD", "AAPL", "MSFT", "ES.Z26", "XAU-USD"]
+    full, capped, candles = {}, {}, 0
+    async with websockets.connect(uri) as a, websockets.connect(uri) as b:
+        await a.send(json.dumps({"type": "subscribe", "channels": ["book", "candles:1s"],
+                                 "symbols": symbols, "depth": 50}))
+        await b.send(json.dumps({"type": "subscribe", "channels": ["book"], "symbols": symbols,
+                                 "max_hz": 10}))
+
+        async def follow(ws, copies, until):
+            nonlocal candles
+            while sum(c.updates for c in copies.values()) < until:
+                frame = strict(await ws.recv(), "ws frame")
+                if frame["type"] in ("book_snapshot", "book_update"):
+                    copies.setdefault(frame["symbol"], BookCopy()).apply(frame)
+                elif frame["type"] == "candle":
+                    candles += 1
+        await asyncio.wait_for(asyncio.gather(follow(a, full, updates), follow(b, capped, 100)),
+                               120)
+    if candles == 0:
+        sys.exit("smoke_client: no candle frame")
+    print(f"smoke_client: {sum(c.updates for c in full.values())} book updates and "
+          f"{sum(c.updates for c in capped.values())} at max_hz 10 verified, {candles} candles")
 
 
 def main():
