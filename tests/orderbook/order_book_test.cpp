@@ -444,6 +444,16 @@ TEST(Checksum, ConcatenatesAsksThenBidsWithoutDotsOrLeadingZeros) {
   EXPECT_EQ(book_checksum(bids, asks, s), crc32("554110000000055402500000"));
 }
 
+// The README's worked example (section "Book checksum"), to the number.
+TEST(Checksum, TheReadmesWorkedExample) {
+  const BookSpec s = *BookSpec::parse("0.01", "0.00001");
+  const std::vector<LevelView> asks{{Price(6'400'005), Qty(25'000), 0},
+                                    {Price(6'400'010), Qty(100'000), 0}};
+  const std::vector<LevelView> bids{{Price(6'399'995), Qty(500), 0},
+                                    {Price(6'399'990), Qty(200'000), 0}};
+  EXPECT_EQ(book_checksum(bids, asks, s), 2'087'436'628u);
+}
+
 TEST(Venue, NextWorseIsTheFirstLevelBeyondAPriceOnEachSide) {
   OrderBook b;
   for (std::int64_t px : {100, 98, 95, 20}) add_ok(b, limit(Side::buy, px, 1));
