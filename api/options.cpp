@@ -145,6 +145,11 @@ std::variant<Options, int> parse_options(int argc, const char* const* argv, std:
       ->capture_default_str();
   cli.add_option("--seed", sim.simulator.seed, "simulator seed (same seed, same market)")
       ->capture_default_str();
+  std::size_t sim_symbols = sim.simulator.symbols.size();
+  cli.add_option("--sim-symbols", sim_symbols,
+                 "symbols the simulator trades: its 8 defaults, then SIM008-USD, SIM009-USD, ...")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{10'000}))
+      ->capture_default_str();
   cli.add_option("--tick-feed", tick_rate,
                  "also run a synthetic trade feed of this many ticks/s over every symbol (0 = off)")
       ->check(CLI::Range(0.0, 1e8))
@@ -283,7 +288,10 @@ std::variant<Options, int> parse_options(int argc, const char* const* argv, std:
   app.timing.heartbeat = std::chrono::milliseconds(heartbeat_ms);
   app.timing.stale_after = std::chrono::milliseconds(stale_ms);
   app.rate_limit.window = std::chrono::milliseconds(rate_window_ms);
-  if (!no_simulator) app.simulator = sim;
+  if (!no_simulator) {
+    sim.simulator.symbols = feeds::simulated_symbols(sim_symbols);
+    app.simulator = sim;
+  }
   if (tick_rate > 0) app.tick_feed = services::TickFeedOptions{.rate = tick_rate};
   server.ws.write_interval = std::chrono::microseconds(ws_write_interval_us);
   server.ws.ping_interval = std::chrono::milliseconds(ws_ping_ms);

@@ -22,6 +22,15 @@ std::vector<SimulatedSymbol> default_simulated_symbols() {
   };
 }
 
+std::vector<SimulatedSymbol> simulated_symbols(std::size_t count) {
+  std::vector<SimulatedSymbol> out = default_simulated_symbols();
+  out.resize(std::min(out.size(), count));
+  for (std::size_t i = out.size(); i < count; ++i) {
+    out.push_back({fmt::format("SIM{:03}-USD", i), "0.01", "0.0001", "100.00"});
+  }
+  return out;
+}
+
 MarketSimulator::MarketSimulator(SimulatorOptions options)
     : options_(std::move(options)), rng_(options_.seed) {
   books_.reserve(options_.symbols.size());

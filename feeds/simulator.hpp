@@ -35,6 +35,9 @@ struct SimulatedSymbol {
 
 /// The default instruments: 8 symbols with their venues' usual tick and lot sizes.
 std::vector<SimulatedSymbol> default_simulated_symbols();
+/// The defaults, then SIM008-USD, SIM009-USD, … (tick 0.01, lot 0.0001, mid
+/// 100.00) up to `count` symbols (fewer than 8: the first `count` defaults).
+std::vector<SimulatedSymbol> simulated_symbols(std::size_t count);
 
 struct SimulatorOptions {
   std::vector<SimulatedSymbol> symbols = default_simulated_symbols();

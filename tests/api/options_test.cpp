@@ -48,6 +48,23 @@ TEST(Options, NoArgumentsServeTheSimulatorOnLocalhost8080) {
   EXPECT_EQ(o.workers, api::default_workers(std::thread::hardware_concurrency(), 1));
 }
 
+TEST(Options, SimSymbolsGrowsTheSimulatorPastItsEightDefaults) {
+  Parsed p = parse({});
+  ASSERT_NE(p.options(), nullptr) << p.err;
+  EXPECT_EQ(p.options()->app.simulator->simulator.symbols.size(), 8u);
+  p = parse({"--sim-symbols", "100"});
+  ASSERT_NE(p.options(), nullptr) << p.err;
+  const auto& symbols = p.options()->app.simulator->simulator.symbols;
+  ASSERT_EQ(symbols.size(), 100u);
+  EXPECT_EQ(symbols[0].symbol, "BTC-USD");
+  EXPECT_EQ(symbols[8].symbol, "SIM008-USD");
+  EXPECT_EQ(symbols[99].symbol, "SIM099-USD");
+  p = parse({"--sim-symbols", "2"});
+  ASSERT_NE(p.options(), nullptr) << p.err;
+  EXPECT_EQ(p.options()->app.simulator->simulator.symbols.size(), 2u);
+  EXPECT_EQ(parse({"--sim-symbols", "0"}).status(), 2);
+}
+
 TEST(Options, TheRuntimeGetsTheCoresTheIoThreadsLeave) {
   EXPECT_EQ(api::default_workers(8, 1), 7u);
   EXPECT_EQ(api::default_workers(2, 1), 1u);
