@@ -22,7 +22,7 @@ const { makeRng, parseArgs, procCpuSeconds } = require(path.join(peer, 'lib.js')
 
 const opts = parseArgs(process.argv.slice(2), {
   url: 'ws://127.0.0.1:18097/ws', clients: 1000, 'per-client': 10, 'max-hz': 10, warmup: 2,
-  duration: 10, seed: 42, 'server-pid': 0,
+  duration: 10, seed: 42, 'server-pid': 0, channel: 'book',
 });
 
 async function symbols() {
@@ -51,8 +51,9 @@ async function main() {
     const ws = new WebSocket(opts.url);
     clients.push(ws);
     ws.on('open', () => ws.send(JSON.stringify({
-      type: 'subscribe', channels: ['book'], symbols: [...mine], depth: 10,
-      max_hz: opts['max-hz'],
+      type: 'subscribe', channels: [opts.channel], symbols: [...mine],
+      ...(opts.channel === 'book' ? { depth: 10 } : {}),
+      ...(opts['max-hz'] > 0 ? { max_hz: opts['max-hz'] } : {}),
     })));
     ws.on('message', (data) => {
       const m = JSON.parse(data);
