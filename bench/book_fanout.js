@@ -23,6 +23,7 @@ const { makeRng, parseArgs, procCpuSeconds } = require(path.join(peer, 'lib.js')
 const opts = parseArgs(process.argv.slice(2), {
   url: 'ws://127.0.0.1:18097/ws', clients: 1000, 'per-client': 10, 'max-hz': 10, warmup: 2,
   duration: 10, seed: 42, 'server-pid': 0, channel: 'book',
+  'subscribe-timeout': 60,
 });
 
 async function symbols() {
@@ -34,7 +35,8 @@ async function symbols() {
 async function main() {
   const universe = await symbols();
   const rng = makeRng(opts.seed);
-  let counting = false, delivered = 0, gaps = 0, closed = 0, subscribed = 0;
+  let counting = false, delivered = 0, gaps = 0, closed = 0, subscribed = 0, errors = 0;
+  let firstError = '', opened = 0;
   const streams = [];
   const clients = [];
   for (let c = 0; c < opts.clients; c++) {
@@ -50,7 +52,7 @@ async function main() {
     }
     const ws = new WebSocket(opts.url);
     clients.push(ws);
-    ws.on('open', () => ws.send(JSON.stringify({
+    ws.on('open', () => opened++ && false || ws.send(JSON.stringify({
       type: 'subscribe', channels: [opts.channel], symbols: [...mine],
       ...(opts.channel === 'book' ? { depth: 10 } : {}),
       ...(opts['max-hz'] > 0 ? { max_hz: opts['max-hz'] } : {}),
@@ -58,6 +60,7 @@ async function main() {
     ws.on('message', (data) => {
       const m = JSON.parse(data);
       if (m.type === 'subscribed') { subscribed++; return; }
+      if (m.type === 'error') { errors++; if (!firstError) firstError = JSON.stringify(m); return; }
       const st = state.get(m.symbol);
       if (!st) return;
       if (m.type === 'book_snapshot') { st.seq = m.seq; return; }
@@ -73,7 +76,7 @@ async function main() {
     ws.on('error', () => {});
   }
   let stopping = false;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + opts['subscribe-timeout'] * 1000;
   while (subscribed < opts.clients && Date.now() < deadline) await sleep(50);
   await sleep(opts.warmup * 1000);
   const cpu0 = opts['server-pid'] ? procCpuSeconds(opts['server-pid']) : 0;
@@ -94,13 +97,14 @@ async function main() {
   for (const ws of clients) ws.terminate();
   const line = [
     'BOOKHZ', `clients=${opts.clients}`, `streams=${streams.length}`, `max_hz=${opts['max-hz']}`,
-    `subscribed=${subscribed}`, `delivered_per_s=${Math.round(delivered / secs)}`,
-    `stream_max_per_s=${streamMax}`, `gaps=${gaps}`, `closed=${closed}`,
+    `opened=${opened}`, `subscribed=${subscribed}`, `delivered_per_s=${Math.round(delivered / secs)}`,
+    `stream_max_per_s=${streamMax}`, `gaps=${gaps}`, `closed=${closed}`, `errors=${errors}`,
     `server_cpu_pct=${Math.round((100 * (cpu1 - cpu0)) / secs)}`,
     `client_cpu_pct=${Math.round((me.user + me.system) / 1e4 / secs)}`,
   ];
   console.log(line.join(' '));
-  process.exit(subscribed === opts.clients && gaps === 0 && closed === 0 ? 0 : 1);
+  if (firstError) console.error('first error: ' + firstError);
+  process.exit(subscribed === opts.clients && gaps === 0 && closed === 0 && errors === 0 ? 0 : 1);
 }
 
 function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
