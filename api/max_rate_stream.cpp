@@ -51,10 +51,8 @@ FramePtr MaxRateStream::take(const services::SymbolInfo& info, std::int64_t now_
   }
   const std::uint64_t merged = std::exchange(merged_, 0);
   levels_.clear();
-  std::string json = services::wire::book_update(info, out->seq, changes, out->checksum, merged);
-  return std::make_shared<const Frame>(Frame{Channel::book, Frame::Kind::update, out->seq,
-                                             out->symbol, std::move(json), merged,
-                                             std::move(changes), out->checksum});
+  return services::wire::book_update_frame(info, out->seq, std::move(changes), out->checksum,
+                                           merged);
 }
 
 void MaxRateStream::restart(std::int64_t now_ns) {

@@ -234,11 +234,9 @@ void OrderBookServer::publish_book(const ob::ChangeSet& c) {
     const std::uint64_t merged = c.seq - g.last_seq;
     g.last_seq = c.seq;
     const std::uint32_t checksum = g.window.checksum(info_->spec.book);
-    auto update = std::make_shared<Frame>(
-        Frame{Channel::book, Frame::Kind::update, c.seq, info_->symbol,
-              wire::book_update(*info_, c.seq, scratch_changes_, checksum, merged), merged,
-              scratch_changes_, checksum});
-    subscribers_.publish_book(std::move(update), g.window.depth());
+    subscribers_.publish_book(
+        wire::book_update_frame(*info_, c.seq, scratch_changes_, checksum, merged),
+        g.window.depth());
   }
 }
 
@@ -257,16 +255,8 @@ FramePtr OrderBookServer::book_snapshot(std::uint32_t depth) {
     // member, drops it as older than its snapshot.
     const std::uint64_t merged = seq - g.last_seq;
     g.last_seq = seq;
-    const std::uint32_t checksum = g.window.checksum(info_->spec.book);
     subscribers_.publish_book(
-        std::make_shared<Frame>(Frame{Channel::book,
-                                      Frame::Kind::update,
-                                      seq,
-                                      info_->symbol,
-                                      wire::book_update(*info_, seq, {}, checksum, merged),
-                                      merged,
-                                      {},
-                                      checksum}),
+        wire::book_update_frame(*info_, seq, {}, g.window.checksum(info_->spec.book), merged),
         depth);
   }
   if (!g.snapshot || g.snapshot->seq != seq) {

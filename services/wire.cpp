@@ -1,5 +1,9 @@
 #include "services/wire.hpp"
 
+#include <memory>
+
+#include "services/publication.hpp"
+
 namespace services::wire {
 
 using feeds::JsonWriter;
@@ -91,6 +95,15 @@ std::string book_snapshot(const SymbolInfo& s, std::uint64_t seq,
   write_levels(w.key("asks"), asks, s.spec);
   w.member("checksum", std::uint64_t{checksum}).end_object();
   return out;
+}
+
+FramePtr book_update_frame(const SymbolInfo& s, std::uint64_t seq,
+                           std::vector<ob::LevelDelta> changes, std::uint32_t checksum,
+                           std::uint64_t merged) {
+  std::string json = book_update(s, seq, changes, checksum, merged);
+  return std::make_shared<const Frame>(Frame{Channel::book, Frame::Kind::update, seq, s.symbol,
+                                             std::move(json), merged, std::move(changes),
+                                             checksum});
 }
 
 void candle_members(JsonWriter& w, const Candle& c, const ob::BookSpec& spec, bool closed) {

@@ -7,16 +7,23 @@
 // Thread-safety: pure functions.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "feeds/json_writer.hpp"
 #include "orderbook/events.hpp"
 #include "orderbook/side.hpp"
 #include "services/candles.hpp"
 #include "services/symbol_spec.hpp"
+
+namespace services {
+struct Frame;  // services/publication.hpp (kept out: the journal codec includes this header)
+using FramePtr = std::shared_ptr<const Frame>;
+}  // namespace services
 
 namespace services::wire {
 
@@ -64,6 +71,12 @@ std::string book_update(const SymbolInfo& s, std::uint64_t seq,
 void candle_members(feeds::JsonWriter& w, const Candle& c, const ob::BookSpec& spec, bool closed);
 /// The candles:I channel's message.
 std::string candle(const SymbolInfo& s, CandleInterval interval, const Candle& c, bool closed);
+
+/// A book_update frame for `s`: its JSON (book_update above) and its changes
+/// and checksum as data, so a max_hz subscriber can merge several.
+FramePtr book_update_frame(const SymbolInfo& s, std::uint64_t seq,
+                           std::vector<ob::LevelDelta> changes, std::uint32_t checksum,
+                           std::uint64_t merged);
 
 /// A symbol's freshness (API.md "Staleness").
 /// A symbol's state as `status` says it; `recovering`: its book restarts from its journal.
