@@ -289,7 +289,8 @@ rt::Result<std::unique_ptr<ApiServer>, std::string> ApiServer::start(net::io_con
 }
 
 void ApiServer::stop() {
-  if (stopped_) return;
+  // A server whose start failed (say, its port is taken) never listened.
+  if (stopped_ || !listener_) return;
   stopped_ = true;
   // Close the acceptor on its own strand; the accept loop then ends.
   net::post(listener_->acceptor.get_executor(), [l = listener_] {
@@ -305,7 +306,7 @@ ApiServer::~ApiServer() {
 }
 
 std::size_t ApiServer::connections() const {
-  return listener_->connections->load();
+  return listener_ ? listener_->connections->load() : 0;
 }
 
 }  // namespace api

@@ -18,6 +18,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <boost/beast/websocket/teardown.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <boost/unordered/unordered_flat_set.hpp>
 
 #include <algorithm>
@@ -37,6 +38,7 @@
 #include "api/ws_protocol.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/gen_server.hpp"
+#include "runtime/request.hpp"
 #include "services/publication.hpp"
 #include "services/symbol_directory.hpp"
 #include "services/wire.hpp"
@@ -495,6 +497,7 @@ class WsSession : public rt::GenServer<WsSession> {
   Action handle_info(ResyncBooks&& r);
   Action handle_info(const FlushCapped& f);
   Action handle_info(const Forget& f);
+  Action handle_info(rt::Response<services::SubscribeRequest>&& r);
   Action handle_info(const rt::Down& d);
   Action handle_info(const rt::ExitSignal& s);
 
@@ -506,8 +509,13 @@ class WsSession : public rt::GenServer<WsSession> {
     rt::MonitorRef feed_monitor;
     std::optional<rt::Ref<services::OrderBookServer>> book;
     rt::MonitorRef book_monitor;
-    bool feed_synced = false;  // the feed answered our Subscribe
-    bool book_synced = false;  // the book answered with the snapshot we sent
+    // Per server, asked without waiting (send_request: a session never holds
+    // a thread while a server is busy): the channels whose current state from
+    // this incarnation was sent (frames of the others are dropped), those to
+    // ask for next, and the request in flight — one at a time, so answers
+    // come in the order asked.
+    Channels feed_live, book_live, feed_want, book_want;
+    rt::RequestId feed_request, book_request;
     std::uint64_t ticker_seq = 0, top_seq = 0, book_seq = 0;  // last sent
     std::uint32_t book_depth = services::kDefaultBookDepth;   // kept for every resubscribe
     bool retry_pending = false;
@@ -543,13 +551,28 @@ class WsSession : public rt::GenServer<WsSession> {
   using Subs = std::unordered_map<std::string, Sub, rt::TransparentHash, std::equal_to<>>;
   /// Leaves both servers and forgets the symbol's subscription.
   void leave(Subs::iterator it);
-  /// Subscribes `symbol` where it is not in sync yet; false when over the limit.
-  bool sync(const std::string& symbol, Sub& s, Channels fresh);
-  bool sync_feed(const std::string& symbol, Sub& s, Channels ask);
-  bool sync_book(const std::string& symbol, Sub& s, Channels ask);
+  enum class Server : unsigned char { feed, book };
+  /// A Subscribe in flight: what it asked of which server.
+  struct Pending {
+    std::string symbol;
+    Server server;
+    Channels asked;
+  };
+  /// Asks the symbol's feed (and, for book channels, its book) for `fresh`.
+  void sync(const std::string& symbol, Sub& s, Channels fresh);
+  /// Asks for the current state of `ask`; after a restart, of everything subscribed.
+  void ask_feed(const std::string& symbol, Sub& s, Channels ask);
+  void ask_book(const std::string& symbol, Sub& s, Channels ask);
+  /// The answer's current state goes out; false when over the limit.
+  bool feed_answered(const std::string& symbol, Sub& s, Channels asked,
+                     const services::Subscribed& answer);
+  bool book_answered(const std::string& symbol, Sub& s, Channels asked,
+                     const services::Subscribed& answer);
+  /// Drops the request in flight, if any: its answer will be ignored.
+  void forget_request(rt::RequestId& id);
   void schedule_retry(const std::string& symbol, Sub& s);
   /// Resubscribes the books the Outbox dropped frames of (a fresh snapshot each).
-  bool resync_books(std::vector<std::string> symbols);
+  void resync_books(std::vector<std::string> symbols);
   bool error(const ClientError& e);
   /// True when the client is within its rate; sets `close` when it stayed over too long.
   bool within_rate(bool& close);
@@ -563,7 +586,8 @@ class WsSession : public rt::GenServer<WsSession> {
   std::shared_ptr<const WsEnvironment> env_;
   CloseOnExit on_exit_;
   Subs subs_;
-  std::size_t subscriptions_ = 0;  // (channel, symbol) pairs
+  boost::unordered_flat_map<std::uint64_t, Pending> requests_;  // by RequestId
+  std::size_t subscriptions_ = 0;                               // (channel, symbol) pairs
   std::vector<std::string> resync_;
   // Client rate: a one-second window, and since when windows were over the limit.
   std::int64_t window_start_ms_ = -1'000'000;
@@ -953,7 +977,7 @@ WsSession::Action WsSession::init() {
 bool WsSession::push(FramePtr frame, bool conflatable) {
   Outbox::Pushed r = out_->push(std::move(frame), conflatable);
   if (r.over_limit) return false;
-  if (!r.books_dropped.empty()) return resync_books(std::move(r.books_dropped));
+  if (!r.books_dropped.empty()) resync_books(std::move(r.books_dropped));
   return true;
 }
 
@@ -967,39 +991,15 @@ bool WsSession::error(const ClientError& e) {
   return push_control(services::wire::error(e.id, e.code, e.message));
 }
 
-bool WsSession::resync_books(std::vector<std::string> symbols) {
-  // A book whose frames were dropped continues from a fresh snapshot. Pushing
-  // the snapshots may conflate again: loop until nothing is left to resync.
-  while (!symbols.empty()) {
-    std::string symbol = std::move(symbols.back());
-    symbols.pop_back();
+void WsSession::resync_books(std::vector<std::string> symbols) {
+  // A book whose frames were dropped continues from a fresh snapshot; its
+  // frames until then are dropped too.
+  for (const std::string& symbol : symbols) {
     auto it = subs_.find(symbol);
     if (it == subs_.end() || !it->second.channels.has(Channel::book)) continue;
-    Sub& s = it->second;
-    s.book_synced = false;
-    Outbox::Pushed r;
-    if (!s.book) {
-      schedule_retry(symbol, s);
-      continue;
-    }
-    auto answer =
-        rt::call(*s.book, services::OrderBookServer::Subscribe{
-                              services::Subscriber::of(ref()), {Channel::book}, s.book_depth});
-    if (!answer) {
-      schedule_retry(symbol, s);
-      continue;
-    }
-    s.book_synced = true;
-    for (const FramePtr& f : answer->current) {
-      if (f->channel != Channel::book) continue;
-      s.book_seq = f->seq;
-      restart_cap(s, Channel::book);
-      r = out_->push(f, true);
-      if (r.over_limit) return false;
-      for (std::string& b : r.books_dropped) symbols.push_back(std::move(b));
-    }
+    it->second.book_live.remove(Channels{Channel::book});
+    ask_book(symbol, it->second, Channels{Channel::book});
   }
-  return true;
 }
 
 WsSession::Action WsSession::handle_info(const services::Published& p) {
@@ -1020,23 +1020,22 @@ WsSession::Action WsSession::handle_info(const services::Published& p) {
       return after_push(push(p.frame, false));
     case Channel::ticker:
       // Frames older than the state sent on subscribe are dropped.
-      if (!s.channels.has(Channel::ticker) || !s.feed_synced || f.seq <= s.ticker_seq) {
+      if (!s.feed_live.has(Channel::ticker) || f.seq <= s.ticker_seq) {
         return noreply();
       }
       s.ticker_seq = f.seq;
       return after_push(push_capped(it->first, s, p.frame));
     case Channel::top:
-      if (!s.channels.has(Channel::top) || !s.book_synced || f.seq <= s.top_seq) return noreply();
+      if (!s.book_live.has(Channel::top) || f.seq <= s.top_seq) return noreply();
       s.top_seq = f.seq;
       return after_push(push_capped(it->first, s, p.frame));
     case Channel::book:
-      if (!s.channels.has(Channel::book) || !s.book_synced || f.seq <= s.book_seq) {
-        return noreply();
-      }
+      if (!s.book_live.has(Channel::book) || f.seq <= s.book_seq) return noreply();
       if (f.seq - f.merged != s.book_seq) {
         // A missed update (the mailbox was full): start again from a snapshot.
         // `merged` spans the changes a depth window skipped: no loss.
-        return after_push(resync_books({f.symbol}));
+        resync_books({f.symbol});
+        return noreply();
       }
       s.book_seq = f.seq;
       return after_push(push_capped(it->first, s, p.frame));
@@ -1209,7 +1208,7 @@ WsSession::Action WsSession::subscribe(const ClientRequest& r, std::vector<Chann
         s.cap(c).reset();
       }
     }
-    if (!sync(symbol, s, asked)) return after_push(false);
+    sync(symbol, s, asked);
   }
   return noreply();
 }
@@ -1225,6 +1224,8 @@ WsSession::Action WsSession::unsubscribe(const ClientRequest& r, std::vector<Cha
       if (s.channels.has(c)) --subscriptions_;
     }
     s.channels.remove(removed);
+    s.feed_live.remove(removed);
+    s.book_live.remove(removed);
     for (Channel c : {Channel::ticker, Channel::top, Channel::book}) {
       if (removed.has(c)) s.cap(c).reset();
     }
@@ -1244,7 +1245,8 @@ WsSession::Action WsSession::unsubscribe(const ClientRequest& r, std::vector<Cha
         if (s.book_monitor) demonitor(s.book_monitor);
         s.book.reset();
         s.book_monitor = {};
-        s.book_synced = false;
+        forget_request(s.book_request);
+        s.book_want = {};
       }
     }
   }
@@ -1262,6 +1264,8 @@ void WsSession::leave(Subs::iterator it) {
   if (s.book) rt::cast(*s.book, services::OrderBookServer::Unsubscribe{me, kBookChannels});
   if (s.feed_monitor) demonitor(s.feed_monitor);
   if (s.book_monitor) demonitor(s.book_monitor);
+  forget_request(s.feed_request);
+  forget_request(s.book_request);
   subs_.erase(it);
 }
 
@@ -1272,83 +1276,118 @@ WsSession::Action WsSession::handle_info(const Forget& f) {
   return noreply();
 }
 
-bool WsSession::sync(const std::string& symbol, Sub& s, Channels fresh) {
+void WsSession::sync(const std::string& symbol, Sub& s, Channels fresh) {
   // The feed always: `status` goes to every subscriber of the symbol.
-  if (!sync_feed(symbol, s, (fresh & kFeedChannels) | Channels{Channel::status})) return false;
-  if (!(fresh & kBookChannels).empty() && !sync_book(symbol, s, fresh & kBookChannels)) {
-    return false;
-  }
-  return true;
+  ask_feed(symbol, s, (fresh & kFeedChannels) | Channels{Channel::status});
+  if (!(fresh & kBookChannels).empty()) ask_book(symbol, s, fresh & kBookChannels);
 }
 
-bool WsSession::sync_feed(const std::string& symbol, Sub& s, Channels ask) {
+void WsSession::ask_feed(const std::string& symbol, Sub& s, Channels ask) {
+  s.feed_want = s.feed_want | ask;
+  if (s.feed_request) return;  // asked once the answer in flight is in
   if (!s.feed || !s.feed->alive()) {
     auto found = services::find_feed(*env_->services, symbol);
-    if (!found) {
-      s.feed_synced = false;
-      schedule_retry(symbol, s);
-      return true;
-    }
+    if (!found) return schedule_retry(symbol, s);
     if (s.feed_monitor) demonitor(s.feed_monitor);
     s.feed = found->server;
     s.feed_monitor = monitor(found->server.pid());
-    s.feed_synced = false;
+    // A new incarnation: everything, and its ticker counts from 0.
+    s.feed_live = {};
+    s.feed_want = s.feed_want | (s.channels & kFeedChannels) | Channels{Channel::status};
+    s.ticker_seq = 0;
   }
-  if (!s.feed_synced) ask = ask | (s.channels & kFeedChannels);  // everything, after a restart
-  auto answer = rt::call(*s.feed, services::PriceFeedHandler::Subscribe{feed_subscriber(s), ask});
-  if (!answer) {
-    s.feed_synced = false;
-    schedule_retry(symbol, s);
-    return true;
+  const Channels asked = s.feed_want & ((s.channels & kFeedChannels) | Channels{Channel::status});
+  s.feed_want = {};
+  s.feed_request = rt::send_request(
+      *s.feed, services::PriceFeedHandler::Subscribe{feed_subscriber(s), asked}, ref());
+  requests_.emplace(s.feed_request.id, Pending{symbol, Server::feed, asked});
+}
+
+void WsSession::ask_book(const std::string& symbol, Sub& s, Channels ask) {
+  s.book_want = s.book_want | ask;
+  // After the feed's answer: the current state goes out ticker, top, book.
+  if (s.book_request || s.feed_request) return;
+  if (!s.book || !s.book->alive()) {
+    auto found = services::find_book(*env_->services, symbol);
+    if (!found) return schedule_retry(symbol, s);
+    if (s.book_monitor) demonitor(s.book_monitor);
+    s.book = found->server;
+    s.info = found->info;
+    s.book_monitor = monitor(found->server.pid());
+    s.book_live = {};
+    s.book_want = s.book_want | (s.channels & kBookChannels);
   }
-  if (!s.feed_synced) s.ticker_seq = 0;  // a new incarnation counts from 0
-  s.feed_synced = true;
-  for (const FramePtr& f : answer->current) {
+  const Channels asked = s.book_want & s.channels & kBookChannels;
+  s.book_want = {};
+  if (asked.empty()) return;
+  s.book_request = rt::send_request(
+      *s.book,
+      services::OrderBookServer::Subscribe{services::Subscriber::of(ref()), asked, s.book_depth},
+      ref());
+  requests_.emplace(s.book_request.id, Pending{symbol, Server::book, asked});
+}
+
+void WsSession::forget_request(rt::RequestId& id) {
+  if (id) requests_.erase(id.id);
+  id = {};
+}
+
+WsSession::Action WsSession::handle_info(rt::Response<services::SubscribeRequest>&& r) {
+  auto pending = requests_.find(r.id.id);
+  if (pending == requests_.end()) return noreply();  // forgotten: unsubscribed or restarted
+  const Pending p = std::move(pending->second);
+  requests_.erase(pending);
+  auto it = subs_.find(p.symbol);
+  if (it == subs_.end()) return noreply();
+  Sub& s = it->second;
+  const bool feed = p.server == Server::feed;
+  (feed ? s.feed_request : s.book_request) = {};
+  Channels& want = feed ? s.feed_want : s.book_want;
+  if (!r.result) {
+    // Asked again when the retry fires (or the restart's Down arrives).
+    want = want | p.asked;
+    schedule_retry(p.symbol, s);
+  } else {
+    const bool ok = feed ? feed_answered(p.symbol, s, p.asked, *r.result)
+                         : book_answered(p.symbol, s, p.asked, *r.result);
+    if (!ok) return after_push(false);
+    if (!want.empty()) feed ? ask_feed(p.symbol, s, {}) : ask_book(p.symbol, s, {});
+  }
+  // The book waits for the feed's answer (ask_book).
+  if (feed && !s.book_want.empty()) ask_book(p.symbol, s, {});
+  return noreply();
+}
+
+bool WsSession::feed_answered(const std::string& symbol, Sub& s, Channels asked,
+                              const services::Subscribed& answer) {
+  for (const FramePtr& f : answer.current) {
     if (f->kind == Frame::Kind::removed) {
-      // The symbol is being deleted: tell the client, then forget it (the
-      // caller still holds `s`).
+      // The symbol is being deleted: tell the client, then forget it.
       rt::send(ref(), Forget{symbol, s.feed->pid()});
       return push(f, false);
     }
+    if (f->channel != Channel::status && !s.channels.has(f->channel)) continue;
     if (f->channel == Channel::ticker) {
       s.ticker_seq = f->seq;
       restart_cap(s, Channel::ticker);
     }
     if (!push(f, true)) return false;
   }
+  s.feed_live = s.feed_live | (asked & s.channels);
   return true;
 }
 
-bool WsSession::sync_book(const std::string& symbol, Sub& s, Channels ask) {
-  if (!s.book || !s.book->alive()) {
-    auto found = services::find_book(*env_->services, symbol);
-    if (!found) {
-      s.book_synced = false;
-      schedule_retry(symbol, s);
-      return true;
-    }
-    if (s.book_monitor) demonitor(s.book_monitor);
-    s.book = found->server;
-    s.info = found->info;
-    s.book_monitor = monitor(found->server.pid());
-    s.book_synced = false;
-  }
-  if (!s.book_synced) ask = ask | (s.channels & kBookChannels);
-  auto answer = rt::call(*s.book, services::OrderBookServer::Subscribe{
-                                      services::Subscriber::of(ref()), ask, s.book_depth});
-  if (!answer) {
-    s.book_synced = false;
-    schedule_retry(symbol, s);
-    return true;
-  }
-  s.book_synced = true;
-  for (const FramePtr& f : answer->current) {
+bool WsSession::book_answered(const std::string& symbol, Sub& s, Channels asked,
+                              const services::Subscribed& answer) {
+  for (const FramePtr& f : answer.current) {
+    if (!s.channels.has(f->channel)) continue;  // unsubscribed since
     if (f->channel == Channel::top) s.top_seq = f->seq;
     if (f->channel == Channel::book) s.book_seq = f->seq;
     if (kCappable.has(f->channel)) restart_cap(s, f->channel);
     // Candles are whole states, sent once a second: never conflated.
     if (!push(f, f->channel == Channel::top || f->channel == Channel::book)) return false;
   }
+  s.book_live = s.book_live | (asked & s.channels);
   if (s.recovering) {
     s.recovering = false;
     return push_control(book_status(symbol, services::wire::FeedState::live));
@@ -1372,7 +1411,8 @@ void WsSession::close_trades(Sub& s) {
 }
 
 WsSession::Action WsSession::handle_info(ResyncBooks&& r) {
-  return after_push(resync_books(std::move(r.symbols)));
+  resync_books(std::move(r.symbols));
+  return noreply();
 }
 
 void WsSession::schedule_retry(const std::string& symbol, Sub& s) {
@@ -1389,16 +1429,14 @@ WsSession::Action WsSession::handle_info(const Retry& r) {
   if (it == subs_.end()) return noreply();
   Sub& s = it->second;
   s.retry_pending = false;
-  if (!s.feed_synced && !sync_feed(r.symbol, s, Channels{Channel::status})) {
-    return after_push(false);
+  const bool feed_due = !s.feed_want.empty() && !s.feed_request;
+  const bool book_due = !s.book_want.empty() && !s.book_request;
+  if (!feed_due && !book_due) {
+    s.retry_delay = std::chrono::milliseconds(0);  // in sync (or being answered)
+    return noreply();
   }
-  if (!(s.channels & kBookChannels).empty() && !s.book_synced &&
-      !sync_book(r.symbol, s, s.channels & kBookChannels)) {
-    return after_push(false);
-  }
-  if (s.feed_synced && (s.book_synced || (s.channels & kBookChannels).empty())) {
-    s.retry_delay = std::chrono::milliseconds(0);
-  }
+  if (feed_due) ask_feed(r.symbol, s, {});
+  if (book_due) ask_book(r.symbol, s, {});
   return noreply();
 }
 
@@ -1408,8 +1446,8 @@ WsSession::Action WsSession::handle_info(const rt::Down& d) {
       // The feed handler restarted: subscribe to its successor.
       s.feed.reset();
       s.feed_monitor = {};
-      s.feed_synced = false;
-      if (!sync_feed(symbol, s, Channels{Channel::status})) return after_push(false);
+      forget_request(s.feed_request);
+      ask_feed(symbol, s, Channels{Channel::status});
       return noreply();
     }
     if (s.book_monitor == d.ref) {
@@ -1417,14 +1455,15 @@ WsSession::Action WsSession::handle_info(const rt::Down& d) {
       // then a fresh snapshot from its successor, then `live`.
       s.book.reset();
       s.book_monitor = {};
-      s.book_synced = false;
+      forget_request(s.book_request);
+      s.book_live = {};
       if (!s.recovering) {
         s.recovering = true;
         if (!push_control(book_status(symbol, services::wire::FeedState::recovering))) {
           return after_push(false);
         }
       }
-      if (!sync_book(symbol, s, s.channels & kBookChannels)) return after_push(false);
+      ask_book(symbol, s, s.channels & kBookChannels);
       return noreply();
     }
   }

@@ -52,7 +52,8 @@
 //   turn ends at the reply. Otherwise the call waits and a spare thread keeps
 //   the pool running. A kill or an untrapped exit signal ends a blocked
 //   caller at once (detail::ExitUnwind). Use async_call (asio_call.hpp) from
-//   event loops.
+//   event loops, and send_request (request.hpp) from a process that asks
+//   many servers or must not wait: its reply arrives as a message.
 // Thread-safety: start, cast, send, call, send_after are thread-safe.
 
 #include <fmt/format.h>

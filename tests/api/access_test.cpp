@@ -169,6 +169,25 @@ TEST(AccessListen, NoKeysOnANonLoopbackAddressRefusesToStartUnlessInsecure) {
   runtime.kill_all(std::chrono::seconds(3));
 }
 
+TEST(ListenTest, APortInUseIsAClearErrorAndNothingElse) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor taken(
+      io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  rt::Runtime runtime{rt::Runtime::Options{rt::Scheduler::Options{.workers = 1}}};
+  services::ApplicationConfig cfg;
+  cfg.partitions = 1;
+  auto app = services::Application::start(runtime, std::move(cfg));
+  ASSERT_TRUE(app.ok()) << app.error();
+  const auto port = taken.local_endpoint().port();
+  auto refused = ApiServer::start(io, **app, ServerConfig{.host = "127.0.0.1", .port = port});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().find("bind 127.0.0.1:" + std::to_string(port)), std::string::npos)
+      << refused.error();
+  EXPECT_NE(refused.error().find("in use"), std::string::npos) << refused.error();
+  (*app)->stop();
+  runtime.kill_all(std::chrono::seconds(3));
+}
+
 // ---- through the server ---------------------------------------------------------
 
 class AuthTest : public ApiTest {

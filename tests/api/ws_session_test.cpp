@@ -288,6 +288,29 @@ TEST_F(WsTest, SubscribeAnswersFirstThenCurrentStateThenContiguousUpdates) {
   EXPECT_EQ(metrics.ws_connections.Value(), 1);
 }
 
+// A session asks its servers without waiting (rt::send_request): hundreds
+// subscribing at once hold no thread, and each gets its snapshot. With
+// blocking calls, every waiting session held a worker or a spare thread, and
+// past the spares' cap the books that were to answer had no thread left.
+TEST_F(WsTest, HundredsOfSessionsSubscribingAtOnceEachGetTheirSnapshotAndHoldNoThread) {
+  create("BTC-USD");
+  place("BTC-USD", ob::Side::buy, "100.00", "1");
+  const unsigned threads_before = runtime.scheduler().threads();
+  constexpr int kClients = 300;
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < kClients; ++i) clients.push_back(std::make_unique<Client>(acceptor->port()));
+  for (auto& c : clients) {
+    ASSERT_TRUE(c->send(R"({"type":"subscribe","channels":["book"],"symbols":["BTC-USD"]})"));
+  }
+  for (auto& c : clients) {
+    ASSERT_EQ(type_of(c->next()), "subscribed");
+    const std::string snapshot = c->next();
+    ASSERT_EQ(type_of(snapshot), "book_snapshot");
+    EXPECT_EQ(seq_of(snapshot), 1u);
+  }
+  EXPECT_EQ(runtime.scheduler().threads(), threads_before);
+}
+
 TEST_F(WsTest, TradesSendNothingUntilTheNextTrade) {
   create("BTC-USD");
   place("BTC-USD", ob::Side::sell, "101", "1");
