@@ -21,6 +21,8 @@
 #include <string_view>
 #include <vector>
 
+#include "services/publication.hpp"
+
 namespace api {
 
 /// A parsed client message (API.md "Client → server").
@@ -34,9 +36,8 @@ struct ClientRequest {
   std::optional<std::uint32_t> max_hz;  ///< at most this many messages per second per stream
 };
 
-/// API.md "Max rate": the bounds of `max_hz`.
-inline constexpr std::int64_t kMinMaxHz = 1;
-inline constexpr std::int64_t kMaxMaxHz = 1000;
+using services::kMaxMaxHz;  // API.md "Max rate": the bounds of `max_hz`
+using services::kMinMaxHz;
 
 /// Why a client message is refused: API.md's error code and a message.
 struct ClientError {

@@ -34,11 +34,11 @@
 #include <utility>
 #include <vector>
 
-#include "api/max_rate_stream.hpp"
 #include "api/ws_protocol.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/gen_server.hpp"
 #include "runtime/request.hpp"
+#include "services/max_rate_stream.hpp"
 #include "services/publication.hpp"
 #include "services/symbol_directory.hpp"
 #include "services/wire.hpp"
@@ -56,11 +56,13 @@ using services::Channel;
 using services::Channels;
 using services::Frame;
 using services::FramePtr;
+using services::MaxRateStream;
 
 const Channels kFeedChannels{Channel::trades, Channel::ticker, Channel::status};
 const Channels kBookChannels = Channels{Channel::top, Channel::book} | services::kCandleChannels;
-// The channels a subscription may cap with max_hz (API.md "Max rate").
-const Channels kCappable{Channel::ticker, Channel::top, Channel::book};
+// The channels a session caps with max_hz (API.md "Max rate"); the book
+// server caps `book` itself, once for all its subscribers at a rate (ADR 029).
+const Channels kCappable{Channel::ticker, Channel::top};
 
 // Exit reasons of a session process, each mapped to a close code.
 constexpr std::string_view kGoingAway = "going_away";          // 1001
@@ -69,13 +71,6 @@ constexpr std::string_view kPolicyViolation = "rate_limited";  // 1008
 constexpr std::string_view kClientClosed = "client_closed";    // nothing left to close
 
 constexpr std::uint16_t kNoClose = 0;
-
-// The clock of max_hz caps: precise, unlike the coarse one (1 ms periods).
-std::int64_t steady_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 std::uint16_t close_code_for(const rt::ExitReason& why) {
   if (why.is(rt::ExitReason::Kind::shutdown_term)) {
@@ -517,23 +512,23 @@ class WsSession : public rt::GenServer<WsSession> {
     Channels feed_live, book_live, feed_want, book_want;
     rt::RequestId feed_request, book_request;
     std::uint64_t ticker_seq = 0, top_seq = 0, book_seq = 0;  // last sent
-    std::uint32_t book_depth = services::kDefaultBookDepth;   // kept for every resubscribe
+    services::BookStream book_stream;  // depth and max_hz, kept for every resubscribe
     bool retry_pending = false;
     bool recovering = false;  // told `recovering`: `live` follows the fresh snapshot
     std::chrono::milliseconds retry_delay{0};
     std::shared_ptr<TradeLane> trades;  // while subscribed to trades
     services::SymbolInfoPtr info;       // the book's, for merged frames
-    // max_hz caps of ticker, top and book (API.md "Max rate"); none: uncapped.
-    std::optional<MaxRateStream> ticker_cap, top_cap, book_cap;
+    // max_hz caps of ticker and top (API.md "Max rate"); none: uncapped.
+    std::optional<MaxRateStream> ticker_cap, top_cap;
     std::optional<MaxRateStream>& cap(Channel c) {
-      return c == Channel::ticker ? ticker_cap : c == Channel::top ? top_cap : book_cap;
+      return c == Channel::ticker ? ticker_cap : top_cap;
     }
   };
 
   /// Queues a frame; the Action is stop(slow_consumer) when the queue stays over its limit.
   [[nodiscard]] bool push(FramePtr frame, bool conflatable);
   [[nodiscard]] bool push_control(std::string json);
-  /// Pushes a ticker, top or book frame through the stream's max_hz cap, if any.
+  /// Pushes a ticker or top frame through the stream's max_hz cap, if any.
   [[nodiscard]] bool push_capped(const std::string& symbol, Sub& s, FramePtr frame);
   void arm_cap_flush(const std::string& symbol, Channel c, MaxRateStream& cap, std::int64_t now);
   /// The current state of `c` was pushed: what its cap holds is superseded.
@@ -1038,7 +1033,7 @@ WsSession::Action WsSession::handle_info(const services::Published& p) {
         return noreply();
       }
       s.book_seq = f.seq;
-      return after_push(push_capped(it->first, s, p.frame));
+      return after_push(push(p.frame, true));  // capped, if at all, by the book server
     case Channel::candles_1s:
     case Channel::candles_1m:
     case Channel::candles_5m:
@@ -1055,7 +1050,7 @@ bool WsSession::push_capped(const std::string& symbol, Sub& s, FramePtr frame) {
   const Channel channel = frame->channel;
   std::optional<MaxRateStream>& cap = s.cap(channel);
   if (!cap) return push(std::move(frame), true);
-  const std::int64_t now = steady_ns();
+  const std::int64_t now = MaxRateStream::now_ns();
   if (FramePtr now_frame = cap->offer(std::move(frame), now))
     return push(std::move(now_frame), true);
   if (!cap->timer_armed) arm_cap_flush(symbol, channel, *cap, now);
@@ -1072,7 +1067,7 @@ void WsSession::arm_cap_flush(const std::string& symbol, Channel c, MaxRateStrea
 }
 
 void WsSession::restart_cap(Sub& s, Channel c) {
-  if (std::optional<MaxRateStream>& cap = s.cap(c)) cap->restart(steady_ns());
+  if (std::optional<MaxRateStream>& cap = s.cap(c)) cap->restart(MaxRateStream::now_ns());
 }
 
 WsSession::Action WsSession::handle_info(const FlushCapped& f) {
@@ -1083,7 +1078,7 @@ WsSession::Action WsSession::handle_info(const FlushCapped& f) {
   if (!cap) return noreply();  // uncapped since
   cap->timer_armed = false;
   if (!cap->holding() || !s.info) return noreply();
-  const std::int64_t now = steady_ns();
+  const std::int64_t now = MaxRateStream::now_ns();
   if (now < cap->due_ns()) {  // a timer of a cap replaced since
     arm_cap_flush(f.symbol, f.channel, *cap, now);
     return noreply();
@@ -1197,10 +1192,12 @@ WsSession::Action WsSession::subscribe(const ClientRequest& r, std::vector<Chann
     const std::string symbol(name);
     Sub& s = subs_[symbol];
     s.channels = s.channels | asked;
-    if (asked.has(Channel::book)) s.book_depth = r.depth.value_or(services::kDefaultBookDepth);
+    if (asked.has(Channel::book)) {
+      s.book_stream = {r.depth.value_or(services::kDefaultBookDepth), r.max_hz.value_or(0)};
+    }
     // The latest subscribe sets the cap (or lifts it), as it sets the depth;
     // the current state sent next supersedes what an old cap held.
-    for (Channel c : {Channel::ticker, Channel::top, Channel::book}) {
+    for (Channel c : {Channel::ticker, Channel::top}) {
       if (!asked.has(c)) continue;
       if (r.max_hz) {
         s.cap(c).emplace(*r.max_hz);
@@ -1226,7 +1223,7 @@ WsSession::Action WsSession::unsubscribe(const ClientRequest& r, std::vector<Cha
     s.channels.remove(removed);
     s.feed_live.remove(removed);
     s.book_live.remove(removed);
-    for (Channel c : {Channel::ticker, Channel::top, Channel::book}) {
+    for (Channel c : {Channel::ticker, Channel::top}) {
       if (removed.has(c)) s.cap(c).reset();
     }
     if (!s.channels.has(Channel::trades)) close_trades(s);
@@ -1322,7 +1319,7 @@ void WsSession::ask_book(const std::string& symbol, Sub& s, Channels ask) {
   if (asked.empty()) return;
   s.book_request = rt::send_request(
       *s.book,
-      services::OrderBookServer::Subscribe{services::Subscriber::of(ref()), asked, s.book_depth},
+      services::OrderBookServer::Subscribe{services::Subscriber::of(ref()), asked, s.book_stream},
       ref());
   requests_.emplace(s.book_request.id, Pending{symbol, Server::book, asked});
 }

@@ -234,17 +234,53 @@ void OrderBookServer::publish_book(const ob::ChangeSet& c) {
     const std::uint64_t merged = c.seq - g.last_seq;
     g.last_seq = c.seq;
     const std::uint32_t checksum = g.window.checksum(info_->spec.book);
-    subscribers_.publish_book(
-        wire::book_update_frame(*info_, c.seq, scratch_changes_, checksum, merged),
-        g.window.depth());
+    publish_book(g, wire::book_update_frame(*info_, c.seq, scratch_changes_, checksum, merged));
   }
 }
 
-FramePtr OrderBookServer::book_snapshot(std::uint32_t depth) {
+void OrderBookServer::publish_book(BookGroup& g, FramePtr update) {
+  if (g.cap) {
+    // Merged here once for every subscriber at this rate, not per session.
+    const std::int64_t now = MaxRateStream::now_ns();
+    update = g.cap->offer(std::move(update), now);
+    if (!update) {
+      if (!g.cap->timer_armed) arm_book_flush(g, now);
+      return;
+    }
+  }
+  subscribers_.publish_book(update, g.stream);
+}
+
+void OrderBookServer::arm_book_flush(BookGroup& g, std::int64_t now) {
+  g.cap->timer_armed = true;
+  // Rounded up to the timer's milliseconds: never before the period is over.
+  const auto wait = std::chrono::ceil<std::chrono::milliseconds>(
+      std::chrono::nanoseconds(std::max<std::int64_t>(g.cap->due_ns() - now, 0)));
+  rt::send_after(ref(), FlushBook{g.stream}, wait);
+}
+
+OrderBookServer::Action OrderBookServer::handle_info(const FlushBook& f) {
+  auto g = std::find_if(book_groups_.begin(), book_groups_.end(),
+                        [&](const BookGroup& b) { return b.stream == f.stream; });
+  if (g == book_groups_.end() || !g->cap) return noreply();  // nobody left at that rate
+  g->cap->timer_armed = false;
+  if (!g->cap->holding()) return noreply();
+  const std::int64_t now = MaxRateStream::now_ns();
+  if (now < g->cap->due_ns()) {
+    arm_book_flush(*g, now);
+    return noreply();
+  }
+  subscribers_.publish_book(g->cap->take(*info_, now), g->stream);
+  return noreply();
+}
+
+FramePtr OrderBookServer::book_snapshot(BookStream stream) {
   auto it = std::find_if(book_groups_.begin(), book_groups_.end(),
-                         [&](const BookGroup& g) { return g.window.depth() == depth; });
+                         [&](const BookGroup& g) { return g.stream == stream; });
   if (it == book_groups_.end()) {
-    it = book_groups_.insert(book_groups_.end(), BookGroup{BookWindow(book_, depth), book_.seq()});
+    it = book_groups_.insert(book_groups_.end(),
+                             BookGroup{stream, BookWindow(book_, stream.depth), book_.seq()});
+    if (stream.max_hz != 0) it->cap.emplace(stream.max_hz);
   }
   BookGroup& g = *it;
   const std::uint64_t seq = book_.seq();
@@ -255,9 +291,13 @@ FramePtr OrderBookServer::book_snapshot(std::uint32_t depth) {
     // member, drops it as older than its snapshot.
     const std::uint64_t merged = seq - g.last_seq;
     g.last_seq = seq;
-    subscribers_.publish_book(
-        wire::book_update_frame(*info_, seq, {}, g.window.checksum(info_->spec.book), merged),
-        depth);
+    publish_book(
+        g, wire::book_update_frame(*info_, seq, {}, g.window.checksum(info_->spec.book), merged));
+  }
+  if (g.cap && g.cap->holding()) {
+    // The members, too, must be at `seq` before the newcomer's first update:
+    // what their cap holds goes now (one frame early, once per subscribe).
+    subscribers_.publish_book(g.cap->take(*info_, MaxRateStream::now_ns()), g.stream);
   }
   if (!g.snapshot || g.snapshot->seq != seq) {
     g.snapshot = frame(
@@ -270,7 +310,7 @@ FramePtr OrderBookServer::book_snapshot(std::uint32_t depth) {
 
 void OrderBookServer::prune_book_groups() {
   std::erase_if(book_groups_,
-                [&](const BookGroup& g) { return subscribers_.book_count(g.window.depth()) == 0; });
+                [&](const BookGroup& g) { return subscribers_.book_count(g.stream) == 0; });
 }
 
 wire::Top OrderBookServer::top() const {
@@ -378,9 +418,10 @@ OrderBookServer::CallAction<Subscribed> OrderBookServer::handle_call(const Subsc
                                                                      From<Subscribed>&) {
   const Channels wanted = s.channels & (Channels{Channel::top, Channel::book} | kCandleChannels);
   // Callers validate the depth; the clamp keeps this turn bounded regardless.
-  const std::uint32_t depth = std::clamp(s.book_depth, kMinBookDepth, kMaxBookDepth);
-  FramePtr snapshot = wanted.has(Channel::book) ? book_snapshot(depth) : nullptr;
-  subscribers_.add(*this, s.who, wanted, depth);
+  const BookStream stream{std::clamp(s.book.depth, kMinBookDepth, kMaxBookDepth),
+                          std::min(s.book.max_hz, kMaxMaxHz)};
+  FramePtr snapshot = wanted.has(Channel::book) ? book_snapshot(stream) : nullptr;
+  subscribers_.add(*this, s.who, wanted, stream);
   prune_book_groups();  // a new depth may have emptied the subscriber's old group
   Subscribed answer;
   if (wanted.has(Channel::top)) {

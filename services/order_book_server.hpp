@@ -50,6 +50,7 @@
 #include "services/candle_feed.hpp"
 #include "services/context.hpp"
 #include "services/journal_record.hpp"
+#include "services/max_rate_stream.hpp"
 #include "services/price_feed_handler.hpp"
 #include "services/subscriber_set.hpp"
 #include "services/wire.hpp"
@@ -153,6 +154,11 @@ class OrderBookServer : public rt::GenServer<OrderBookServer>, private BookState
   /// Once a second while anyone follows candles: sends what CandleFeed says is due.
   struct CandleTick {};
   Action handle_info(const CandleTick&);
+  /// A capped book stream's period is over: sends what it holds.
+  struct FlushBook {
+    BookStream stream;
+  };
+  Action handle_info(const FlushBook& f);
 
   /// From the journal's I/O thread: a record applied in memory is not durable.
   struct JournalFailed {
@@ -207,18 +213,25 @@ class OrderBookServer : public rt::GenServer<OrderBookServer>, private BookState
   Channels followed_candles() const;
   /// Arms the candle timer for just after the next whole second, unless armed.
   void arm_candle_tick();
-  // The book subscribers of one depth: their shared window, the book seq of
-  // their last frame, and the last snapshot (reused while the book stays at it).
+  // The book subscribers of one BookStream: their shared window, the book seq
+  // of the last change in their stream, the last snapshot (reused while the
+  // book stays at it), and the stream's max_hz cap, if any.
   struct BookGroup {
+    BookStream stream;
     BookWindow window;
     std::uint64_t last_seq = 0;
     FramePtr snapshot;
+    std::optional<MaxRateStream> cap;
   };
-  /// Publishes the last change to each depth group whose window it touched.
+  /// Publishes the last change to each group whose window it touched.
   void publish_book(const ob::ChangeSet& c);
-  /// The snapshot for a new subscriber of depth `depth`; brings the group's
+  /// Sends `update` to the group's members now, or through its cap.
+  void publish_book(BookGroup& g, FramePtr update);
+  /// Arms the FlushBook timer for when the group's cap may send again.
+  void arm_book_flush(BookGroup& g, std::int64_t now);
+  /// The snapshot for a new subscriber of `stream`; brings the group's
   /// members to the current seq first (so `merged` stays exact for everyone).
-  FramePtr book_snapshot(std::uint32_t depth);
+  FramePtr book_snapshot(BookStream stream);
   /// Drops the groups no subscriber uses any more.
   void prune_book_groups();
   /// Sends the feed handler what the last handler's operations produced: the
@@ -249,7 +262,7 @@ class OrderBookServer : public rt::GenServer<OrderBookServer>, private BookState
   std::optional<rt::Ref<PriceFeedHandler>> feed_;  // cached registry lookup
   std::int64_t last_touch_ms_ = -1'000'000;
   std::int64_t last_limit_log_ms_ = -1'000'000;
-  std::vector<BookGroup> book_groups_;  // one per depth in use: few
+  std::vector<BookGroup> book_groups_;  // one per stream in use: few
   std::vector<ob::LevelDelta> scratch_changes_;
   CandleFeed candle_feed_;
   bool candle_tick_armed_ = false;

@@ -176,6 +176,18 @@ struct Subscribed {
 inline constexpr std::uint32_t kDefaultBookDepth = 1000;
 inline constexpr std::uint32_t kMinBookDepth = 1;
 inline constexpr std::uint32_t kMaxBookDepth = 5000;
+/// API.md "Max rate": the bounds of a subscription's `max_hz`.
+inline constexpr std::uint32_t kMinMaxHz = 1;
+inline constexpr std::uint32_t kMaxMaxHz = 1000;
+
+/// What a `book` subscriber receives: its window's depth, and its max rate
+/// (API.md "Max rate"; 0: every change). Subscribers of one BookStream share
+/// every frame, merged by the book server itself (ADR 029).
+struct BookStream {
+  std::uint32_t depth = kDefaultBookDepth;
+  std::uint32_t max_hz = 0;
+  friend bool operator==(const BookStream&, const BookStream&) = default;
+};
 
 /// Adds channels for a subscriber (a call to a symbol server; each server
 /// takes the channels it serves and answers with their current state).
@@ -183,8 +195,9 @@ struct SubscribeRequest {
   Subscriber who;
   Channels channels;
   /// `book`: the levels per side of the subscription's window (API.md "Book
-  /// depth"; kMinBookDepth..kMaxBookDepth, validated by the caller).
-  std::uint32_t book_depth = kDefaultBookDepth;
+  /// depth"; kMinBookDepth..kMaxBookDepth) and its max_hz (0 or
+  /// kMinMaxHz..kMaxMaxHz), validated by the caller.
+  BookStream book;
   using Reply = Subscribed;
 };
 /// Removes channels for a subscriber (a cast).

@@ -13,11 +13,11 @@ std::optional<Channel> parse_channel(std::string_view text) {
 }
 
 Channels SubscriberSet::add(rt::Process& owner, const Subscriber& who, Channels channels,
-                            std::uint32_t book_depth) {
+                            BookStream book) {
   auto it = index_.find(who.pid());
   if (it == index_.end()) {
     index_.emplace(who.pid(), entries_.size());
-    entries_.push_back(Entry{who, owner.monitor(who.pid()), channels, book_depth});
+    entries_.push_back(Entry{who, owner.monitor(who.pid()), channels, book});
     tally(entries_.back(), +1);
     return channels;
   }
@@ -27,7 +27,7 @@ Channels SubscriberSet::add(rt::Process& owner, const Subscriber& who, Channels 
   tally(e, -1);
   e.who = who;  // the latest address wins (a new fast lane after an unsubscribe)
   e.channels = e.channels | channels;
-  if (channels.has(Channel::book)) e.book_depth = book_depth;
+  if (channels.has(Channel::book)) e.book = book;
   tally(e, +1);
   return fresh;
 }
@@ -56,16 +56,16 @@ void SubscriberSet::tally(const Entry& e, int delta) {
     if (e.channels.has(static_cast<Channel>(c))) counts_[c] += static_cast<std::size_t>(delta);
   }
   if (!e.channels.has(Channel::book)) return;
-  auto it = std::find_if(book_depths_.begin(), book_depths_.end(),
-                         [&](const auto& d) { return d.first == e.book_depth; });
-  if (it == book_depths_.end()) it = book_depths_.emplace(it, e.book_depth, 0);
+  auto it = std::find_if(book_streams_.begin(), book_streams_.end(),
+                         [&](const auto& d) { return d.first == e.book; });
+  if (it == book_streams_.end()) it = book_streams_.emplace(it, e.book, 0);
   it->second += static_cast<std::size_t>(delta);
-  if (it->second == 0) book_depths_.erase(it);
+  if (it->second == 0) book_streams_.erase(it);
 }
 
-std::size_t SubscriberSet::book_count(std::uint32_t book_depth) const {
-  for (const auto& [depth, n] : book_depths_) {
-    if (depth == book_depth) return n;
+std::size_t SubscriberSet::book_count(BookStream stream) const {
+  for (const auto& [s, n] : book_streams_) {
+    if (s == stream) return n;
   }
   return 0;
 }
@@ -104,11 +104,10 @@ SubscriberSet::Outcome SubscriberSet::publish(const FramePtr& frame) {
   return out;
 }
 
-SubscriberSet::Outcome SubscriberSet::publish_book(const FramePtr& frame,
-                                                   std::uint32_t book_depth) {
+SubscriberSet::Outcome SubscriberSet::publish_book(const FramePtr& frame, BookStream stream) {
   Outcome out;
   for (const Entry& e : entries_) {
-    if (e.channels.has(Channel::book) && e.book_depth == book_depth) post(e, frame, out);
+    if (e.channels.has(Channel::book) && e.book == stream) post(e, frame, out);
   }
   return out;
 }

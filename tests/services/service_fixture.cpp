@@ -14,8 +14,8 @@ void Collector::subscribe(const Watch& w) {
   }
   if (auto book = find_book(*ctx_, w.symbol)) {
     monitor(book->server.pid());
-    auto r = rt::call(book->server,
-                      OrderBookServer::Subscribe{Subscriber::of(ref()), w.channels, w.book_depth});
+    auto r = rt::call(book->server, OrderBookServer::Subscribe{Subscriber::of(ref()), w.channels,
+                                                               BookStream{w.book_depth}});
     if (r) {
       for (const FramePtr& f : r->current) inbox_->push(f->json);
     }

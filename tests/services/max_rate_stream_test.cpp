@@ -1,7 +1,7 @@
 // MaxRateStream: a stream capped at max_hz sends at once when it may, holds
 // and merges otherwise (API.md "Max rate").
 
-#include "api/max_rate_stream.hpp"
+#include "services/max_rate_stream.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 
 #include "services/wire.hpp"
 
-namespace api {
+namespace services {
 namespace {
 
 using services::Channel;
@@ -98,4 +98,4 @@ TEST(MaxRateStream, OneHeldUpdateIsSentAsItIsAndASnapshotDropsWhatIsHeld) {
 }
 
 }  // namespace
-}  // namespace api
+}  // namespace services

@@ -1,4 +1,4 @@
-#include "api/max_rate_stream.hpp"
+#include "services/max_rate_stream.hpp"
 
 #include <algorithm>
 #include <iterator>
@@ -8,11 +8,7 @@
 
 #include "services/wire.hpp"
 
-namespace api {
-
-using services::Channel;
-using services::Frame;
-using services::FramePtr;
+namespace services {
 
 MaxRateStream::MaxRateStream(std::uint32_t max_hz)
     : max_hz_(std::max<std::uint32_t>(max_hz, 1)), period_ns_(1'000'000'000 / max_hz_) {}
@@ -30,7 +26,7 @@ FramePtr MaxRateStream::offer(FramePtr f, std::int64_t now_ns) {
   return nullptr;
 }
 
-FramePtr MaxRateStream::take(const services::SymbolInfo& info, std::int64_t now_ns) {
+FramePtr MaxRateStream::take(const SymbolInfo& info, std::int64_t now_ns) {
   if (held_ == nullptr) return nullptr;
   last_sent_ns_ = now_ns;
   FramePtr out = std::exchange(held_, nullptr);
@@ -51,8 +47,7 @@ FramePtr MaxRateStream::take(const services::SymbolInfo& info, std::int64_t now_
   }
   const std::uint64_t merged = std::exchange(merged_, 0);
   levels_.clear();
-  return services::wire::book_update_frame(info, out->seq, std::move(changes), out->checksum,
-                                           merged);
+  return wire::book_update_frame(info, out->seq, std::move(changes), out->checksum, merged);
 }
 
 void MaxRateStream::restart(std::int64_t now_ns) {
@@ -62,4 +57,4 @@ void MaxRateStream::restart(std::int64_t now_ns) {
   last_sent_ns_ = now_ns;
 }
 
-}  // namespace api
+}  // namespace services
