@@ -32,4 +32,4 @@ node bench/book_fanout.js --url "ws://127.0.0.1:$PORT/ws" --clients "$CLIENTS" \
   --per-client "$PER_CLIENT" --max-hz "$MAX_HZ" --warmup "$WARMUP" --duration "$DURATION" \
   --server-pid "$pid"
 echo "BOOKHZ_SERVER rate=$RATE symbols=$SYMBOLS metrics: $(curl -s "http://127.0.0.1:$PORT/metrics" |
-  grep -E '^marketd_simulator_(events|skipped)' | tr '\n' ' ')"
+  grep -E '^marketd_ws_(messages_sent|messages_conflated|slow_client_disconnects)_total' | tr '\n' ' ')"
