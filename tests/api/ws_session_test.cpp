@@ -953,6 +953,80 @@ TEST_F(WsTest, AMaxRateBookIsMergedAndEqualsTheUncappedStreamAtEachSeq) {
   }
 }
 
+// The book server merges a capped book once for every subscriber at that
+// rate (ADR 029): one who joins mid-stream brings the others to its snapshot's
+// seq first, so both continue without a gap and receive the same frames.
+TEST_F(WsTest, ASubscriberJoiningACappedBookMidStreamLeavesEveryoneContinuous) {
+  auto info = create("BTC-USD");
+  Client first = connect(), second = connect();
+  const std::string subscribe =
+      R"({"type":"subscribe","channels":["book"],"symbols":["BTC-USD"],"depth":10,"max_hz":10})";
+  first.send(subscribe);
+  ASSERT_EQ(type_of(first.next()), "subscribed");
+  std::atomic<std::uint64_t> stop_at{std::numeric_limits<std::uint64_t>::max()};
+  struct Copy {
+    std::vector<std::string> updates;  // from the second one's snapshot on
+    std::atomic<std::uint64_t> from_seq{0};
+    std::string fault;
+  };
+  auto follow = [&](Client& c, Copy& copy) {
+    testing_support::BookReplica r(info->spec.book);
+    while (r.seq() < stop_at.load() && copy.fault.empty()) {
+      const std::string m = c.next();
+      if (m.empty()) {
+        copy.fault = "no message";
+        break;
+      }
+      copy.fault = r.apply(m);
+      const std::uint64_t from = copy.from_seq.load();
+      if (type_of(m) == "book_update" && from != 0 && r.seq() > from) {
+        copy.updates.push_back(m);
+      }
+    }
+  };
+  Copy one, two;
+  std::thread a([&] { follow(first, one); });
+  std::uint64_t last = 0;
+  std::thread b;
+  for (int i = 0; i < 1'000; ++i) {
+    const bool buy = i % 2 == 0;
+    last = place("BTC-USD", buy ? ob::Side::buy : ob::Side::sell,
+                 (buy ? "100.0" : "100.1") + std::to_string(i % 10), "0.0001");
+    if (i == 300) {
+      second.send(subscribe);
+      EXPECT_EQ(type_of(second.next()), "subscribed");
+      const std::string snapshot = second.next();
+      ASSERT_EQ(type_of(snapshot), "book_snapshot");
+      two.from_seq = seq_of(snapshot);
+      one.from_seq = seq_of(snapshot);
+      b = std::thread([&, snapshot] {
+        testing_support::BookReplica r(info->spec.book);
+        two.fault = r.apply(snapshot);
+        while (two.fault.empty() && r.seq() < stop_at.load()) {
+          const std::string m = second.next();
+          if (m.empty()) {
+            two.fault = "no message";
+            break;
+          }
+          two.fault = r.apply(m);
+          if (type_of(m) == "book_update") two.updates.push_back(m);
+        }
+      });
+    }
+    std::this_thread::sleep_for(500us);
+  }
+  stop_at = last;
+  place("BTC-USD", ob::Side::buy, "100.00", "0.0001");  // wakes a reader already at `last`
+  a.join();
+  b.join();
+  ASSERT_EQ(one.fault, "") << "the member before: seq continuity and every checksum";
+  ASSERT_EQ(two.fault, "") << "the newcomer: from its snapshot on";
+  ASSERT_FALSE(two.updates.empty());
+  // Past the newcomer's snapshot, the group's frames are the same for both.
+  const std::size_t n = std::min(one.updates.size(), two.updates.size());
+  for (std::size_t i = 0; i + 1 < n; ++i) EXPECT_EQ(one.updates[i], two.updates[i]) << i;
+}
+
 TEST_F(WsTest, TheCurrentCapIsTheLatestSubscribesAndAnUncappedResubscribeLiftsIt) {
   create("BTC-USD");
   Client c = connect();
