@@ -1,5 +1,6 @@
 #include "runtime/dynamic_supervisor.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <unordered_set>
@@ -167,7 +168,7 @@ TEST(PartitionSupervisorTest, PartitionsOfDynamicSupervisorsStartPerKeyChildren)
   EXPECT_EQ(ps->partitions(), runtime.scheduler().workers());
   std::size_t started = 0;
   for (int i = 0; i < 100; ++i) {
-    std::string symbol = "SYM" + std::to_string(i);
+    std::string symbol = fmt::format("SYM{}", i);
     auto dyn = ps->whereis_ref<DynamicSupervisor>(std::string_view(symbol));
     ASSERT_TRUE(dyn);
     if (start_child(*dyn, child<Probe>(symbol, Probe::Config{})).ok()) ++started;
@@ -235,7 +236,7 @@ TEST(RuntimeShutdownTest, KillAllRestartsNothing) {
     ASSERT_TRUE(dyn);
     std::vector<ChildSpec> kids;
     for (int c = 0; c < kChildren; ++c) {
-      const std::string id = "c" + std::to_string(c);
+      const std::string id = fmt::format("c{}", c);
       ASSERT_TRUE(start_child(*dyn, child<CountedChild>(id, &starts)));
       kids.push_back(child<CountedChild>(id, &starts));
     }
