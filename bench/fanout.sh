@@ -24,13 +24,14 @@ symbols=()
 for i in $(seq 0 99); do symbols+=(--symbols "$(printf 'SYM%03d-USD:0.01:0.0001' "$i")"); done
 
 pid=""
+data=$(mktemp -d)  # each run journals to a fresh directory, never the checkout's ./var
 stop() { if [[ -n $pid ]]; then kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi; pid=""; }
-trap stop EXIT
+trap 'stop; rm -rf "$data"' EXIT
 
 for rate in "$@"; do
   # shellcheck disable=SC2086
   "$MARKETD" --listen "127.0.0.1:$PORT" --no-simulator --rate-limit 0 --log-level warn \
-    --tick-feed "$rate" "${symbols[@]}" $MARKETD_ARGS &
+    --tick-feed "$rate" "${symbols[@]}" --data-dir "$data/$rate" $MARKETD_ARGS &
   pid=$!
   for _ in $(seq 1 200); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/readyz" && break; sleep 0.05; done
   offered=$((rate * CLIENTS * PER_CLIENT / 100))
