@@ -6,7 +6,8 @@
 # request; the simulator's 8 symbols listed; candles drawn on the chart; the
 # depth ladder's checksum verified ok for 20 updates, also after choosing
 # another symbol, 1s candles and depth 20 (tests/browser/page_test.mjs). Saves
-# a screenshot to build/browser/page.png. Fails after about 60 s.
+# a screenshot to build/browser/page.png. Then the same with --api-keys, the
+# page opened as /#key=KEY. Fails after about 60 s each.
 # Installs what is missing first: chromium and Node.js through
 # scripts/bootstrap.sh, playwright-core with `npm ci` (again only when the
 # lock file changed).
@@ -29,7 +30,7 @@ if ! cmp -s "$browser/package-lock.json" "$browser/node_modules/.marketd-lock"; 
 fi
 
 # A brisk simulator: book updates and trades every few milliseconds per symbol.
-"$bin" --listen 127.0.0.1:0 --rate 1000 --data-dir "$data" >"$log" 2>&1 &  # port 0: any free port
+"$bin" --listen 127.0.0.1:0 --rate 1000 --data-dir "$data/plain" >"$log" 2>&1 &  # port 0: any free port
 pid=$!
 port=$(serving_port "$log" "$pid")
 
@@ -37,6 +38,20 @@ mkdir -p "$root/build/browser"
 timeout 90 node "$browser/page_test.mjs" "http://127.0.0.1:$port/" "$root/build/browser/page.png" 20 ||
   fail "the page test failed (above)"
 
+kill -TERM $pid
+wait $pid || fail "marketd exited $? on SIGTERM"
+pid=""
+
+# With --api-keys: the page opened as /#key=KEY sends it on every request
+# and on /ws (a key-less request would be a 401, which the test fails on).
+key=browser-test-read-key
+printf '%s read\n' "$key" >"$data/keys"
+"$bin" --listen 127.0.0.1:0 --rate 1000 --data-dir "$data/keyed" --api-keys "$data/keys" \
+  >"$log" 2>&1 &
+pid=$!
+port=$(serving_port "$log" "$pid")
+timeout 90 node "$browser/page_test.mjs" "http://127.0.0.1:$port/#key=$key" \
+  "$root/build/browser/page-with-key.png" 5 || fail "the page test with an API key failed (above)"
 kill -TERM $pid
 wait $pid || fail "marketd exited $? on SIGTERM"
 pid=""

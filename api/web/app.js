@@ -12,6 +12,18 @@
   const MAX_CANDLES = 500;
   const CHECKSUM_LEVELS = 10; // per side (docs/api-notes.md "Book checksum")
   const $ = (id) => document.getElementById(id);
+  const KEY_STORE = 'marketd.key';
+  // A server started with --api-keys wants a key: open the page as /#key=KEY.
+  // The fragment never reaches the server or its logs; the key is kept for
+  // this tab only (sessionStorage) and taken off the address bar.
+  const apiKey = (() => {
+    const fromHash = new URLSearchParams(location.hash.slice(1)).get('key');
+    if (fromHash) {
+      sessionStorage.setItem(KEY_STORE, fromHash);
+      history.replaceState(null, '', location.pathname + location.search);
+    }
+    return sessionStorage.getItem(KEY_STORE);
+  })();
 
   const page = {
     symbols: [], // GET /symbols, as received (state and last_price kept current)
@@ -99,8 +111,14 @@
   // ---- REST -----------------------------------------------------------------------
 
   async function getJson(path) {
-    const res = await fetch(API + path, { headers: { Accept: 'application/json' }, cache: 'no-store' });
+    const headers = { Accept: 'application/json' };
+    if (apiKey) headers['X-Api-Key'] = apiKey;
+    const res = await fetch(API + path, { headers, cache: 'no-store' });
     const body = await res.json().catch(() => null);
+    if (res.status === 401) {
+      throw new Error(apiKey ? 'the API key was refused (open /#key=KEY with another)'
+                             : 'this marketd needs an API key: open /#key=KEY');
+    }
     if (!res.ok) {
       const error = body && body.error;
       throw new Error(error ? `${error.code}: ${error.message}` : `HTTP ${res.status}`);
@@ -177,7 +195,8 @@
 
   function connect() {
     setConnection('connecting', 'connecting…');
-    const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
+    const query = apiKey ? `?key=${encodeURIComponent(apiKey)}` : '';
+    const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${query}`);
     socket = ws;
     ws.onopen = () => {
       backoffMs = 500;
