@@ -7,9 +7,6 @@
 #include <fmt/format.h>
 
 #include <cerrno>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -61,73 +58,6 @@ void call_safely(F& f, const A& arg) noexcept {
   }
 }
 
-// Runs syncfs(2) on a thread of its own, one at a time, so the I/O thread
-// writes the next batch while the last one's sync waits on the device.
-// `on_done` runs on that thread when a sync finishes (it wakes the I/O thread).
-class BackgroundSync {
- public:
-  BackgroundSync(FileOps& ops, std::function<void()> on_done)
-      : ops_(ops), on_done_(std::move(on_done)), thread_([this] { run(); }) {}
-  ~BackgroundSync() {
-    {
-      std::lock_guard lk(m_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-  BackgroundSync(const BackgroundSync&) = delete;
-  BackgroundSync& operator=(const BackgroundSync&) = delete;
-
-  /// Starts syncfs(fd); none may be running or unclaimed.
-  void start(int fd) {
-    {
-      std::lock_guard lk(m_);
-      fd_ = fd;
-    }
-    cv_.notify_all();
-  }
-  /// Whether the sync started has finished (its result waits in take()).
-  bool finished() {
-    std::lock_guard lk(m_);
-    return result_.has_value();
-  }
-  /// Waits for the sync started and returns its outcome (0 or an errno value).
-  int take() {
-    std::unique_lock lk(m_);
-    cv_.wait(lk, [this] { return result_.has_value(); });
-    return *std::exchange(result_, std::nullopt);
-  }
-
- private:
-  void run() {
-    rt::name_this_thread("md-journal-sync");
-    std::unique_lock lk(m_);
-    for (;;) {
-      cv_.wait(lk, [this] { return fd_ || stop_; });
-      if (!fd_) return;
-      const int fd = *std::exchange(fd_, std::nullopt);
-      lk.unlock();
-      const int err = ops_.sync_filesystem(fd);
-      lk.lock();
-      result_ = err;
-      cv_.notify_all();
-      lk.unlock();
-      on_done_();
-      lk.lock();
-    }
-  }
-
-  FileOps& ops_;
-  std::function<void()> on_done_;
-  std::mutex m_;
-  std::condition_variable cv_;
-  std::optional<int> fd_;      // a sync to start
-  std::optional<int> result_;  // a finished sync's outcome, until taken
-  bool stop_ = false;
-  std::thread thread_;  // last: starts once everything above exists
-};
-
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -157,9 +87,6 @@ struct JournalWriter::Io {
     // of the file also syncs them, before any record in it is acknowledged.
     bool name_unsynced = false;
     bool symbol_dir_unsynced = false;
-    // Bumped when its unsynced records are decided (synced or failed): a
-    // background sync started before then no longer speaks for them.
-    std::uint64_t epoch = 0;
   };
 
   struct Log {
@@ -191,23 +118,8 @@ struct JournalWriter::Io {
   std::optional<SteadyClock::time_point> oldest_unsynced;
   UniqueFd data_dir_fd;  // for syncfs(2); opened at the first batch that needs it
 
-  // What a background syncfs covers, per segment: the bytes and records
-  // written when it started. Only those become durable when it succeeds.
-  struct SyncMark {
-    std::string symbol;
-    fs::path path;
-    std::uint64_t epoch;
-    std::uint64_t size;
-    std::uint64_t last_seq;
-    std::size_t acks;
-  };
-  std::vector<SyncMark> in_flight;  // while `syncing`
-  bool syncing = false;
-
   std::deque<fs::path> to_compress;
   std::optional<SegmentCompressor> compressing;
-  // Last: joined before the data directory's fd above closes.
-  std::unique_ptr<BackgroundSync> background;
 
   // Published to the writer (under its mutex) before callbacks run.
   WriterStats delta;
@@ -334,7 +246,6 @@ struct JournalWriter::Io {
   // The outcome of syncing the open segment (0 or an errno value).
   bool synced(Log& log, int err) {
     Segment& seg = *log.seg;
-    ++seg.epoch;
     if (err != 0 && opt.fsync == FsyncPolicy::never) {
       // Closing a segment under `never`: its records were answered when
       // written, and cutting them now would lose what was acknowledged.
@@ -638,7 +549,6 @@ struct JournalWriter::Io {
 
   // Writes and syncs everything, then answers it.
   void settle() {
-    finish_background_sync();
     std::vector<Log*> dirty;
     for (auto& [symbol, log] : logs) {
       if (log.seg && write_buffer(log) && opt.fsync != FsyncPolicy::never && needs_sync(log)) {
@@ -658,83 +568,13 @@ struct JournalWriter::Io {
   // per file (1,000 symbols: 1,000 device flushes become one). False when it
   // failed: the files are then synced one by one, so each sees its own error.
   bool sync_filesystem() {
-    if (!open_data_dir()) return false;
+    if (!data_dir_fd) {
+      Result<UniqueFd> fd = open_file(store.data_dir(), O_RDONLY | O_DIRECTORY);
+      if (!fd) return false;
+      data_dir_fd = std::move(*fd);
+    }
     ++delta.syncs;
     return ops.sync_filesystem(data_dir_fd.get()) == 0;
-  }
-
-  bool open_data_dir() {
-    if (data_dir_fd) return true;
-    Result<UniqueFd> fd = open_file(store.data_dir(), O_RDONLY | O_DIRECTORY);
-    if (!fd) return false;
-    data_dir_fd = std::move(*fd);
-    return true;
-  }
-
-  // batch, at a batch's end: syncs what is written — a batch over many files
-  // with one syncfs on the background thread, while this thread goes on
-  // writing what comes next; a few files at once, here. While a background
-  // sync runs, what was written since waits for it, then for the next.
-  void settle_batch() {
-    if (syncing) return;
-    std::vector<std::pair<const std::string*, Log*>> dirty;
-    for (auto& [symbol, log] : logs) {
-      if (log.seg && write_buffer(log) && needs_sync(log)) dirty.emplace_back(&symbol, &log);
-    }
-    if (dirty.size() < kSyncfsFrom || !open_data_dir()) {
-      for (auto& [symbol, log] : dirty) sync_segment(*log);
-      oldest_unsynced.reset();
-      answer_ready();
-      return;
-    }
-    for (auto& [symbol, log] : dirty) {
-      const Segment& seg = *log->seg;
-      in_flight.push_back(SyncMark{*symbol, seg.path, seg.epoch, seg.size, seg.written_last_seq,
-                                   seg.unsynced.size()});
-    }
-    if (!background) {
-      background = std::make_unique<BackgroundSync>(ops, [this] {
-        std::lock_guard lk(w.m_);  // the I/O thread checks finished() under it
-        w.wake_.notify_all();
-      });
-    }
-    ++delta.syncs;
-    syncing = true;
-    oldest_unsynced.reset();  // what is written from now on starts the window again
-    background->start(data_dir_fd.get());
-  }
-
-  bool background_sync_finished() const { return syncing && background->finished(); }
-
-  // Waits for the background sync, if one runs, and decides what it covered:
-  // durable, or (it failed) each file synced here, so each sees its own error.
-  void finish_background_sync() {
-    if (!syncing) return;
-    const int err = background->take();
-    syncing = false;
-    for (const SyncMark& mark : std::exchange(in_flight, {})) {
-      auto it = logs.find(mark.symbol);
-      if (it == logs.end() || !it->second.seg) continue;
-      Log& log = it->second;
-      Segment& seg = *log.seg;
-      if (seg.path != mark.path || seg.epoch != mark.epoch) continue;  // decided since
-      if (err != 0) {
-        sync_segment(log);
-        continue;
-      }
-      seg.synced = mark.size;
-      seg.synced_last_seq = mark.last_seq;
-      seg.name_unsynced = seg.symbol_dir_unsynced = false;
-      const auto covered = seg.unsynced.begin() + static_cast<std::ptrdiff_t>(mark.acks);
-      for (auto a = seg.unsynced.begin(); a != covered; ++a) resolve(*a, rt::Ok{});
-      seg.unsynced.erase(seg.unsynced.begin(), covered);
-    }
-    if (err == 0) note_success();
-    // Written during the sync: their window starts now.
-    for (auto& [symbol, log] : logs) {
-      if (needs_sync(log) && !oldest_unsynced) oldest_unsynced = SteadyClock::now();
-    }
-    answer_ready();
   }
 
   // Writes and syncs one symbol's records; the batch window goes on for the rest.
@@ -884,12 +724,7 @@ void JournalWriter::run() {
     {
       std::unique_lock lk(m_);
       auto ready = [this] { return !queue_.empty() || stopping_; };
-      if (io.syncing) {
-        // Until more comes or the background sync is over: no window to keep.
-        if (!io.has_compression_work()) {
-          wake_.wait(lk, [&] { return ready() || io.background_sync_finished(); });
-        }
-      } else if (io.oldest_unsynced) {
+      if (io.oldest_unsynced) {
         wake_.wait_until(lk, *io.oldest_unsynced + options_.window, ready);
       } else if (!io.has_compression_work()) {
         wake_.wait(lk, ready);
@@ -917,11 +752,10 @@ void JournalWriter::run() {
         std::lock_guard lk(m_);
         idle = queue_.empty();
       }
-      if (io.background_sync_finished()) io.finish_background_sync();
       io.write_all();
       if (idle ||
           (io.oldest_unsynced && SteadyClock::now() >= *io.oldest_unsynced + options_.window)) {
-        io.settle_batch();
+        io.settle();
       }
     } else {
       io.settle();  // never: writes and answers; always: answers what is left

@@ -17,7 +17,6 @@
 
 #include "storage/file_ops.hpp"
 #include "tests/storage/storage_fixture.hpp"
-#include "tests/support/eventually.hpp"
 
 namespace {
 
@@ -57,10 +56,6 @@ class RecordingOps final : public FileOps {
     return FileOps::sync(fd);
   }
   int sync_filesystem(int fd) override {
-    if (hold_syncfs.exchange(false)) {
-      syncfs_held.set_value();
-      syncfs_release.get_future().wait();
-    }
     if (const int err = syncfs_errno.exchange(0)) return err;
     log("syncfs");
     return FileOps::sync_filesystem(fd);
@@ -81,8 +76,6 @@ class RecordingOps final : public FileOps {
   std::atomic<int> syncfs_errno{0};       // fail the next syncfs with this
   std::atomic<bool> hold{false};          // block the next data sync until `release`
   std::promise<void> held, release;
-  std::atomic<bool> hold_syncfs{false};  // block the next syncfs until `syncfs_release`
-  std::promise<void> syncfs_held, syncfs_release;
   std::atomic<int> syncs{0}, record_writes{0};
 
  private:
@@ -449,81 +442,6 @@ TEST_F(JournalWriterTest, AFailedSyncfsFallsBackToSyncingEachFile) {
   const auto ev = ops.event_log();
   EXPECT_EQ(std::count(ev.begin(), ev.end(), "syncfs"), 0);
   EXPECT_EQ(std::count(ev.begin(), ev.end(), "sync"), 2 + 20);
-  EXPECT_TRUE(w.health().healthy);
-}
-
-// The batch's syncfs runs beside the I/O thread: the next batch is written
-// meanwhile, and nothing is answered before the sync that covers it.
-TEST_F(JournalWriterTest, TheNextBatchIsWrittenWhileTheLastOnesSyncfsRuns) {
-  JournalWriter w(store, {.fsync = FsyncPolicy::batch});
-  ASSERT_TRUE(append_sync(w, "HOLD", 1, payload_for(1)).ok());
-  ops.hold = true;
-  Answers first;
-  first.expect(21);
-  ASSERT_TRUE(w.append("HOLD", 2, payload_for(2), first.cb("hold")).ok());
-  ops.held.get_future().wait();
-  ops.hold_syncfs = true;
-  for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(w.append("SYM" + std::to_string(i), 1, payload_for(1), first.cb("s1")).ok());
-  }
-  ops.release.set_value();
-  ops.syncfs_held.get_future().wait();  // the 20 records are written; their syncfs waits
-  const int writes = ops.record_writes.load();
-  Answers second;
-  second.expect(20);
-  for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(w.append("SYM" + std::to_string(i), 2, payload_for(2), second.cb("s2")).ok());
-  }
-  EXPECT_TRUE(testing_support::eventually([&] { return ops.record_writes.load() >= writes + 20; }))
-      << "the second batch is written while the first one's sync runs";
-  {
-    std::lock_guard lk(first.m);
-    EXPECT_EQ(first.got.size(), 1u) << "only HOLD's record, synced by its own fdatasync";
-  }
-  {
-    std::lock_guard lk(second.m);
-    EXPECT_TRUE(second.got.empty()) << "no record answered before a sync covers it";
-  }
-  ops.syncfs_release.set_value();
-  first.wait();
-  second.wait();
-  for (const auto& [tag, s] : first.got) EXPECT_TRUE(s.ok()) << tag;
-  for (const auto& [tag, s] : second.got) EXPECT_TRUE(s.ok()) << tag;
-  for (int i = 0; i < 20; ++i) {
-    EXPECT_EQ(read_all(store, "SYM" + std::to_string(i)).records, expected(1, 2));
-  }
-}
-
-// A failed background syncfs: what it covered is synced file by file, and
-// what was written during it waits for its own sync; every record is durable.
-TEST_F(JournalWriterTest, AFailedBackgroundSyncfsFallsBackAndLosesNothingWrittenMeanwhile) {
-  JournalWriter w(store, {.fsync = FsyncPolicy::batch});
-  ASSERT_TRUE(append_sync(w, "HOLD", 1, payload_for(1)).ok());
-  ops.hold = true;
-  Answers first;
-  first.expect(21);
-  ASSERT_TRUE(w.append("HOLD", 2, payload_for(2), first.cb("hold")).ok());
-  ops.held.get_future().wait();
-  ops.hold_syncfs = true;
-  ops.syncfs_errno = EIO;
-  for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(w.append("SYM" + std::to_string(i), 1, payload_for(1), first.cb("s1")).ok());
-  }
-  ops.release.set_value();
-  ops.syncfs_held.get_future().wait();
-  Answers second;
-  second.expect(20);
-  for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(w.append("SYM" + std::to_string(i), 2, payload_for(2), second.cb("s2")).ok());
-  }
-  ops.syncfs_release.set_value();
-  first.wait();
-  second.wait();
-  for (const auto& [tag, s] : first.got) EXPECT_TRUE(s.ok()) << tag;
-  for (const auto& [tag, s] : second.got) EXPECT_TRUE(s.ok()) << tag;
-  for (int i = 0; i < 20; ++i) {
-    EXPECT_EQ(read_all(store, "SYM" + std::to_string(i)).records, expected(1, 2));
-  }
   EXPECT_TRUE(w.health().healthy);
 }
 
