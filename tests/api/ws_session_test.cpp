@@ -177,6 +177,21 @@ std::uint64_t seq_of(const std::string& json) {
   return static_cast<std::uint64_t>(int_field(json, "seq").value_or(-1));
 }
 
+// Applies `c`'s frames to `r` until it reaches `stop_at`, calling `seen(m)`
+// after each; the first frame that breaks the copy (or none coming) ends it.
+// Returns that fault, "" when there was none.
+template <class Seen>
+std::string follow_book(Client& c, testing_support::BookReplica& r,
+                        const std::atomic<std::uint64_t>& stop_at, Seen seen) {
+  while (r.seq() < stop_at.load()) {
+    const std::string m = c.next();
+    if (m.empty()) return "no message";
+    if (std::string fault = r.apply(m); !fault.empty()) return fault;
+    seen(m);
+  }
+  return {};
+}
+
 class WsTest : public ::testing::Test {
  protected:
   explicit WsTest(WsOptions options = {}, services::SymbolTiming timing = {}, int send_buffer = 0) {
@@ -907,16 +922,10 @@ TEST_F(WsTest, AMaxRateBookIsMergedAndEqualsTheUncappedStreamAtEachSeq) {
   };
   auto follow = [&](Client& c, Copy& copy) {
     testing_support::BookReplica r(info->spec.book);
-    while (r.seq() < stop_at.load() && copy.fault.empty()) {
-      const std::string m = c.next();
-      if (m.empty()) {
-        copy.fault = "no message";
-        break;
-      }
-      copy.fault = r.apply(m);
+    copy.fault = follow_book(c, r, stop_at, [&](const std::string& m) {
       if (type_of(m) == "book_update") copy.updates.push_back(std::chrono::steady_clock::now());
       copy.states[r.seq()] = State{r.levels(ob::Side::buy), r.levels(ob::Side::sell)};
-    }
+    });
     copy.merged_updates = r.merged_updates();
   };
   Copy all, few;
@@ -969,23 +978,14 @@ TEST_F(WsTest, ASubscriberJoiningACappedBookMidStreamLeavesEveryoneContinuous) {
     std::atomic<std::uint64_t> from_seq{0};
     std::string fault;
   };
-  auto follow = [&](Client& c, Copy& copy) {
-    testing_support::BookReplica r(info->spec.book);
-    while (r.seq() < stop_at.load() && copy.fault.empty()) {
-      const std::string m = c.next();
-      if (m.empty()) {
-        copy.fault = "no message";
-        break;
-      }
-      copy.fault = r.apply(m);
-      const std::uint64_t from = copy.from_seq.load();
-      if (type_of(m) == "book_update" && from != 0 && r.seq() > from) {
-        copy.updates.push_back(m);
-      }
-    }
-  };
   Copy one, two;
-  std::thread a([&] { follow(first, one); });
+  std::thread a([&] {
+    testing_support::BookReplica r(info->spec.book);
+    one.fault = follow_book(first, r, stop_at, [&](const std::string& m) {
+      const std::uint64_t from = one.from_seq.load();
+      if (type_of(m) == "book_update" && from != 0 && r.seq() > from) one.updates.push_back(m);
+    });
+  });
   std::uint64_t last = 0;
   std::thread b;
   for (int i = 0; i < 1'000; ++i) {
@@ -1002,15 +1002,10 @@ TEST_F(WsTest, ASubscriberJoiningACappedBookMidStreamLeavesEveryoneContinuous) {
       b = std::thread([&, snapshot] {
         testing_support::BookReplica r(info->spec.book);
         two.fault = r.apply(snapshot);
-        while (two.fault.empty() && r.seq() < stop_at.load()) {
-          const std::string m = second.next();
-          if (m.empty()) {
-            two.fault = "no message";
-            break;
-          }
-          two.fault = r.apply(m);
+        if (!two.fault.empty()) return;
+        two.fault = follow_book(second, r, stop_at, [&](const std::string& m) {
           if (type_of(m) == "book_update") two.updates.push_back(m);
-        }
+        });
       });
     }
     std::this_thread::sleep_for(500us);
